@@ -1,0 +1,183 @@
+"""Parsing JWKs (RFC 7517 §4, RFC 7518 §6, RFC 8037 §2) into :class:`Key` objects.
+
+A JWK is untrusted input (it may come from a remote JWKS), so every member is checked and
+every failure is an :class:`~jwtkit.errors.InvalidKeyError`: wrong types, non-canonical
+base64url, coordinates of the wrong length, points off the curve, private parts that do not
+match the public ones, keys marked for encryption.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.rsa import (
+    rsa_crt_dmp1,
+    rsa_crt_dmq1,
+    rsa_crt_iqmp,
+    rsa_recover_prime_factors,
+)
+
+from jwtkit.errors import InvalidKeyError, WeakKeyError
+
+from .algorithms import ALGORITHMS, EC_COORDINATE_SIZE, EC_CURVES
+from .keys import Key, _looks_like_key_material, b64_member
+
+_OKP_SIZES = {"Ed25519": 32, "Ed448": 57}
+_RSA_PRIVATE = ("p", "q", "dp", "dq", "qi")
+MAX_JWK_TEXT = 64 * 1024
+
+
+def load_json_document(text: Mapping[str, Any] | str | bytes, what: str) -> Mapping[str, Any]:
+    """A JWK or JWKS given as a mapping or JSON text, as a mapping."""
+    if isinstance(text, Mapping):
+        return text
+    if not isinstance(text, str | bytes | bytearray):
+        raise TypeError(f"a {what} must be a dict or JSON text, not {type(text).__name__}")
+    if len(text) > MAX_JWK_TEXT:
+        raise InvalidKeyError(f"the {what} is larger than {MAX_JWK_TEXT} bytes")
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidKeyError(f"the {what} is not valid JSON: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise InvalidKeyError(f"the {what} must be a JSON object")
+    return doc
+
+
+def parse_jwk(source: Mapping[str, Any] | str | bytes, *, alg: str | None = None) -> Key:
+    jwk = load_json_document(source, "JWK")
+    kty = jwk.get("kty")
+    _check_usage(jwk)
+    jwk_alg = jwk.get("alg")
+    if jwk_alg is not None:
+        if not isinstance(jwk_alg, str):
+            raise InvalidKeyError("JWK 'alg' must be a string", claim="alg")
+        if jwk_alg not in ALGORITHMS:
+            raise InvalidKeyError(f"JWK 'alg' {jwk_alg!r} is not a JWS signature algorithm", claim="alg")
+        if alg is not None and alg != jwk_alg:
+            raise InvalidKeyError(f"the JWK is bound to {jwk_alg}, not {alg}", claim="alg")
+    if alg is not None and alg not in ALGORITHMS:
+        raise ValueError(f"unknown algorithm {alg!r}")
+    bound = jwk_alg if jwk_alg is not None else alg
+    kid = jwk.get("kid")
+    if kid is not None and not isinstance(kid, str):
+        raise InvalidKeyError("JWK 'kid' must be a string", claim="kid")
+    if kty == "oct":
+        return _oct(jwk, bound, kid)
+    if kty == "RSA":
+        return _rsa(jwk, bound, kid)
+    if kty == "EC":
+        return _ec(jwk, bound, kid)
+    if kty == "OKP":
+        return _okp(jwk, bound, kid)
+    raise InvalidKeyError(f"unsupported JWK key type {kty!r} (expected oct, RSA, EC or OKP)", claim="kty")
+
+
+def _check_usage(jwk: Mapping[str, Any]) -> None:
+    use = jwk.get("use")
+    if use is not None and use != "sig":
+        raise InvalidKeyError(f"the JWK is for use {use!r}, not signatures ('sig')", claim="use")
+    ops = jwk.get("key_ops")
+    if ops is not None:
+        if not isinstance(ops, list) or not all(isinstance(op, str) for op in ops):
+            raise InvalidKeyError("JWK 'key_ops' must be a list of strings", claim="key_ops")
+        if len(set(ops)) != len(ops):
+            raise InvalidKeyError("JWK 'key_ops' repeats an operation", claim="key_ops")
+        if not {"sign", "verify"} & set(ops):
+            raise InvalidKeyError(f"the JWK's key_ops {ops} allow neither sign nor verify", claim="key_ops")
+
+
+def _oct(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> Key:
+    secret = b64_member(jwk, "k")
+    if _looks_like_key_material(secret):
+        raise InvalidKeyError("the oct JWK's secret is asymmetric key material, not a random secret")
+    return Key._make("oct", None, secret, secret, alg, kid)
+
+
+def _uint(jwk: Mapping[str, Any], name: str) -> int:
+    raw = b64_member(jwk, name)
+    if not raw:
+        raise InvalidKeyError(f"JWK member {name!r} is empty", claim=name)
+    return int.from_bytes(raw, "big")
+
+
+def _rsa(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> Key:
+    if "oth" in jwk:
+        raise InvalidKeyError("multi-prime RSA keys ('oth') are not supported", claim="oth")
+    n, e = _uint(jwk, "n"), _uint(jwk, "e")
+    if n.bit_length() < 2048:
+        raise WeakKeyError(f"RSA keys must be at least 2048 bits, this one has {n.bit_length()}")
+    if e < 3 or e % 2 == 0:
+        raise InvalidKeyError("RSA public exponent must be odd and at least 3", claim="e")
+    public_numbers = rsa.RSAPublicNumbers(e, n)
+    try:
+        if "d" not in jwk:
+            if any(name in jwk for name in _RSA_PRIVATE):
+                raise InvalidKeyError("RSA JWK has CRT members but no 'd'", claim="d")
+            return Key._make("RSA", None, None, public_numbers.public_key(), alg, kid)
+        d = _uint(jwk, "d")
+        if all(name in jwk for name in _RSA_PRIVATE):
+            p, q = _uint(jwk, "p"), _uint(jwk, "q")
+            dp, dq, qi = _uint(jwk, "dp"), _uint(jwk, "dq"), _uint(jwk, "qi")
+        elif any(name in jwk for name in _RSA_PRIVATE):
+            raise InvalidKeyError("RSA JWK has some but not all of p, q, dp, dq, qi", claim="p")
+        else:
+            p, q = rsa_recover_prime_factors(n, e, d)
+            dp, dq, qi = rsa_crt_dmp1(d, p), rsa_crt_dmq1(d, q), rsa_crt_iqmp(p, q)
+        private = rsa.RSAPrivateNumbers(p, q, d, dp, dq, qi, public_numbers).private_key()
+    except InvalidKeyError:
+        raise
+    except (ValueError, TypeError) as exc:
+        raise InvalidKeyError(f"inconsistent RSA JWK: {exc}") from exc
+    return Key._make("RSA", None, private, private.public_key(), alg, kid)
+
+
+def _ec(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> Key:
+    crv = jwk.get("crv")
+    if not isinstance(crv, str) or crv not in EC_CURVES:
+        raise InvalidKeyError(f"unsupported EC curve {crv!r} (expected {', '.join(EC_CURVES)})", claim="crv")
+    size = EC_COORDINATE_SIZE[crv]
+    x = int.from_bytes(b64_member(jwk, "x", size), "big")
+    y = int.from_bytes(b64_member(jwk, "y", size), "big")
+    curve = EC_CURVES[crv]()
+    try:
+        public = ec.EllipticCurvePublicNumbers(x, y, curve).public_key()
+    except ValueError as exc:
+        raise InvalidKeyError(f"the EC point is not on {crv}") from exc
+    if "d" not in jwk:
+        return Key._make("EC", crv, None, public, alg, kid)
+    d = int.from_bytes(b64_member(jwk, "d", size), "big")
+    try:
+        private = ec.derive_private_key(d, curve)
+    except ValueError as exc:
+        raise InvalidKeyError(f"the EC private value is out of range for {crv}", claim="d") from exc
+    if private.public_key().public_numbers() != public.public_numbers():
+        raise InvalidKeyError("the EC private key 'd' does not match 'x' and 'y'", claim="d")
+    return Key._make("EC", crv, private, public, alg, kid)
+
+
+def _okp(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> Key:
+    crv = jwk.get("crv")
+    if crv not in _OKP_SIZES:
+        raise InvalidKeyError(f"unsupported OKP curve {crv!r} for signatures (expected Ed25519 or Ed448)", claim="crv")
+    size = _OKP_SIZES[crv]
+    x = b64_member(jwk, "x", size)
+    public: ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
+    private: ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey | None = None
+    try:
+        if crv == "Ed25519":
+            public = ed25519.Ed25519PublicKey.from_public_bytes(x)
+            if "d" in jwk:
+                private = ed25519.Ed25519PrivateKey.from_private_bytes(b64_member(jwk, "d", size))
+        else:
+            public = ed448.Ed448PublicKey.from_public_bytes(x)
+            if "d" in jwk:
+                private = ed448.Ed448PrivateKey.from_private_bytes(b64_member(jwk, "d", size))
+    except ValueError as exc:
+        raise InvalidKeyError(f"invalid {crv} key: {exc}") from exc
+    if private is not None and private.public_key() != public:
+        raise InvalidKeyError(f"the {crv} private key 'd' does not match 'x'", claim="d")
+    return Key._make("OKP", crv, private, public, alg, kid)

@@ -1,0 +1,173 @@
+"""JWT (RFC 7519) on top of compact JWS: ``encode``, ``decode``, ``Verifier``, ``decode_unverified``.
+
+``decode`` is ``Verifier(...).verify(token)``: one code path. A ``Verifier`` is built once
+(options validated, keys resolved, HMAC contexts keyed) and then verifies many tokens.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .b64 import b64url_encode
+from .claims import ClaimsPolicy
+from .codec import decode_segment, dumps, loads_object
+from .jws import MAX_TOKEN_SIZE, SignatureVerifier, build_header, split_token
+from .keys import Key
+from .keyset import KeySet
+
+_TIME_CLAIMS = ("exp", "nbf", "iat")
+
+
+def _as_numeric_date(name: str, value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)  # naive datetimes are UTC, as in PyJWT
+        return int(value.timestamp())
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"claim {name!r} must be a datetime or a number of seconds, not {type(value).__name__}")
+    return value
+
+
+def encode(claims: Mapping[str, Any], key: Key, *, headers: Mapping[str, Any] | None = None) -> str:
+    """Sign ``claims`` as a JWT (compact JWS) with ``key``.
+
+    The header is ``{"alg": <the key's>, "typ": "JWT", "kid": <the key's, if any>}`` plus
+    ``headers`` (a value of ``None`` removes a member, e.g. ``{"typ": None}``).
+    ``exp``, ``nbf`` and ``iat`` may be ``datetime`` objects (naive ones are taken as UTC).
+
+    Example::
+
+        token = jwtkit.encode({"user_id": 123, "exp": datetime.now(UTC) + timedelta(minutes=5)}, key)
+
+    Raises:
+        TypeError: claims that JSON cannot hold, or a time claim that is not a number/datetime.
+        ValueError: a public key, or ``headers`` that conflict with the key.
+    """
+    if not isinstance(claims, Mapping):
+        raise TypeError(f"claims must be a mapping, not {type(claims).__name__}")
+    if not isinstance(key, Key):
+        raise TypeError(f"sign with a jwtkit.Key, not {type(key).__name__} (see Key.from_secret, Key.from_pem)")
+    converted: dict[str, Any] | None = None
+    for name in _TIME_CLAIMS:
+        value = claims.get(name)
+        if value is not None and type(value) is not int:
+            if converted is None:
+                converted = dict(claims)
+            converted[name] = _as_numeric_date(name, value)
+    typ = "JWT"
+    if headers is not None and "typ" in headers:
+        typ = headers["typ"]
+    alg, header_seg = build_header(key, headers, typ)
+    signing_input = header_seg + b"." + b64url_encode(dumps(claims if converted is None else converted))
+    return (signing_input + b"." + b64url_encode(key._signer(alg)(signing_input))).decode("ascii")
+
+
+class Verifier:
+    """A prepared JWT verifier: build it once, call :meth:`verify` per token.
+
+    Args:
+        key_or_keyset: the :class:`Key` (public, or the shared secret) or :class:`KeySet`.
+        algorithms: the allowed ``alg`` values. Mandatory; ``none`` is never allowed, and a
+            token's ``alg`` must also fit the key that verifies it.
+        audience: the audience (or audiences) this service answers to. A token with ``aud``
+            is refused when no audience is given (RFC 7519 §4.1.3).
+        issuer: the expected ``iss`` (exact string match), or several.
+        leeway: seconds (or a timedelta) of clock skew allowed for ``exp``/``nbf``/``iat``.
+        required: claim names that must be present, e.g. ``("exp", "jti")``.
+        typ: the expected header ``typ`` (media-type comparison, e.g. ``"at+jwt"``).
+        max_token_size: longer tokens are refused before any decoding.
+
+    Example::
+
+        verifier = Verifier(public_key, algorithms=["ES256"], issuer="https://auth.example")
+        claims = verifier.verify(token)
+
+    Raises:
+        TypeError, ValueError: on misuse, when the verifier is built.
+    """
+
+    __slots__ = ("_policy", "_signature")
+
+    def __init__(
+        self,
+        key_or_keyset: Key | KeySet,
+        *,
+        algorithms: Iterable[str],
+        audience: str | Iterable[str] | None = None,
+        issuer: str | Iterable[str] | None = None,
+        leeway: float | timedelta = 0,
+        required: Iterable[str] = (),
+        typ: str | None = None,
+        max_token_size: int = MAX_TOKEN_SIZE,
+    ) -> None:
+        self._signature = SignatureVerifier(
+            key_or_keyset, algorithms=algorithms, typ=typ, max_token_size=max_token_size
+        )
+        self._policy = ClaimsPolicy.build(audience=audience, issuer=issuer, leeway=leeway, required=required)
+
+    def verify(self, token: str | bytes, *, now: float | None = None) -> dict[str, Any]:
+        """Verify ``token`` and return its claims.
+
+        ``now`` overrides the clock (a Unix timestamp).
+
+        Raises:
+            JWTError: a subclass naming what is wrong; nothing else, for any input.
+        """
+        _, payload_seg = self._signature.verify(token)
+        claims = loads_object(decode_segment(payload_seg, "payload"), "payload")
+        self._policy.validate(claims, time.time() if now is None else now)
+        return claims
+
+
+def decode(
+    token: str | bytes,
+    key_or_keyset: Key | KeySet,
+    *,
+    algorithms: Iterable[str],
+    audience: str | Iterable[str] | None = None,
+    issuer: str | Iterable[str] | None = None,
+    leeway: float | timedelta = 0,
+    required: Iterable[str] = (),
+    typ: str | None = None,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Verify a JWT and return its claims: ``Verifier(...).verify(token, now=now)``.
+
+    For many tokens with the same options, build a :class:`Verifier` once instead.
+
+    Example::
+
+        claims = jwtkit.decode(token, key, algorithms=["HS256"], required=["exp"])
+
+    Raises:
+        JWTError: a subclass naming what is wrong with the token.
+        TypeError, ValueError: misuse of the options.
+    """
+    verifier = Verifier(
+        key_or_keyset,
+        algorithms=algorithms,
+        audience=audience,
+        issuer=issuer,
+        leeway=leeway,
+        required=required,
+        typ=typ,
+    )
+    return verifier.verify(token, now=now)
+
+
+def decode_unverified(token: str | bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The header and claims of a token **without verifying anything**: for inspection only.
+
+    Never base a decision on the result; use :func:`decode` or a :class:`Verifier`.
+
+    Raises:
+        MalformedTokenError, UnsupportedHeaderError: the token cannot be parsed.
+    """
+    header_seg, payload_seg, signature_seg = split_token(token, MAX_TOKEN_SIZE)
+    header = loads_object(decode_segment(header_seg, "header"), "header")
+    claims = loads_object(decode_segment(payload_seg, "payload"), "payload")
+    decode_segment(signature_seg, "signature")
+    return header, claims

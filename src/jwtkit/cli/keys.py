@@ -1,0 +1,17 @@
+"""``jwtkit keys``: placeholder until the auth server's key ring lands (issue 3)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    parser = subparsers.add_parser("keys", help="manage the server's signing keys (not available yet)")
+    parser.set_defaults(func=_handle)
+
+
+def _handle(args: argparse.Namespace) -> int:
+    print("jwtkit keys: not available yet", file=sys.stderr)
+    return 2

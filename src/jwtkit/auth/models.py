@@ -1,0 +1,100 @@
+"""Value objects the auth service hands out (``User``, ``TokenPair``, ``Principal``) and the
+records it keeps in storage (``UserRecord``, ``RefreshRecord``, ``Denial``, ``SessionRecord``,
+``SigningKeyRecord``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A registered user, as the API shows it: ``{id, username}``."""
+
+    id: int
+    username: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenPair:
+    """The answer to a login or a refresh (RFC 6749 §5.1 shape)."""
+
+    access_token: str
+    refresh_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Principal:
+    """Who a verified access token speaks for, read from its claims alone (no database read)."""
+
+    user_id: int
+    username: str
+    jti: str
+    exp: int
+    family_id: str
+    claims: dict[str, Any] = field(default_factory=dict)
+
+
+# ---- storage records -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserRecord:
+    """A user row: the public ``User`` plus the argon2id hash."""
+
+    id: int
+    username: str
+    password_hash: str
+
+    def to_user(self) -> User:
+        return User(self.id, self.username)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefreshRecord:
+    """One issued refresh token (by ``jti``) in its family (one login)."""
+
+    jti: str
+    family_id: str
+    user_id: int
+    issued_at: float
+    expires_at: float
+    spent_at: float | None = None
+    revoked_at: float | None = None
+
+
+DenialKind = Literal["jti", "family"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Denial:
+    """A denylist entry: access tokens with this ``jti`` (or family id) are refused until ``expires_at``."""
+
+    kind: DenialKind
+    value: str
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionRecord:
+    """A cookie session; ``key_hash`` is the SHA-256 hex of the raw id, which is never stored."""
+
+    key_hash: str
+    data: dict[str, Any]
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SigningKeyRecord:
+    """A signing key as stored: ``private_jwk`` is encrypted (``encrypted=True``) or plaintext JSON."""
+
+    kid: str
+    alg: str
+    private_jwk: str
+    encrypted: bool
+    created_at: float
+    retired_at: float | None = None
+    not_after: float | None = None

@@ -1,0 +1,147 @@
+"""The ports the auth service needs from storage: small async Protocols (STYLE.md §8).
+
+Adapters: :mod:`jwtkit.storage.memory` (the reference and test double) and
+:mod:`jwtkit.storage.sql` (SQLite, PostgreSQL). Every adapter passes one contract suite
+(``tests/storage/test_store_contract.py``).
+
+Rules every adapter keeps:
+
+- a failing backend raises :class:`~jwtkit.auth.errors.ServiceUnavailableError`, never its own
+  exception type;
+- each method that changes several rows does so in one transaction (all or nothing);
+- ``spend_refresh`` is atomic: of any number of concurrent calls with one ``jti`` (in any
+  number of processes) exactly one returns ``SpendResult.SPENT``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from .models import Denial, RefreshRecord, SessionRecord, SigningKeyRecord, UserRecord
+
+
+class UserStore(Protocol):
+    async def create_user(self, username: str, password_hash: str, *, now: float) -> UserRecord:
+        """Insert a user. Raises ``UsernameTakenError`` if the name exists."""
+        ...
+
+    async def get_user_by_name(self, username: str) -> UserRecord | None: ...
+
+    async def get_user(self, user_id: int) -> UserRecord | None: ...
+
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None: ...
+
+
+class SpendResult(enum.Enum):
+    """What ``TokenStore.spend_refresh`` did."""
+
+    SPENT = "spent"  # it was live; now spent and its successor stored
+    REUSED = "reused"  # it had been spent before: a replay (RFC 9700 §4.14)
+    REVOKED = "revoked"  # its family was revoked
+    UNKNOWN = "unknown"  # no such jti (never issued, or purged)
+
+
+class TokenStore(Protocol):
+    """Refresh-token families and the access-token denylist (kept together: one revocation
+    touches both in one transaction)."""
+
+    async def add_refresh(self, record: RefreshRecord) -> None: ...
+
+    async def get_refresh(self, jti: str) -> RefreshRecord | None: ...
+
+    async def spend_refresh(self, jti: str, *, now: float, successor: RefreshRecord) -> SpendResult:
+        """Atomically mark ``jti`` spent (only if unspent, unrevoked and unexpired) and store
+        ``successor``, in one transaction; the row count of the conditional update decides."""
+        ...
+
+    async def revoke(self, *, family_ids: Sequence[str], denials: Sequence[Denial], now: float) -> None:
+        """In one transaction: mark every refresh token of ``family_ids`` revoked and add
+        ``denials`` to the denylist (an existing entry keeps the later ``expires_at``)."""
+        ...
+
+    async def live_denials(self, *, now: float) -> list[Denial]:
+        """Every denylist entry that has not expired (loaded into memory at start)."""
+        ...
+
+    async def purge_tokens(self, *, now: float) -> int:
+        """Delete expired refresh tokens and denylist entries; return how many rows went."""
+        ...
+
+
+class SessionStore(Protocol):
+    async def add_session(self, record: SessionRecord) -> None: ...
+
+    async def get_session(self, key_hash: str) -> SessionRecord | None: ...
+
+    async def delete_session(self, key_hash: str) -> None: ...
+
+    async def purge_sessions(self, *, now: float) -> int: ...
+
+
+class KeyStore(Protocol):
+    async def signing_keys(self) -> list[SigningKeyRecord]:
+        """All stored signing keys, oldest first."""
+        ...
+
+    async def add_signing_key(self, record: SigningKeyRecord, *, retire_others_at: float | None,
+                              not_after: float | None) -> None:
+        """Insert ``record``; when ``retire_others_at`` is given, in the same transaction mark
+        every other unretired key retired at that time, published until ``not_after``."""
+        ...
+
+    async def purge_signing_keys(self, *, now: float) -> int:
+        """Delete retired keys whose ``not_after`` has passed."""
+        ...
+
+
+class RateLimiter(Protocol):
+    """A sliding-window counter of events (failed logins) per key. Memory now; Redis later."""
+
+    async def hit(self, key: str, *, now: float, window: float, limit: int) -> None:
+        """Record one event for ``key`` (only the latest ``limit`` events need be kept)."""
+        ...
+
+    async def retry_after(self, key: str, *, now: float, window: float, limit: int) -> float:
+        """Seconds until ``key`` has fewer than ``limit`` events in the window; 0 if it has now."""
+        ...
+
+    async def reset(self, key: str) -> None: ...
+
+
+class FeedListener(Protocol):
+    def on_denials(self, denials: Sequence[Denial]) -> None: ...
+
+    def on_keys_changed(self) -> None: ...
+
+
+class RevocationFeed(Protocol):
+    """Tells every process about revocations and key rotations made by one of them.
+
+    The local feed (:class:`jwtkit.storage.memory.LocalRevocationFeed`) reaches listeners in
+    this process only; issue 4 adds a Redis pub/sub adapter. The database stays the source of
+    truth: a listener that missed messages reloads from it.
+    """
+
+    def subscribe(self, listener: FeedListener) -> Callable[[], None]:
+        """Register ``listener``; return a function that unsubscribes it."""
+        ...
+
+    async def publish_denials(self, denials: Sequence[Denial]) -> None: ...
+
+    async def publish_keys_changed(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Stores:
+    """Everything the service is given by the composition root; ``close`` releases it all."""
+
+    users: UserStore
+    tokens: TokenStore
+    sessions: SessionStore
+    keys: KeyStore
+    rate_limiter: RateLimiter
+    feed: RevocationFeed
+    close: Callable[[], Awaitable[None]]

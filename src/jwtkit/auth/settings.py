@@ -1,0 +1,59 @@
+"""``AuthSettings``: the service's one frozen configuration object, built at the edge (``wiring.py``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthSettings:
+    """What the auth service needs to know; every field has a safe default.
+
+    Times are seconds. Throttling is a sliding window: more than ``login_max_failures``
+    failed logins for one username (or ``login_max_failures_per_client`` for one client
+    address) within ``login_window`` seconds refuse further attempts, even with the right
+    password, until the oldest failure leaves the window.
+
+    Example::
+
+        settings = AuthSettings(access_ttl=300, issuer="https://auth.example", alg="ES256")
+
+    Warning:
+        Without ``key_encryption_secret`` the private signing keys are stored in the
+        database as plaintext JWK JSON (a warning is logged). Give 32 random bytes.
+    """
+
+    access_ttl: int = 300
+    refresh_ttl: int = 86400
+    session_ttl: int = 1209600
+    issuer: str | None = None
+    audience: str | None = None
+    alg: str = "ES256"
+    key_encryption_secret: bytes | None = None
+    login_max_failures: int = 5
+    login_max_failures_per_client: int = 20
+    login_window: int = 300
+    password_min_length: int = 8
+    password_max_length: int = 1024
+    username_max_length: int = 150
+    # argon2id cost (argon2-cffi's defaults, RFC 9106's "second recommended" profile). Tests lower them;
+    # changing them makes the service rehash each user's password at their next login.
+    password_time_cost: int = 3
+    password_memory_cost: int = 65536
+    password_parallelism: int = 4
+
+    def __post_init__(self) -> None:
+        for name in ("access_ttl", "refresh_ttl", "session_ttl", "login_window", "login_max_failures",
+                     "login_max_failures_per_client", "password_min_length", "username_max_length"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"AuthSettings.{name} must be a positive int, got {value!r}")
+        if self.password_max_length < self.password_min_length:
+            raise ValueError("AuthSettings.password_max_length must be >= password_min_length")
+        if self.key_encryption_secret is not None and len(self.key_encryption_secret) < 16:
+            raise ValueError("AuthSettings.key_encryption_secret must be at least 16 bytes (32 random bytes advised)")
+
+    @property
+    def key_lifetime_after_retirement(self) -> int:
+        """How long a retired signing key stays published: the longest life of a token it signed."""
+        return max(self.access_ttl, self.refresh_ttl)

@@ -46,22 +46,21 @@ def encode(claims: Mapping[str, Any], key: Key, *, headers: Mapping[str, Any] | 
         TypeError: claims that JSON cannot hold, or a time claim that is not a number/datetime.
         ValueError: a public key, or ``headers`` that conflict with the key.
     """
-    if not isinstance(claims, Mapping):
+    if type(claims) is not dict and not isinstance(claims, Mapping):
         raise TypeError(f"claims must be a mapping, not {type(claims).__name__}")
-    if not isinstance(key, Key):
+    if type(key) is not Key:
         raise TypeError(f"sign with a jwtkit.Key, not {type(key).__name__} (see Key.from_secret, Key.from_pem)")
-    converted: dict[str, Any] | None = None
-    for name in _TIME_CLAIMS:
-        value = claims.get(name)
-        if value is not None and type(value) is not int:
-            if converted is None:
-                converted = dict(claims)
-            converted[name] = _as_numeric_date(name, value)
+    get = claims.get
+    if not (type(get("exp", 0)) is int and type(get("iat", 0)) is int and type(get("nbf", 0)) is int):
+        claims = {
+            name: _as_numeric_date(name, value) if name in _TIME_CLAIMS and value is not None else value
+            for name, value in claims.items()
+        }
     typ = "JWT"
     if headers is not None and "typ" in headers:
         typ = headers["typ"]
     alg, header_seg = build_header(key, headers, typ)
-    signing_input = header_seg + b"." + b64url_encode(dumps(claims if converted is None else converted))
+    signing_input = header_seg + b"." + b64url_encode(dumps(claims))
     return (signing_input + b"." + b64url_encode(key._signer(alg)(signing_input))).decode("ascii")
 
 

@@ -1,0 +1,95 @@
+"""Reading login credentials, shared by ``POST /auth/token`` and ``POST /session/login``:
+JSON ``{username, password}`` or the OAuth 2 password form (``grant_type=password``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from jwtkit.auth.errors import InvalidInputError
+
+from .schemas import CredentialsIn, ErrorOut
+
+__all__ = ["CREDENTIALS_BODY", "LOGIN_ERRORS", "UnsupportedMediaTypeError", "client_address", "read_credentials"]
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+LOGIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "Unknown user or wrong password (one answer for both)"},
+    415: {"model": ErrorOut, "description": "Neither JSON nor a form"},
+    422: {"model": ErrorOut, "description": "Invalid input"},
+    429: {"model": ErrorOut, "description": "Too many failed logins; see Retry-After"},
+}
+"""OpenAPI ``responses`` of the two login endpoints."""
+
+CREDENTIALS_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": CredentialsIn.model_json_schema()},
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["username", "password"],
+                    "properties": {
+                        "grant_type": {"type": "string", "enum": ["password"]},
+                        "username": {"type": "string"},
+                        "password": {"type": "string", "format": "password"},
+                    },
+                }
+            },
+        },
+    }
+}
+"""OpenAPI ``requestBody`` of the two login endpoints (read by hand, so declared by hand)."""
+
+
+class UnsupportedMediaTypeError(Exception):
+    """The body is neither JSON nor a form (answered 415)."""
+
+
+def client_address(request: Request) -> str:
+    """The peer address that login throttling counts against (proxy headers are not trusted)."""
+    return request.client.host if request.client else "unknown"
+
+
+def is_json(media_type: str) -> bool:
+    """``application/json`` or any ``application/*+json`` (parameters ignored)."""
+    media = media_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+async def read_credentials(request: Request) -> CredentialsIn:
+    """``{username, password}`` from a JSON body (the default when there is no ``Content-Type``) or a form.
+
+    Raises:
+        RequestValidationError: malformed JSON (400) or missing/mistyped fields (422).
+        InvalidInputError: a form whose ``grant_type`` is not ``password`` (422).
+        UnsupportedMediaTypeError: neither JSON nor a form (415).
+    """
+    content_type = request.headers.get("content-type", "")
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media in _FORM_TYPES:
+        form = await request.form()
+        try:
+            if form.get("grant_type", "password") != "password":
+                raise InvalidInputError("grant_type", "only the password grant is supported")
+            values = {name: form.get(name) for name in ("username", "password")}
+            return CredentialsIn.model_validate({k: v for k, v in values.items() if v is not None})
+        except ValidationError as exc:
+            raise RequestValidationError(_body_errors(exc)) from None
+        finally:
+            await form.close()
+    if media and not is_json(media):
+        raise UnsupportedMediaTypeError()
+    try:
+        return CredentialsIn.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(_body_errors(exc)) from None
+
+
+def _body_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    return [{"type": e["type"], "loc": ("body", *e["loc"]), "msg": e["msg"]} for e in exc.errors(include_input=False)]

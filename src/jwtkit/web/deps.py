@@ -1,0 +1,68 @@
+"""The two transports over the one auth service (STYLE.md §9): a Bearer access token in the
+``Authorization`` header, and a session id in the ``sessionid`` cookie.
+
+``bearer_principal`` is the hot path of ``/auth/me``: an ``async`` dependency (FastAPI would send
+a plain ``def`` one to a thread pool) that reads one header and calls the service's sync,
+I/O-free ``authenticate``. It is also an OpenAPI security scheme, so /docs shows the padlock.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+from fastapi.security.base import SecurityBase
+
+from jwtkit.auth.errors import InvalidTokenError
+from jwtkit.auth.models import Principal
+from jwtkit.auth.service import AuthService
+
+from .errors import SESSION_COOKIE, MissingCredentialsError
+
+__all__ = ["MAX_AUTHORIZATION_LENGTH", "SESSION_COOKIE", "BearerPrincipal", "bearer_principal", "service_of"]
+
+MAX_AUTHORIZATION_LENGTH = 16 * 1024 + 7
+"""``"Bearer "`` plus the core's largest token (16 KiB); anything longer is refused unread."""
+
+
+def service_of(request: Request) -> AuthService:
+    """The service the app's lifespan opened."""
+    service: AuthService = request.app.state.service
+    return service
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header (scheme case-insensitive, RFC 7235 §2.1).
+
+    Raises:
+        MissingCredentialsError: no header, or another scheme.
+        InvalidTokenError: a Bearer header without a usable token.
+    """
+    if not authorization:
+        raise MissingCredentialsError()
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        raise MissingCredentialsError()
+    if len(authorization) > MAX_AUTHORIZATION_LENGTH:
+        raise InvalidTokenError("Authorization header too long")
+    token = token.strip(" ")
+    if not token:
+        raise InvalidTokenError("empty Bearer token")
+    return token
+
+
+class BearerPrincipal(SecurityBase):
+    """Dependency: the ``Principal`` of the request's Bearer access token.
+
+    Raises ``MissingCredentialsError`` or ``InvalidTokenError``, which the error table turns into 401.
+    """
+
+    def __init__(self) -> None:
+        self.model = HTTPBearerModel(bearerFormat="JWT", description="An access token from POST /auth/token")
+        self.scheme_name = "BearerJWT"
+
+    async def __call__(self, request: Request) -> Principal:
+        token = bearer_token(request.headers.get("authorization"))
+        return service_of(request).authenticate(token)
+
+
+bearer_principal = BearerPrincipal()

@@ -1,0 +1,167 @@
+"""One table from errors to HTTP answers, and the handlers that apply it: every failure is a JSON body.
+
+==============================  ======  =====================================================
+error                           status  extra
+==============================  ======  =====================================================
+``InvalidInputError``           422     ``fields``: ``[{field, reason}]``
+``UsernameTakenError``          409
+``InvalidCredentialsError``     401     ``WWW-Authenticate`` challenge, no error code
+``ThrottledError``              429     ``Retry-After: <seconds>``
+``InvalidTokenError``           401     ``WWW-Authenticate: Bearer error="invalid_token", ...``
+``ServiceUnavailableError``     503     ``Retry-After``
+other ``AuthError``             400
+pydantic body errors            422     ``fields`` (the input itself is never echoed)
+malformed JSON                  400     ``invalid_json``
+body not JSON                   415     ``unsupported_media_type``
+Starlette ``HTTPException``     its status (404, 405, 400 ...)
+anything else (a bug)           500     logged with its traceback; body ``internal_error``
+==============================  ======  =====================================================
+
+Token failures are opaque at the edge (STYLE.md §16): the body and the challenge say only
+``invalid_token`` with one generic description; the service's ``reason`` goes to the log.
+Session endpoints (``/session/...``) answer 401 with a ``Cookie`` challenge instead of ``Bearer``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from jwtkit.auth.errors import (
+    AuthError,
+    InvalidCredentialsError,
+    InvalidInputError,
+    InvalidTokenError,
+    ServiceUnavailableError,
+    ThrottledError,
+    UsernameTakenError,
+)
+
+from .credentials import is_json
+from .schemas import error_body
+
+__all__ = ["STATUS_BY_ERROR", "MissingCredentialsError", "error_response", "install_error_handlers"]
+
+log = logging.getLogger("jwtkit.web")
+
+REALM = "jwtkit"
+SESSION_COOKIE = "sessionid"
+INVALID_TOKEN_DESCRIPTION = "The token is malformed, expired, revoked or not of the expected type"
+RETRY_AFTER_UNAVAILABLE = 5
+
+STATUS_BY_ERROR: dict[type[AuthError], int] = {
+    InvalidInputError: 422,
+    UsernameTakenError: 409,
+    InvalidCredentialsError: 401,
+    ThrottledError: 429,
+    InvalidTokenError: 401,
+    ServiceUnavailableError: 503,
+}
+
+
+class MissingCredentialsError(AuthError):
+    """No Bearer token (or no session cookie) in a request that needs one.
+
+    Answered 401 with a bare challenge: RFC 6750 §3.1 says a request that carries no credentials
+    gets no error code (so a client can tell "log in first" from "your token is bad").
+    """
+
+    code = "missing_credentials"
+    message = "authentication required"
+
+
+def status_of(exc: AuthError) -> int:
+    """The HTTP status of an ``AuthError``, looked up along its class hierarchy (default 400)."""
+    if isinstance(exc, MissingCredentialsError):
+        return 401
+    for cls in type(exc).__mro__:
+        status = STATUS_BY_ERROR.get(cls)
+        if status is not None:
+            return status
+    return 400
+
+
+def _challenge(request: Request, error: str | None) -> str:
+    if request.url.path.startswith("/session/"):
+        return f'Cookie realm="{REALM}", cookie-name="sessionid"'
+    if error is None:
+        return f'Bearer realm="{REALM}"'
+    return f'Bearer realm="{REALM}", error="{error}", error_description="{INVALID_TOKEN_DESCRIPTION}"'
+
+
+def error_response(
+    status: int, code: str, message: str, *, headers: dict[str, str] | None = None,
+    fields: list[dict[str, Any]] | None = None,
+) -> JSONResponse:
+    """A JSON error answer ``{"error": code, "message": message[, "fields": [...]]}``."""
+    return JSONResponse(error_body(code, message, fields), status_code=status, headers=headers)
+
+
+def auth_error_response(request: Request, exc: AuthError) -> JSONResponse:
+    """Apply the table to one ``AuthError``."""
+    status = status_of(exc)
+    headers: dict[str, str] = {}
+    fields: list[dict[str, Any]] | None = None
+    if isinstance(exc, InvalidTokenError):
+        log.info("%s %s: invalid token: %s", request.method, request.url.path, exc.reason)
+        headers["WWW-Authenticate"] = _challenge(request, "invalid_token")
+        if request.url.path.startswith("/session/"):  # a dead or forged cookie: tell the browser to drop it
+            headers["Set-Cookie"] = f"{SESSION_COOKIE}=; Max-Age=0; Path=/; HttpOnly; SameSite=lax"
+    elif status == 401:
+        headers["WWW-Authenticate"] = _challenge(request, None)
+    elif isinstance(exc, ThrottledError):
+        headers["Retry-After"] = str(exc.retry_after)
+    elif isinstance(exc, ServiceUnavailableError):
+        log.warning("%s %s: storage unavailable: %r", request.method, request.url.path, exc.__cause__)
+        headers["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE)
+    elif isinstance(exc, InvalidInputError):
+        fields = [{"field": exc.field, "reason": exc.reason}]
+    return error_response(status, exc.code, exc.message, headers=headers, fields=fields)
+
+
+async def _on_auth_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AuthError)
+    return auth_error_response(request, exc)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return error_response(400, "invalid_json", "the request body is not valid JSON")
+    about_body = any(tuple(e.get("loc", ()))[:1] == ("body",) for e in errors)
+    content_type = request.headers.get("content-type", "")
+    if about_body and content_type and not is_json(content_type):
+        return error_response(415, "unsupported_media_type", "send the request body as application/json")
+    fields = []
+    for e in errors:
+        loc = [str(part) for part in e.get("loc", ()) if part != "body"]
+        fields.append({"field": ".".join(loc) or "body", "reason": str(e.get("msg", "invalid"))})
+    return error_response(422, "invalid_input", "the request is not valid", fields=fields)
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+             415: "unsupported_media_type"}
+    code = codes.get(exc.status_code, "http_error")
+    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    return error_response(exc.status_code, code, message, headers=dict(exc.headers or {}))
+
+
+async def _on_bug(request: Request, exc: Exception) -> JSONResponse:
+    log.error("%s %s: unhandled error", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal_error", "internal server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the table's handlers on ``app`` (the last one, for ``Exception``, only sees bugs)."""
+    app.add_exception_handler(AuthError, _on_auth_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(HTTPException, _on_http_exception)
+    app.add_exception_handler(Exception, _on_bug)

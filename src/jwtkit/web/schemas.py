@@ -1,0 +1,91 @@
+"""Request and response bodies of the HTTP API (pydantic models, shown in the OpenAPI docs at /docs).
+
+Only shapes and JSON types are checked here (``strict``: a number is not a string); the rules on
+content (length limits, character set, password policy) belong to the auth service, which raises
+``InvalidInputError`` with the field at fault.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "CredentialsIn",
+    "ErrorOut",
+    "FieldErrorOut",
+    "RefreshIn",
+    "SessionOut",
+    "TokenIn",
+    "TokenPairOut",
+    "UserOut",
+]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+class CredentialsIn(_In):
+    """A username and a password (register, login)."""
+
+    username: str = Field(examples=["alice"])
+    password: str = Field(examples=["correct horse battery staple"])
+
+
+class RefreshIn(_In):
+    """A refresh token to spend (refresh) or revoke (logout)."""
+
+    refresh_token: str
+
+
+class TokenIn(_In):
+    """Any token of ours, access or refresh, to check."""
+
+    token: str
+
+
+class UserOut(BaseModel):
+    """A user as the API shows it."""
+
+    id: int
+    username: str
+
+
+class SessionOut(UserOut):
+    """The answer to a session login: the user and the session's lifetime in seconds."""
+
+    expires_in: int
+
+
+class TokenPairOut(BaseModel):
+    """An access/refresh pair (RFC 6749 §5.1 shape); ``expires_in`` is the access token's lifetime."""
+
+    access_token: str
+    refresh_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+
+
+class FieldErrorOut(BaseModel):
+    """One rejected field: where (``field``, dotted) and why."""
+
+    field: str
+    reason: str
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: a stable ``error`` code and a human ``message``; ``fields`` for invalid input."""
+
+    error: str
+    message: str
+    fields: list[FieldErrorOut] | None = None
+
+
+def error_body(code: str, message: str, fields: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The JSON of an :class:`ErrorOut` (built by hand: error paths must not fail)."""
+    body: dict[str, Any] = {"error": code, "message": message}
+    if fields is not None:
+        body["fields"] = fields
+    return body

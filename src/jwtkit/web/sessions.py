@@ -1,0 +1,85 @@
+"""The cookie-session endpoints (``/session/...``): the notes' comparison to Bearer tokens.
+
+The ``sessionid`` cookie is ``HttpOnly; SameSite=Lax; Path=/`` with ``Max-Age`` from the service,
+and ``Secure`` when the request came over HTTPS. Every login sets a fresh random id made by the
+service (an id the client sends is never adopted; a live one it sends is ended). Same throttling
+and error table as the token endpoints.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from jwtkit.auth.errors import InvalidTokenError
+from jwtkit.auth.models import User
+
+from .credentials import CREDENTIALS_BODY, LOGIN_ERRORS, UnsupportedMediaTypeError, client_address, read_credentials
+from .deps import SESSION_COOKIE, service_of
+from .errors import MissingCredentialsError, error_response
+from .schemas import ErrorOut, SessionOut, UserOut
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/session", tags=["sessions"])
+
+MAX_SESSION_ID_LENGTH = 256
+_401: dict[int | str, dict[str, Any]] = {401: {"model": ErrorOut, "description": "No live session"}}
+
+
+def _session_id(request: Request) -> str:
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
+        raise MissingCredentialsError()
+    if len(session_id) > MAX_SESSION_ID_LENGTH:
+        raise InvalidTokenError("session cookie too long")
+    return session_id
+
+
+def _set_cookie(request: Request, response: Response, value: str, max_age: int) -> None:
+    response.set_cookie(SESSION_COOKIE, value, max_age=max_age, path="/", httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https")
+
+
+async def _user(request: Request) -> User:
+    return await service_of(request).session_user(_session_id(request))
+
+
+@router.post("/login", response_model=SessionOut, responses=LOGIN_ERRORS, openapi_extra=CREDENTIALS_BODY)
+async def login(request: Request, response: Response) -> SessionOut | Response:
+    """Open a session: sets the ``sessionid`` cookie (JSON ``{username, password}`` or a form)."""
+    try:
+        credentials = await read_credentials(request)
+    except UnsupportedMediaTypeError:
+        return error_response(415, "unsupported_media_type",
+                              "send application/json or application/x-www-form-urlencoded")
+    service = service_of(request)
+    session_id, max_age = await service.session_login(credentials.username, credentials.password,
+                                                      client=client_address(request))
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous and previous != session_id and len(previous) <= MAX_SESSION_ID_LENGTH:
+        await service.session_logout(previous)
+    user = await service.session_user(session_id)
+    _set_cookie(request, response, session_id, max_age)
+    response.headers["Cache-Control"] = "no-store"
+    return SessionOut(id=user.id, username=user.username, expires_in=max_age)
+
+
+@router.get("/me", response_model=UserOut, responses=_401)
+async def me(request: Request) -> UserOut:
+    """The user of the session cookie (one session read)."""
+    user = await _user(request)
+    return UserOut(id=user.id, username=user.username)
+
+
+@router.post("/logout", status_code=204, response_class=Response, responses=_401)
+async def logout(request: Request) -> Response:
+    """End the session and clear the cookie (401 without a live session)."""
+    service = service_of(request)
+    session_id = _session_id(request)
+    await service.session_user(session_id)
+    await service.session_logout(session_id)
+    response = Response(status_code=204)
+    _set_cookie(request, response, "", 0)
+    return response

@@ -1,0 +1,84 @@
+"""The Bearer-token endpoints (``/auth/...``): register, login, refresh, verify, logout, me.
+
+``POST /auth/token`` is a first-party login API, not the OAuth 2 password grant for third-party
+clients (which RFC 9700 §2.4 forbids): it takes JSON ``{username, password}`` or the OAuth 2
+password form (``grant_type=password``, so that the /docs "Authorize" button works).
+Token answers carry ``Cache-Control: no-store`` (RFC 6749 §5.1).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from jwtkit.auth.models import Principal, TokenPair
+
+from .credentials import CREDENTIALS_BODY, LOGIN_ERRORS, UnsupportedMediaTypeError, client_address, read_credentials
+from .deps import bearer_principal, service_of
+from .errors import error_response
+from .schemas import CredentialsIn, ErrorOut, RefreshIn, TokenIn, TokenPairOut, UserOut
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/auth", tags=["tokens"])
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_401: dict[int | str, dict[str, Any]] = {401: {"model": ErrorOut, "description": "Missing or invalid token"}}
+
+
+def _pair(pair: TokenPair) -> TokenPairOut:
+    return TokenPairOut(access_token=pair.access_token, refresh_token=pair.refresh_token,
+                        token_type=pair.token_type, expires_in=pair.expires_in)
+
+
+@router.post("/register", status_code=201, response_model=UserOut,
+             responses={409: {"model": ErrorOut, "description": "Username taken"},
+                        422: {"model": ErrorOut, "description": "Invalid input"}})
+async def register(body: CredentialsIn, request: Request) -> UserOut:
+    """Create a user. Passwords: at least 8 characters; usernames: up to 150 of ``A-Za-z0-9._@+-``."""
+    user = await service_of(request).register(body.username, body.password)
+    return UserOut(id=user.id, username=user.username)
+
+
+@router.post("/token", response_model=TokenPairOut, responses=LOGIN_ERRORS, openapi_extra=CREDENTIALS_BODY)
+async def token(request: Request, response: Response) -> TokenPairOut | Response:
+    """Log in: an access/refresh pair for JSON ``{username, password}`` or the OAuth 2 password form."""
+    try:
+        credentials = await read_credentials(request)
+    except UnsupportedMediaTypeError:
+        return error_response(415, "unsupported_media_type",
+                              "send application/json or application/x-www-form-urlencoded")
+    pair = await service_of(request).login(credentials.username, credentials.password,
+                                           client=client_address(request))
+    response.headers.update(NO_STORE)
+    return _pair(pair)
+
+
+@router.post("/token/refresh", response_model=TokenPairOut, responses=_401)
+async def refresh(body: RefreshIn, request: Request, response: Response) -> TokenPairOut:
+    """Spend a refresh token for a new pair. A spent token presented again revokes its whole family."""
+    pair = await service_of(request).refresh(body.refresh_token)
+    response.headers.update(NO_STORE)
+    return _pair(pair)
+
+
+@router.post("/token/verify", responses=_401)
+async def verify(body: TokenIn, request: Request) -> dict[str, Any]:
+    """``{}`` when the token (access or refresh) is ours, valid and not revoked; 401 otherwise."""
+    await service_of(request).verify_token(body.token)
+    return {}
+
+
+@router.post("/logout", status_code=204, response_class=Response, responses=_401)
+async def logout(body: RefreshIn, request: Request,
+                 principal: Annotated[Principal, Depends(bearer_principal)]) -> Response:
+    """Revoke the refresh token's family and deny the access token until it expires."""
+    await service_of(request).logout(principal, body.refresh_token)
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=UserOut, responses=_401)
+async def me(principal: Annotated[Principal, Depends(bearer_principal)]) -> UserOut:
+    """The user of the Bearer access token, from its claims alone (no database read)."""
+    return UserOut(id=principal.user_id, username=principal.username)

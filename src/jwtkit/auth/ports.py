@@ -41,25 +41,30 @@ class SpendResult(enum.Enum):
     SPENT = "spent"  # it was live; now spent and its successor stored
     REUSED = "reused"  # it had been spent before: a replay (RFC 9700 §4.14)
     REVOKED = "revoked"  # its family was revoked
-    UNKNOWN = "unknown"  # no such jti (never issued, or purged)
+    UNKNOWN = "unknown"  # no such jti (never issued, or purged), or expired
 
 
 class TokenStore(Protocol):
     """Refresh-token families and the access-token denylist (kept together: one revocation
     touches both in one transaction)."""
 
-    async def add_refresh(self, record: RefreshRecord) -> None: ...
+    async def start_family(self, first: RefreshRecord) -> None:
+        """Store a new refresh family (one login) and its first refresh token, in one transaction."""
+        ...
 
-    async def get_refresh(self, jti: str) -> RefreshRecord | None: ...
+    async def get_refresh(self, jti: str) -> RefreshRecord | None:
+        """The token, with ``revoked_at`` set when its family is revoked."""
+        ...
 
     async def spend_refresh(self, jti: str, *, now: float, successor: RefreshRecord) -> SpendResult:
-        """Atomically mark ``jti`` spent (only if unspent, unrevoked and unexpired) and store
-        ``successor``, in one transaction; the row count of the conditional update decides."""
+        """In one transaction: mark ``jti`` spent by ONE conditional update (unspent and
+        unexpired; the row count decides), check its family is not revoked, store ``successor``.
+        Anything but ``SPENT`` changes nothing."""
         ...
 
     async def revoke(self, *, family_ids: Sequence[str], denials: Sequence[Denial], now: float) -> None:
-        """In one transaction: mark every refresh token of ``family_ids`` revoked and add
-        ``denials`` to the denylist (an existing entry keeps the later ``expires_at``)."""
+        """In one transaction: mark ``family_ids`` revoked (no token of theirs can be spent
+        again) and add ``denials`` to the denylist (an existing entry keeps the later ``expires_at``)."""
         ...
 
     async def live_denials(self, *, now: float) -> list[Denial]:

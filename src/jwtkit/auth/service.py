@@ -17,19 +17,48 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from .models import Principal, TokenPair, User
-from .ports import Stores
+from jwtkit.core.tokens import encode
+from jwtkit.errors import JWTError
+
+from .errors import InvalidCredentialsError, InvalidTokenError
+from .keyring import KeyCipher, KeyRing, new_signing_key
+from .models import Denial, Principal, RefreshRecord, SessionRecord, TokenPair, User, UserRecord
+from .passwords import Passwords, check_password, check_username
+from .ports import SpendResult, Stores
+from .sessions import new_session_id, session_key_hash
 from .settings import AuthSettings
+from .throttling import LoginThrottle
+
+__all__ = ["AuthService", "Clock"]
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 
 
 class AuthService:
     """The auth server's service layer. Build it with :meth:`open`, release it with :meth:`close`."""
+
+    def __init__(self, settings: AuthSettings, stores: Stores, clock: Clock) -> None:
+        """Use :meth:`open`."""
+        self._settings = settings
+        self._stores = stores
+        self._clock = clock
+        self._passwords = Passwords(settings)
+        self._throttle = LoginThrottle(stores.rate_limiter, settings)
+        self._cipher = KeyCipher(settings.key_encryption_secret)
+        self._ring: KeyRing | None = None  # set by open(); swapped whole on rotation
+        self._denied_jtis: dict[str, float] = {}  # jti -> exp
+        self._denied_families: dict[str, float] = {}  # family id -> exp of its last access token
+        self._unsubscribe: Callable[[], None] = _noop
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @classmethod
     async def open(cls, settings: AuthSettings, stores: Stores, *, clock: Clock = time.time) -> AuthService:
@@ -41,15 +70,25 @@ class AuthService:
             ServiceUnavailableError: storage is unreachable.
             ValueError: a stored key cannot be decrypted with ``settings.key_encryption_secret``.
         """
-        raise NotImplementedError
+        self = cls(settings, stores, clock)
+        await self._load_ring(create=True)
+        now = clock()
+        for denial in await stores.tokens.live_denials(now=now):
+            self._deny(denial)
+        self._unsubscribe = stores.feed.subscribe(self)
+        return self
 
     async def close(self) -> None:
         """Unsubscribe from the feed and close the stores."""
-        raise NotImplementedError
+        self._unsubscribe()
+        self._unsubscribe = _noop
+        for task in list(self._tasks):
+            task.cancel()
+        await self._stores.close()
 
     @property
     def settings(self) -> AuthSettings:
-        raise NotImplementedError
+        return self._settings
 
     async def register(self, username: str, password: str) -> User:
         """Create a user with an argon2id password hash.
@@ -63,7 +102,11 @@ class AuthService:
             UsernameTakenError: the username exists.
             ServiceUnavailableError: storage is down.
         """
-        raise NotImplementedError
+        check_username(username, self._settings)
+        check_password(password, self._settings)
+        password_hash = await self._passwords.hash(password)
+        record = await self._stores.users.create_user(username, password_hash, now=self._clock())
+        return record.to_user()
 
     async def login(self, username: str, password: str, *, client: str) -> TokenPair:
         """Check the password and issue an access/refresh pair (a new refresh family).
@@ -77,7 +120,8 @@ class AuthService:
             InvalidCredentialsError: unknown user or wrong password.
             ServiceUnavailableError: storage is down.
         """
-        raise NotImplementedError
+        user = await self._check_credentials(username, password, client)
+        return await self._start_family(user)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Spend ``refresh_token`` and issue a new pair in the same family.
@@ -92,7 +136,23 @@ class AuthService:
             InvalidTokenError: not a live refresh token of ours (``reason`` says why).
             ServiceUnavailableError: storage is down.
         """
-        raise NotImplementedError
+        claims = self._verify(refresh_token, "refresh")
+        family_id: str = claims["fid"]
+        if family_id in self._denied_families:
+            raise InvalidTokenError("refresh family revoked")
+        user = await self._stores.users.get_user(claims["user_id"])
+        if user is None:
+            raise InvalidTokenError("user no longer exists")
+        now = self._clock()
+        pair, successor = self._issue(user, family_id, now)
+        result = await self._stores.tokens.spend_refresh(claims["jti"], now=now, successor=successor)
+        if result is SpendResult.SPENT:
+            return pair
+        if result is SpendResult.REUSED:
+            log.warning("refresh token reuse (jti %s, user %s): revoking family %s", claims["jti"], user.id, family_id)
+            await self._revoke([family_id], [], now)
+            raise InvalidTokenError("refresh token reused; family revoked")
+        raise InvalidTokenError(f"refresh token {result.value}")
 
     def authenticate(self, access_token: str) -> Principal:
         """Verify an access token: signature by a key of the ring, ``exp``, ``iss``/``aud``,
@@ -101,7 +161,18 @@ class AuthService:
         Raises:
             InvalidTokenError: for every failure (``reason`` says which, for the log).
         """
-        raise NotImplementedError
+        claims = self._verify(access_token, "access")
+        jti: str = claims["jti"]
+        family_id: str = claims["fid"]
+        if jti in self._denied_jtis or family_id in self._denied_families:
+            raise InvalidTokenError("access token revoked")
+        username = claims.get("username")
+        if not isinstance(username, str):
+            raise InvalidTokenError("claim 'username' is missing or not a string")
+        return Principal(
+            user_id=claims["user_id"], username=username, jti=jti, exp=int(claims["exp"]),
+            family_id=family_id, claims=claims,
+        )
 
     async def verify_token(self, token: str) -> None:
         """Check any token of ours: an access token as :meth:`authenticate` does, a refresh
@@ -111,7 +182,21 @@ class AuthService:
             InvalidTokenError: the token is not valid now.
             ServiceUnavailableError: storage is down.
         """
-        raise NotImplementedError
+        if not isinstance(token, str):
+            raise InvalidTokenError("token is not a string")
+        claims = self._verify(token, None)
+        if claims["token_type"] == "access":
+            self.authenticate(token)
+            return
+        if claims["fid"] in self._denied_families:
+            raise InvalidTokenError("refresh family revoked")
+        record = await self._stores.tokens.get_refresh(claims["jti"])
+        if record is None:
+            raise InvalidTokenError("refresh token unknown")
+        if record.revoked_at is not None:
+            raise InvalidTokenError("refresh family revoked")
+        if record.spent_at is not None:
+            raise InvalidTokenError("refresh token spent")
 
     async def logout(self, principal: Principal, refresh_token: str) -> None:
         """Revoke the refresh family (and the family of ``refresh_token``), and deny the access
@@ -121,7 +206,12 @@ class AuthService:
             InvalidTokenError: ``refresh_token`` is not a refresh token of this user (nothing is revoked).
             ServiceUnavailableError: storage is down.
         """
-        raise NotImplementedError
+        claims = self._verify(refresh_token, "refresh")
+        if claims["user_id"] != principal.user_id:
+            raise InvalidTokenError("refresh token of another user")
+        now = self._clock()
+        family_ids = sorted({principal.family_id, claims["fid"]})
+        await self._revoke(family_ids, [Denial(kind="jti", value=principal.jti, expires_at=principal.exp)], now)
 
     async def session_login(self, username: str, password: str, *, client: str) -> tuple[str, int]:
         """Check credentials like :meth:`login` and open a cookie session.
@@ -132,7 +222,16 @@ class AuthService:
         Raises:
             ThrottledError, InvalidCredentialsError, ServiceUnavailableError: as :meth:`login`.
         """
-        raise NotImplementedError
+        user = await self._check_credentials(username, password, client)
+        session_id = new_session_id()
+        key_hash = session_key_hash(session_id)
+        assert key_hash is not None
+        ttl = self._settings.session_ttl
+        data = {"user_id": user.id, "username": user.username}
+        await self._stores.sessions.add_session(
+            SessionRecord(key_hash=key_hash, data=data, expires_at=self._clock() + ttl)
+        )
+        return session_id, ttl
 
     async def session_user(self, session_id: str) -> User:
         """The user of a live session.
@@ -141,16 +240,31 @@ class AuthService:
             InvalidTokenError: unknown, expired or malformed session id.
             ServiceUnavailableError: storage is down.
         """
-        raise NotImplementedError
+        key_hash = session_key_hash(session_id)
+        if key_hash is None:
+            raise InvalidTokenError("malformed session id")
+        record = await self._stores.sessions.get_session(key_hash)
+        if record is None:
+            raise InvalidTokenError("unknown session")
+        if record.expires_at <= self._clock():
+            await self._stores.sessions.delete_session(key_hash)
+            raise InvalidTokenError("session expired")
+        user_id, username = record.data.get("user_id"), record.data.get("username")
+        if isinstance(user_id, bool) or not isinstance(user_id, int) or not isinstance(username, str):
+            raise InvalidTokenError("corrupt session data")
+        return User(user_id, username)
 
     async def session_logout(self, session_id: str) -> None:
         """End a session (no error if it does not exist)."""
-        raise NotImplementedError
+        key_hash = session_key_hash(session_id)
+        if key_hash is not None:
+            await self._stores.sessions.delete_session(key_hash)
 
     def jwks(self) -> dict[str, Any]:
         """The public JWKS: the active key and retired keys whose tokens may still be alive.
         Never a private member."""
-        raise NotImplementedError
+        assert self._ring is not None
+        return self._ring.jwks(now=self._clock())
 
     async def rotate_keys(self) -> str:
         """Make a new active signing key and retire the current one, which stays published
@@ -159,7 +273,15 @@ class AuthService:
         Raises:
             ServiceUnavailableError: storage is down.
         """
-        raise NotImplementedError
+        now = self._clock()
+        record = new_signing_key(self._settings.alg, self._cipher, now=now)
+        await self._stores.keys.add_signing_key(
+            record, retire_others_at=now, not_after=now + self._settings.key_lifetime_after_retirement
+        )
+        await self._load_ring(create=False)
+        await self._publish(self._stores.feed.publish_keys_changed())
+        log.info("signing keys rotated: new active key %s", record.kid)
+        return record.kid
 
     async def purge_expired(self) -> int:
         """Delete expired refresh tokens, denylist entries, sessions and dead signing keys, and
@@ -168,4 +290,147 @@ class AuthService:
         Raises:
             ServiceUnavailableError: storage is down.
         """
-        raise NotImplementedError
+        now = self._clock()
+        deleted = await self._stores.tokens.purge_tokens(now=now)
+        deleted += await self._stores.sessions.purge_sessions(now=now)
+        dead_keys = await self._stores.keys.purge_signing_keys(now=now)
+        if dead_keys:
+            await self._load_ring(create=False)
+        for denied in (self._denied_jtis, self._denied_families):
+            for value in [value for value, expires_at in denied.items() if expires_at <= now]:
+                del denied[value]
+        return deleted + dead_keys
+
+    # ---- internals ------------------------------------------------------------------------
+
+    async def _load_ring(self, *, create: bool) -> None:
+        now = self._clock()
+        try:
+            ring: KeyRing | None = KeyRing.build(await self._stores.keys.signing_keys(), self._cipher, self._settings,
+                                                 now=now)
+        except LookupError:
+            ring = None
+        if ring is None or (create and ring.active.alg != self._settings.alg):
+            record = new_signing_key(self._settings.alg, self._cipher, now=now)
+            retire = ring is not None
+            await self._stores.keys.add_signing_key(
+                record,
+                retire_others_at=now if retire else None,
+                not_after=now + self._settings.key_lifetime_after_retirement if retire else None,
+            )
+            log.info("created signing key %s (%s)", record.kid, record.alg)
+            ring = KeyRing.build(await self._stores.keys.signing_keys(), self._cipher, self._settings, now=now)
+        self._ring = ring
+
+    def _verify(self, token: object, token_type: str | None) -> dict[str, Any]:
+        """Verify with the ring's prebuilt Verifier; check our claims' types. InvalidTokenError otherwise."""
+        if not isinstance(token, str):
+            raise InvalidTokenError("token is not a string")
+        assert self._ring is not None
+        try:
+            claims = self._ring.verifier.verify(token, now=self._clock())
+        except JWTError as exc:
+            raise InvalidTokenError(f"{exc.code}: {exc.reason}") from None
+        kind = claims["token_type"]
+        if kind not in ("access", "refresh") or (token_type is not None and kind != token_type):
+            raise InvalidTokenError(f"token_type is {kind!r}, expected {token_type or 'access or refresh'!r}")
+        user_id = claims["user_id"]
+        if isinstance(user_id, bool) or not isinstance(user_id, int):
+            raise InvalidTokenError("claim 'user_id' is not an integer")
+        if not isinstance(claims["jti"], str) or not isinstance(claims["fid"], str):
+            raise InvalidTokenError("claims 'jti' and 'fid' must be strings")
+        return claims
+
+    async def _check_credentials(self, username: str, password: str, client: str) -> UserRecord:
+        settings = self._settings
+        now = self._clock()
+        if not isinstance(username, str) or not isinstance(password, str) or not isinstance(client, str):
+            raise InvalidCredentialsError()
+        await self._throttle.check(username, client, now=now)
+        user = None
+        if 0 < len(username) <= settings.username_max_length:
+            user = await self._stores.users.get_user_by_name(username)
+        if len(password) > settings.password_max_length:
+            ok = False  # never hash megabytes; the limit is public, so this tells nothing
+        elif user is None:
+            ok = await self._passwords.verify_dummy(password)
+        else:
+            ok = await self._passwords.verify(user.password_hash, password)
+        if not ok or user is None:
+            await self._throttle.failed(username, client, now=now)
+            raise InvalidCredentialsError()
+        await self._throttle.succeeded(username)
+        if self._passwords.needs_rehash(user.password_hash):
+            await self._stores.users.set_password_hash(user.id, await self._passwords.hash(password))
+        return user
+
+    async def _start_family(self, user: UserRecord) -> TokenPair:
+        pair, first = self._issue(user, secrets.token_urlsafe(16), self._clock())
+        await self._stores.tokens.start_family(first)
+        return pair
+
+    def _issue(self, user: UserRecord, family_id: str, now: float) -> tuple[TokenPair, RefreshRecord]:
+        """Sign an access/refresh pair; return it and the refresh token's record."""
+        assert self._ring is not None
+        settings = self._settings
+        iat = int(now)
+        common: dict[str, Any] = {"sub": str(user.id), "user_id": user.id, "fid": family_id, "iat": iat}
+        if settings.issuer is not None:
+            common["iss"] = settings.issuer
+        if settings.audience is not None:
+            common["aud"] = settings.audience
+        access_jti, refresh_jti = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+        access = common | {"token_type": "access", "jti": access_jti, "username": user.username,
+                           "exp": iat + settings.access_ttl}
+        refresh = common | {"token_type": "refresh", "jti": refresh_jti, "exp": iat + settings.refresh_ttl}
+        key = self._ring.active
+        pair = TokenPair(access_token=encode(access, key), refresh_token=encode(refresh, key),
+                         expires_in=settings.access_ttl)
+        record = RefreshRecord(jti=refresh_jti, family_id=family_id, user_id=user.id, issued_at=now,
+                               expires_at=iat + settings.refresh_ttl)
+        return pair, record
+
+    async def _revoke(self, family_ids: Sequence[str], denials: Sequence[Denial], now: float) -> None:
+        """Revoke families (in storage, and their access tokens in the denylist until the last one
+        expires) plus ``denials``, in one transaction; then apply and publish."""
+        last_access_exp = int(now) + self._settings.access_ttl
+        everything = [Denial(kind="family", value=fid, expires_at=last_access_exp) for fid in family_ids]
+        everything += denials
+        await self._stores.tokens.revoke(family_ids=family_ids, denials=everything, now=now)
+        self.on_denials(everything)
+        await self._publish(self._stores.feed.publish_denials(everything))
+
+    async def _publish(self, message: Any) -> None:
+        # The database already holds the change; a feed failure only delays other processes.
+        try:
+            await message
+        except Exception:
+            log.exception("could not publish to the revocation feed; other processes will see it on reload")
+
+    def _deny(self, denial: Denial) -> None:
+        table = self._denied_jtis if denial.kind == "jti" else self._denied_families
+        if table.get(denial.value, 0.0) < denial.expires_at:
+            table[denial.value] = denial.expires_at
+
+    # ---- FeedListener ---------------------------------------------------------------------
+
+    def on_denials(self, denials: Sequence[Denial]) -> None:
+        """Apply revocations made here or, through the feed, by another process."""
+        for denial in denials:
+            self._deny(denial)
+
+    def on_keys_changed(self) -> None:
+        """Another process rotated the keys: reload the ring in the background."""
+        task = asyncio.get_running_loop().create_task(self._reload_ring())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _reload_ring(self) -> None:
+        try:
+            await self._load_ring(create=False)
+        except Exception:
+            log.exception("could not reload the signing keys")
+
+
+def _noop() -> None:
+    return None

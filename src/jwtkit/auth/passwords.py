@@ -1,0 +1,89 @@
+"""Input rules and argon2id password hashing (argon2-cffi), run off the event loop.
+
+Usernames: 1..``username_max_length`` characters from ``A-Z a-z 0-9 . _ @ + -`` (Django's set,
+ASCII only so look-alike Unicode names cannot impersonate), compared exactly.
+Passwords: ``password_min_length``..``password_max_length`` characters, not all whitespace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from .errors import InvalidInputError
+from .settings import AuthSettings
+
+_USERNAME = re.compile(r"[A-Za-z0-9._@+\-]+")
+
+
+def check_username(username: object, settings: AuthSettings) -> str:
+    """Return ``username`` if it follows the rules. Raises ``InvalidInputError``."""
+    if not isinstance(username, str):
+        raise InvalidInputError("username", "must be a string")
+    if not 1 <= len(username) <= settings.username_max_length:
+        raise InvalidInputError("username", f"must be 1 to {settings.username_max_length} characters")
+    if _USERNAME.fullmatch(username) is None:
+        raise InvalidInputError("username", "may contain only letters A-Z a-z, digits and . _ @ + -")
+    return username
+
+
+def check_password(password: object, settings: AuthSettings) -> str:
+    """Return ``password`` if it follows the policy. Raises ``InvalidInputError``."""
+    if not isinstance(password, str):
+        raise InvalidInputError("password", "must be a string")
+    if not settings.password_min_length <= len(password) <= settings.password_max_length:
+        raise InvalidInputError(
+            "password", f"must be {settings.password_min_length} to {settings.password_max_length} characters"
+        )
+    if not password.strip():
+        raise InvalidInputError("password", "must not be only whitespace")
+    if "\x00" in password:
+        raise InvalidInputError("password", "must not contain NUL characters")
+    return password
+
+
+class Passwords:
+    """argon2id hashing with the settings' cost; each hash runs in a worker thread, at most
+    one per CPU at a time, so a burst of logins neither blocks the event loop nor exhausts memory."""
+
+    def __init__(self, settings: AuthSettings) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=settings.password_time_cost,
+            memory_cost=settings.password_memory_cost,
+            parallelism=settings.password_parallelism,
+        )
+        self._slots = asyncio.Semaphore(max(2, os.cpu_count() or 2))
+        self._dummy: str | None = None
+
+    async def hash(self, password: str) -> str:
+        async with self._slots:
+            return await asyncio.to_thread(self._hasher.hash, password)
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        """Whether ``password`` matches; a corrupt hash is a mismatch."""
+        async with self._slots:
+            return await asyncio.to_thread(self._verify, password_hash, password)
+
+    def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    async def verify_dummy(self, password: str) -> bool:
+        """Spend the same work as :meth:`verify` for a user that does not exist; always False."""
+        if self._dummy is None:
+            self._dummy = await self.hash(secrets.token_urlsafe(16))
+        await self.verify(self._dummy, password)
+        return False
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        try:
+            return self._hasher.check_needs_rehash(password_hash)
+        except InvalidHashError:
+            return True

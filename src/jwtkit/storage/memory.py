@@ -1,0 +1,224 @@
+"""In-memory adapters for every port of :mod:`jwtkit.auth.ports`: the reference
+implementation, the test double, and the single-process rate limiter and revocation feed.
+
+Each method runs without an ``await`` between its reads and writes, so it is atomic under
+asyncio, which is what makes ``spend_refresh`` race-free here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import deque
+from collections.abc import Callable, Sequence
+
+from jwtkit.auth.errors import UsernameTakenError
+from jwtkit.auth.models import Denial, RefreshRecord, SessionRecord, SigningKeyRecord, UserRecord
+from jwtkit.auth.ports import FeedListener, SpendResult, Stores
+
+__all__ = ["LocalRevocationFeed", "MemoryRateLimiter", "MemoryStore", "open_memory_stores"]
+
+log = logging.getLogger(__name__)
+
+
+class MemoryStore:
+    """Users, refresh tokens, the denylist, sessions and signing keys in dictionaries."""
+
+    def __init__(self) -> None:
+        self._users: dict[int, UserRecord] = {}
+        self._user_ids: dict[str, int] = {}
+        self._refresh: dict[str, RefreshRecord] = {}
+        self._families: dict[str, tuple[float, float | None]] = {}  # family id -> (expires_at, revoked_at)
+        self._denylist: dict[tuple[str, str], Denial] = {}
+        self._sessions: dict[str, SessionRecord] = {}
+        self._keys: dict[str, SigningKeyRecord] = {}
+
+    # ---- UserStore
+    async def create_user(self, username: str, password_hash: str, *, now: float) -> UserRecord:
+        if username in self._user_ids:
+            raise UsernameTakenError()
+        record = UserRecord(id=len(self._users) + 1, username=username, password_hash=password_hash)
+        self._users[record.id] = record
+        self._user_ids[username] = record.id
+        return record
+
+    async def get_user_by_name(self, username: str) -> UserRecord | None:
+        user_id = self._user_ids.get(username)
+        return None if user_id is None else self._users[user_id]
+
+    async def get_user(self, user_id: int) -> UserRecord | None:
+        return self._users.get(user_id)
+
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        if user_id in self._users:
+            self._users[user_id] = dataclasses.replace(self._users[user_id], password_hash=password_hash)
+
+    # ---- TokenStore
+    async def start_family(self, first: RefreshRecord) -> None:
+        self._families[first.family_id] = (first.expires_at, None)
+        self._refresh[first.jti] = dataclasses.replace(first, spent_at=None, revoked_at=None)
+
+    async def get_refresh(self, jti: str) -> RefreshRecord | None:
+        record = self._refresh.get(jti)
+        if record is None:
+            return None
+        family = self._families.get(record.family_id)
+        return dataclasses.replace(record, revoked_at=None if family is None else family[1])
+
+    async def spend_refresh(self, jti: str, *, now: float, successor: RefreshRecord) -> SpendResult:
+        record = self._refresh.get(jti)
+        if record is None or record.expires_at <= now:
+            return SpendResult.UNKNOWN
+        family = self._families.get(record.family_id)
+        if family is not None and family[1] is not None:
+            return SpendResult.REVOKED
+        if record.spent_at is not None:
+            return SpendResult.REUSED
+        self._refresh[jti] = dataclasses.replace(record, spent_at=now)
+        self._families[record.family_id] = (max(successor.expires_at, family[0] if family else 0.0), None)
+        self._refresh[successor.jti] = dataclasses.replace(successor, spent_at=None, revoked_at=None)
+        return SpendResult.SPENT
+
+    async def revoke(self, *, family_ids: Sequence[str], denials: Sequence[Denial], now: float) -> None:
+        for family_id in family_ids:
+            family = self._families.get(family_id)
+            if family is not None and family[1] is None:
+                self._families[family_id] = (family[0], now)
+        for denial in denials:
+            key = (denial.kind, denial.value)
+            old = self._denylist.get(key)
+            if old is None or old.expires_at < denial.expires_at:
+                self._denylist[key] = denial
+
+    async def live_denials(self, *, now: float) -> list[Denial]:
+        return [denial for denial in self._denylist.values() if denial.expires_at > now]
+
+    async def purge_tokens(self, *, now: float) -> int:
+        dead_refresh = [jti for jti, record in self._refresh.items() if record.expires_at <= now]
+        dead_families = [fid for fid, (expires_at, _) in self._families.items() if expires_at <= now]
+        dead_denials = [key for key, denial in self._denylist.items() if denial.expires_at <= now]
+        for jti in dead_refresh:
+            del self._refresh[jti]
+        for fid in dead_families:
+            del self._families[fid]
+        for key in dead_denials:
+            del self._denylist[key]
+        return len(dead_refresh) + len(dead_families) + len(dead_denials)
+
+    # ---- SessionStore
+    async def add_session(self, record: SessionRecord) -> None:
+        self._sessions[record.key_hash] = record
+
+    async def get_session(self, key_hash: str) -> SessionRecord | None:
+        return self._sessions.get(key_hash)
+
+    async def delete_session(self, key_hash: str) -> None:
+        self._sessions.pop(key_hash, None)
+
+    async def purge_sessions(self, *, now: float) -> int:
+        dead = [key for key, record in self._sessions.items() if record.expires_at <= now]
+        for key in dead:
+            del self._sessions[key]
+        return len(dead)
+
+    # ---- KeyStore
+    async def signing_keys(self) -> list[SigningKeyRecord]:
+        return sorted(self._keys.values(), key=lambda record: (record.created_at, record.kid))
+
+    async def add_signing_key(
+        self, record: SigningKeyRecord, *, retire_others_at: float | None, not_after: float | None
+    ) -> None:
+        if retire_others_at is not None:
+            for kid, old in self._keys.items():
+                if old.retired_at is None:
+                    self._keys[kid] = dataclasses.replace(old, retired_at=retire_others_at, not_after=not_after)
+        self._keys[record.kid] = record
+
+    async def purge_signing_keys(self, *, now: float) -> int:
+        dead = [kid for kid, record in self._keys.items() if record.not_after is not None and record.not_after <= now]
+        for kid in dead:
+            del self._keys[kid]
+        return len(dead)
+
+
+class MemoryRateLimiter:
+    """A sliding log per key: the times of the latest ``limit`` events."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, deque[float]] = {}
+
+    def _live(self, key: str, now: float, window: float) -> deque[float] | None:
+        events = self._events.get(key)
+        if events is None:
+            return None
+        while events and events[0] <= now - window:
+            events.popleft()
+        if not events:
+            del self._events[key]
+            return None
+        return events
+
+    async def hit(self, key: str, *, now: float, window: float, limit: int) -> None:
+        events = self._live(key, now, window)
+        if events is None:
+            events = self._events[key] = deque(maxlen=limit)
+        events.append(now)
+        if len(self._events) > 100_000:  # bound memory under a spray of usernames
+            for other in list(self._events):
+                self._live(other, now, window)
+
+    async def retry_after(self, key: str, *, now: float, window: float, limit: int) -> float:
+        events = self._live(key, now, window)
+        if events is None or len(events) < limit:
+            return 0.0
+        # Allowed again when the (len - limit + 1)-th oldest event leaves the window.
+        return max(0.0, events[len(events) - limit] + window - now)
+
+    async def reset(self, key: str) -> None:
+        self._events.pop(key, None)
+
+
+class LocalRevocationFeed:
+    """A revocation feed that reaches the listeners of this process only (single-process
+    deployments and tests that open several services in one process)."""
+
+    def __init__(self) -> None:
+        self._listeners: list[FeedListener] = []
+
+    def subscribe(self, listener: FeedListener) -> Callable[[], None]:
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    async def publish_denials(self, denials: Sequence[Denial]) -> None:
+        for listener in list(self._listeners):
+            listener.on_denials(denials)
+
+    async def publish_keys_changed(self) -> None:
+        for listener in list(self._listeners):
+            listener.on_keys_changed()
+
+
+async def _nothing() -> None:
+    return None
+
+
+def open_memory_stores(store: MemoryStore | None = None, *, feed: LocalRevocationFeed | None = None) -> Stores:
+    """Stores held in memory: lost when the process ends. Pass ``store`` (and ``feed``) to
+    share them between services, e.g. to simulate a restart in a test."""
+    store = MemoryStore() if store is None else store
+    return Stores(
+        users=store,
+        tokens=store,
+        sessions=store,
+        keys=store,
+        rate_limiter=MemoryRateLimiter(),
+        feed=LocalRevocationFeed() if feed is None else feed,
+        close=_nothing,
+    )
+
+

@@ -1,9 +1,44 @@
-"""SQL storage (SQLAlchemy 2 async): SQLite via aiosqlite, PostgreSQL via asyncpg."""
+"""SQL storage (SQLAlchemy 2 async): SQLite via aiosqlite (the default), PostgreSQL via asyncpg.
+
+One schema on both (see :mod:`.schema`), created or upgraded at open.
+"""
 
 from __future__ import annotations
 
+from jwtkit.auth.errors import ServiceUnavailableError
 from jwtkit.auth.ports import Stores
+from jwtkit.storage.memory import LocalRevocationFeed, MemoryRateLimiter
+
+from .engine import make_engine, unavailable_on_failure
+from .schema import SCHEMA_VERSION, SchemaTooNewError, ensure_schema
+from .store import SqlStore
+
+__all__ = ["SCHEMA_VERSION", "SchemaTooNewError", "SqlStore", "open_sql_stores"]
 
 
 async def open_sql_stores(database_url: str, *, schema: str | None = None) -> Stores:
-    raise NotImplementedError
+    """Connect, create or upgrade the schema, and return the stores (rate limiter and feed
+    in-process). ``close`` disposes of the engine.
+
+    Raises:
+        ServiceUnavailableError: the database cannot be reached.
+        SchemaTooNewError: the database was made by a newer jwtkit.
+        ValueError: an unsupported URL or schema name.
+    """
+    engine = make_engine(database_url, schema=schema)
+    try:
+        async with unavailable_on_failure("opening the database"), engine.begin() as conn:
+            await ensure_schema(conn, pg_schema=schema)
+    except (ServiceUnavailableError, SchemaTooNewError):
+        await engine.dispose()
+        raise
+    store = SqlStore(engine)
+    return Stores(
+        users=store,
+        tokens=store,
+        sessions=store,
+        keys=store,
+        rate_limiter=MemoryRateLimiter(),
+        feed=LocalRevocationFeed(),
+        close=engine.dispose,
+    )

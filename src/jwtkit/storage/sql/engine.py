@@ -1,0 +1,66 @@
+"""Engines for SQLite (WAL, busy_timeout, foreign keys) and PostgreSQL (optional schema), and the
+one place where database failures become ``ServiceUnavailableError``."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from jwtkit.auth.errors import ServiceUnavailableError
+
+log = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def make_engine(database_url: str, *, schema: str | None = None) -> AsyncEngine:
+    """An async engine for ``sqlite+aiosqlite://`` or ``postgresql+asyncpg://`` URLs.
+
+    Raises:
+        ValueError: another scheme, or a bad schema name.
+    """
+    url = sa.make_url(database_url)
+    if url.drivername == "sqlite+aiosqlite":
+        if schema is not None:
+            raise ValueError("schema= is for PostgreSQL only")
+        in_memory = url.database in (None, "", ":memory:")
+        engine = create_async_engine(url, poolclass=StaticPool if in_memory else None)
+        sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.drivername == "postgresql+asyncpg":
+        connect_args: dict[str, Any] = {}
+        if schema is not None:
+            if _SCHEMA_NAME.fullmatch(schema) is None:
+                raise ValueError(f"bad schema name {schema!r}")
+            connect_args["server_settings"] = {"search_path": schema}
+        return create_async_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    raise ValueError(f"unsupported database URL scheme {url.drivername!r} (use sqlite+aiosqlite or postgresql+asyncpg)")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@contextlib.asynccontextmanager
+async def unavailable_on_failure(what: str) -> AsyncIterator[None]:
+    """Turn every database or connection failure into ``ServiceUnavailableError`` (logged with
+    its cause); integrity errors the caller did not handle are failures too."""
+    try:
+        yield
+    except (sa_exc.SQLAlchemyError, OSError, TimeoutError, ConnectionError) as exc:
+        log.warning("storage failure during %s: %s: %s", what, type(exc).__name__, exc)
+        raise ServiceUnavailableError() from exc

@@ -1,0 +1,123 @@
+"""The SQL schema, versioned: a fresh database gets ``create_all`` and the current version in
+``schema_version``; an older one runs the migration steps after its version, in order.
+
+Identical on SQLite and PostgreSQL (portable types only; times are Unix seconds as doubles).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+metadata = sa.MetaData()
+
+schema_version = sa.Table(
+    "schema_version",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("applied_at", sa.DateTime(timezone=True), server_default=sa.func.current_timestamp()),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(150), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(512), nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+)
+
+# One family per login; every refresh token of it shares the fate of the family (RFC 9700 §4.14).
+refresh_families = sa.Table(
+    "refresh_families",
+    metadata,
+    sa.Column("family_id", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("expires_at", sa.Double, nullable=False, index=True),  # exp of its newest refresh token
+    sa.Column("revoked_at", sa.Double, nullable=True),
+)
+
+refresh_tokens = sa.Table(
+    "refresh_tokens",
+    metadata,
+    sa.Column("jti", sa.String(64), primary_key=True),
+    sa.Column(
+        "family_id",
+        sa.String(64),
+        sa.ForeignKey("refresh_families.family_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("user_id", sa.Integer, nullable=False),
+    sa.Column("issued_at", sa.Double, nullable=False),
+    sa.Column("expires_at", sa.Double, nullable=False, index=True),
+    sa.Column("spent_at", sa.Double, nullable=True),
+)
+
+# Denied access tokens, by jti (kind "jti") or by refresh family (kind "family"); never token text.
+denylist = sa.Table(
+    "denylist",
+    metadata,
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("jti", sa.String(64), primary_key=True),
+    sa.Column("exp", sa.Double, nullable=False, index=True),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("session_key", sa.String(64), primary_key=True),  # SHA-256 hex of the cookie value
+    sa.Column("session_data", sa.Text, nullable=False),  # JSON
+    sa.Column("expire_date", sa.Double, nullable=False, index=True),
+)
+
+signing_keys = sa.Table(
+    "signing_keys",
+    metadata,
+    sa.Column("kid", sa.String(64), primary_key=True),
+    sa.Column("alg", sa.String(16), nullable=False),
+    sa.Column("private_jwk", sa.Text, nullable=False),  # AES-GCM sealed, or plaintext JSON
+    sa.Column("encrypted", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("retired_at", sa.Double, nullable=True),
+    sa.Column("not_after", sa.Double, nullable=True),
+)
+
+Migration = Callable[[AsyncConnection], Awaitable[None]]
+
+# (version, step) in ascending order: step upgrades a database at version-1 to version.
+# Version 1 is the create_all above; add later steps here, and bump SCHEMA_VERSION.
+MIGRATIONS: list[tuple[int, Migration]] = []
+SCHEMA_VERSION = 1
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database was created by a newer jwtkit."""
+
+
+async def ensure_schema(conn: AsyncConnection, *, pg_schema: str | None = None) -> int:
+    """Create or upgrade the schema inside the caller's transaction; return the version.
+
+    On PostgreSQL an advisory lock serializes concurrent starts of several processes.
+    """
+    if conn.dialect.name == "postgresql":
+        if pg_schema is not None:
+            await conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{pg_schema}"'))
+        await conn.execute(sa.text("SELECT pg_advisory_xact_lock(7411046001)"))
+    await conn.run_sync(lambda sync: schema_version.create(sync, checkfirst=True))
+    version = (await conn.execute(sa.select(sa.func.max(schema_version.c.version)))).scalar()
+    if version is None:
+        await conn.run_sync(lambda sync: metadata.create_all(sync, checkfirst=True))
+        await conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
+        return SCHEMA_VERSION
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNewError(f"database schema version {version} is newer than this jwtkit's ({SCHEMA_VERSION})")
+    for step_version, step in MIGRATIONS:
+        if step_version > version:
+            await step(conn)
+            await conn.execute(schema_version.insert().values(version=step_version))
+            version = step_version
+    return int(version)

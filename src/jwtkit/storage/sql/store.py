@@ -1,0 +1,227 @@
+"""``SqlStore``: the user, token, session and key ports over one SQLAlchemy async engine.
+
+Every multi-row change runs in one transaction. ``spend_refresh`` decides by the row count of
+one conditional ``UPDATE … WHERE spent_at IS NULL``: concurrent spends of one token serialize on
+its row (PostgreSQL row lock, SQLite's single writer) and exactly one sees a count of 1.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from jwtkit.auth.errors import UsernameTakenError
+from jwtkit.auth.models import Denial, RefreshRecord, SessionRecord, SigningKeyRecord, UserRecord
+from jwtkit.auth.ports import SpendResult
+
+from .engine import unavailable_on_failure
+from .schema import denylist, refresh_families, refresh_tokens, sessions, signing_keys, users
+
+
+def _rowcount(result: Any) -> int:
+    return int(result.rowcount)
+
+
+class SqlStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+
+    # ---- UserStore
+    async def create_user(self, username: str, password_hash: str, *, now: float) -> UserRecord:
+        async with unavailable_on_failure("create_user"):
+            try:
+                async with self.engine.begin() as conn:
+                    result = await conn.execute(
+                        users.insert().values(username=username, password_hash=password_hash, created_at=now)
+                    )
+            except sa_exc.IntegrityError:
+                raise UsernameTakenError() from None
+        assert result.inserted_primary_key is not None
+        return UserRecord(id=int(result.inserted_primary_key[0]), username=username, password_hash=password_hash)
+
+    async def _one_user(self, where: sa.ColumnElement[bool]) -> UserRecord | None:
+        async with unavailable_on_failure("get_user"), self.engine.connect() as conn:
+            query = sa.select(users.c.id, users.c.username, users.c.password_hash).where(where)
+            row = (await conn.execute(query)).first()
+        return None if row is None else UserRecord(id=row.id, username=row.username, password_hash=row.password_hash)
+
+    async def get_user_by_name(self, username: str) -> UserRecord | None:
+        return await self._one_user(users.c.username == username)
+
+    async def get_user(self, user_id: int) -> UserRecord | None:
+        return await self._one_user(users.c.id == user_id)
+
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        async with unavailable_on_failure("set_password_hash"), self.engine.begin() as conn:
+            await conn.execute(users.update().where(users.c.id == user_id).values(password_hash=password_hash))
+
+    # ---- TokenStore
+    async def start_family(self, first: RefreshRecord) -> None:
+        async with unavailable_on_failure("start_family"), self.engine.begin() as conn:
+            await conn.execute(
+                refresh_families.insert().values(
+                    family_id=first.family_id, user_id=first.user_id, created_at=first.issued_at,
+                    expires_at=first.expires_at, revoked_at=None,
+                )
+            )
+            await conn.execute(refresh_tokens.insert().values(_token_row(first)))
+
+    async def get_refresh(self, jti: str) -> RefreshRecord | None:
+        query = (
+            sa.select(refresh_tokens, refresh_families.c.revoked_at)
+            .select_from(refresh_tokens.join(refresh_families))
+            .where(refresh_tokens.c.jti == jti)
+        )
+        async with unavailable_on_failure("get_refresh"), self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        return RefreshRecord(
+            jti=row.jti, family_id=row.family_id, user_id=row.user_id, issued_at=row.issued_at,
+            expires_at=row.expires_at, spent_at=row.spent_at, revoked_at=row.revoked_at,
+        )
+
+    async def spend_refresh(self, jti: str, *, now: float, successor: RefreshRecord) -> SpendResult:
+        token, family = refresh_tokens.c, refresh_families.c
+        async with unavailable_on_failure("spend_refresh"), self.engine.connect() as conn, conn.begin() as tx:
+            spent = await conn.execute(
+                refresh_tokens.update()
+                .where(token.jti == jti, token.spent_at.is_(None), token.expires_at > now)
+                .values(spent_at=now)
+            )
+            if _rowcount(spent) == 1:
+                live = await conn.execute(
+                    refresh_families.update()
+                    .where(family.family_id == successor.family_id, family.revoked_at.is_(None))
+                    .values(expires_at=sa.case((family.expires_at < successor.expires_at, successor.expires_at),
+                                               else_=family.expires_at))
+                )
+                if _rowcount(live) != 1:
+                    await tx.rollback()
+                    return SpendResult.REVOKED
+                await conn.execute(refresh_tokens.insert().values(_token_row(successor)))
+                return SpendResult.SPENT
+            row = (
+                await conn.execute(
+                    sa.select(token.spent_at, token.expires_at, family.revoked_at)
+                    .select_from(refresh_tokens.join(refresh_families))
+                    .where(token.jti == jti)
+                )
+            ).first()
+            await tx.rollback()
+        if row is None or row.expires_at <= now:
+            return SpendResult.UNKNOWN
+        if row.revoked_at is not None:
+            return SpendResult.REVOKED
+        return SpendResult.REUSED
+
+    async def revoke(self, *, family_ids: Sequence[str], denials: Sequence[Denial], now: float) -> None:
+        family = refresh_families.c
+        async with unavailable_on_failure("revoke"), self.engine.begin() as conn:
+            # One lock order (families, then denylist keys, each sorted) so concurrent revocations cannot deadlock.
+            for family_id in sorted(set(family_ids)):
+                await conn.execute(
+                    refresh_families.update()
+                    .where(family.family_id == family_id, family.revoked_at.is_(None))
+                    .values(revoked_at=now)
+                )
+            for denial in sorted(denials, key=lambda d: (d.kind, d.value)):
+                insert = self._insert(denylist).values(kind=denial.kind, jti=denial.value, exp=denial.expires_at)
+                await conn.execute(
+                    insert.on_conflict_do_update(
+                        index_elements=[denylist.c.kind, denylist.c.jti],
+                        set_={"exp": sa.case((denylist.c.exp < insert.excluded.exp, insert.excluded.exp),
+                                             else_=denylist.c.exp)},
+                    )
+                )
+
+    async def live_denials(self, *, now: float) -> list[Denial]:
+        async with unavailable_on_failure("live_denials"), self.engine.connect() as conn:
+            rows = (await conn.execute(sa.select(denylist).where(denylist.c.exp > now))).all()
+        return [Denial(kind=row.kind, value=row.jti, expires_at=row.exp) for row in rows]
+
+    async def purge_tokens(self, *, now: float) -> int:
+        async with unavailable_on_failure("purge_tokens"), self.engine.begin() as conn:
+            deleted = _rowcount(await conn.execute(refresh_tokens.delete().where(refresh_tokens.c.expires_at <= now)))
+            deleted += _rowcount(
+                await conn.execute(refresh_families.delete().where(refresh_families.c.expires_at <= now))
+            )
+            deleted += _rowcount(await conn.execute(denylist.delete().where(denylist.c.exp <= now)))
+        return deleted
+
+    # ---- SessionStore
+    async def add_session(self, record: SessionRecord) -> None:
+        async with unavailable_on_failure("add_session"), self.engine.begin() as conn:
+            await conn.execute(
+                sessions.insert().values(
+                    session_key=record.key_hash, session_data=json.dumps(record.data), expire_date=record.expires_at
+                )
+            )
+
+    async def get_session(self, key_hash: str) -> SessionRecord | None:
+        async with unavailable_on_failure("get_session"), self.engine.connect() as conn:
+            row = (await conn.execute(sa.select(sessions).where(sessions.c.session_key == key_hash))).first()
+        if row is None:
+            return None
+        return SessionRecord(key_hash=row.session_key, data=json.loads(row.session_data), expires_at=row.expire_date)
+
+    async def delete_session(self, key_hash: str) -> None:
+        async with unavailable_on_failure("delete_session"), self.engine.begin() as conn:
+            await conn.execute(sessions.delete().where(sessions.c.session_key == key_hash))
+
+    async def purge_sessions(self, *, now: float) -> int:
+        async with unavailable_on_failure("purge_sessions"), self.engine.begin() as conn:
+            return _rowcount(await conn.execute(sessions.delete().where(sessions.c.expire_date <= now)))
+
+    # ---- KeyStore
+    async def signing_keys(self) -> list[SigningKeyRecord]:
+        query = sa.select(signing_keys).order_by(signing_keys.c.created_at, signing_keys.c.kid)
+        async with unavailable_on_failure("signing_keys"), self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            SigningKeyRecord(
+                kid=row.kid, alg=row.alg, private_jwk=row.private_jwk, encrypted=bool(row.encrypted),
+                created_at=row.created_at, retired_at=row.retired_at, not_after=row.not_after,
+            )
+            for row in rows
+        ]
+
+    async def add_signing_key(
+        self, record: SigningKeyRecord, *, retire_others_at: float | None, not_after: float | None
+    ) -> None:
+        async with unavailable_on_failure("add_signing_key"), self.engine.begin() as conn:
+            if retire_others_at is not None:
+                await conn.execute(
+                    signing_keys.update()
+                    .where(signing_keys.c.retired_at.is_(None))
+                    .values(retired_at=retire_others_at, not_after=not_after)
+                )
+            await conn.execute(
+                signing_keys.insert().values(
+                    kid=record.kid, alg=record.alg, private_jwk=record.private_jwk, encrypted=record.encrypted,
+                    created_at=record.created_at, retired_at=record.retired_at, not_after=record.not_after,
+                )
+            )
+
+    async def purge_signing_keys(self, *, now: float) -> int:
+        async with unavailable_on_failure("purge_signing_keys"), self.engine.begin() as conn:
+            return _rowcount(
+                await conn.execute(
+                    signing_keys.delete().where(signing_keys.c.not_after.is_not(None), signing_keys.c.not_after <= now)
+                )
+            )
+
+
+def _token_row(record: RefreshRecord) -> dict[str, Any]:
+    return {
+        "jti": record.jti, "family_id": record.family_id, "user_id": record.user_id,
+        "issued_at": record.issued_at, "expires_at": record.expires_at, "spent_at": None,
+    }

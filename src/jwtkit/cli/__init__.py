@@ -10,6 +10,7 @@ Exit status: 0 success, 1 the token is invalid, 2 a usage error (arguments, file
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from jwtkit import JWTError, __version__
@@ -70,3 +71,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INVALID_TOKEN
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`| head`): no traceback, and none at exit either
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # what a shell reports for a process killed by SIGPIPE

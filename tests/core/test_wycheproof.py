@@ -72,12 +72,7 @@ DIVERGENCES: dict[tuple[str, int], str] = {
 }
 
 #: Vectors jwtkit gets wrong because of a gap in the core (xfail strict; reported to the lead).
-CORE_GAPS: dict[tuple[str, int], str] = {
-    ("jwk", 7): (
-        "core gap: an RSA key with the ROCA fingerprint (CVE-2017-15361, Infineon weak primes) is accepted; "
-        "the JWK loader does not test the modulus for it"
-    ),
-}
+CORE_GAPS: dict[tuple[str, int], str] = {}
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,10 @@ from cryptography.hazmat.primitives.asymmetric.rsa import (
     rsa_recover_prime_factors,
 )
 
-from jwtkit.errors import InvalidKeyError, WeakKeyError
+from jwtkit.errors import InvalidKeyError
 
 from .algorithms import ALGORITHMS, EC_COORDINATE_SIZE, EC_CURVES
-from .keys import Key, _looks_like_key_material, b64_member
+from .keys import Key, _looks_like_key_material, b64_member, check_rsa_modulus
 
 _OKP_SIZES = {"Ed25519": 32, "Ed448": 57}
 _RSA_PRIVATE = ("p", "q", "dp", "dq", "qi")
@@ -108,8 +108,7 @@ def _rsa(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> Key:
     if "oth" in jwk:
         raise InvalidKeyError("multi-prime RSA keys ('oth') are not supported", claim="oth")
     n, e = _uint(jwk, "n"), _uint(jwk, "e")
-    if n.bit_length() < 2048:
-        raise WeakKeyError(f"RSA keys must be at least 2048 bits, this one has {n.bit_length()}")
+    check_rsa_modulus(n)
     if e < 3 or e % 2 == 0:
         raise InvalidKeyError("RSA public exponent must be odd and at least 3", claim="e")
     public_numbers = rsa.RSAPublicNumbers(e, n)

@@ -39,6 +39,7 @@ from .algorithms import (
     get_algorithm,
 )
 from .b64 import Base64Error, b64url_decode, b64url_encode, b64url_uint
+from .roca import has_roca_fingerprint
 
 PrivateKey: TypeAlias = (
     rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey
@@ -289,8 +290,9 @@ class Key:
             WeakKeyError: an RSA key under 2048 bits.
         """
         if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
-            if key.key_size < 2048:
-                raise WeakKeyError(f"RSA keys must be at least 2048 bits, this one has {key.key_size}")
+            check_rsa_modulus(
+                key.public_numbers().n if isinstance(key, rsa.RSAPublicKey) else key.public_key().public_numbers().n
+            )
             private = key if isinstance(key, rsa.RSAPrivateKey) else None
             public = key.public_key() if isinstance(key, rsa.RSAPrivateKey) else key
             return cls._make("RSA", None, private, public, alg, kid)
@@ -444,6 +446,14 @@ class Key:
 
     def __hash__(self) -> int:
         return hash((self._kty, self._alg, self._kid, self.thumbprint()))
+
+
+def check_rsa_modulus(n: int) -> None:
+    """Refuse RSA moduli that are too small (RFC 7518 §3.3) or factorable by ROCA (CVE-2017-15361)."""
+    if n.bit_length() < 2048:
+        raise WeakKeyError(f"RSA keys must be at least 2048 bits, this one has {n.bit_length()}")
+    if has_roca_fingerprint(n):
+        raise WeakKeyError("this RSA key has the ROCA fingerprint (CVE-2017-15361): it can be factored")
 
 
 def _check_secret_length(secret: bytes, alg: Algorithm) -> None:

@@ -5,6 +5,9 @@ One schema on both (see :mod:`.schema`), created or upgraded at open.
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 from jwtkit.auth.errors import ServiceUnavailableError
 from jwtkit.auth.ports import Stores
 from jwtkit.storage.memory import LocalRevocationFeed, MemoryRateLimiter
@@ -14,6 +17,8 @@ from .schema import SCHEMA_VERSION, SchemaTooNewError, ensure_schema
 from .store import SqlStore
 
 __all__ = ["SCHEMA_VERSION", "SchemaTooNewError", "SqlStore", "open_sql_stores"]
+
+log = logging.getLogger(__name__)
 
 
 async def open_sql_stores(database_url: str, *, schema: str | None = None) -> Stores:
@@ -26,6 +31,12 @@ async def open_sql_stores(database_url: str, *, schema: str | None = None) -> St
         ValueError: an unsupported URL or schema name.
     """
     engine = make_engine(database_url, schema=schema)
+    database = engine.url.database
+    # Checked here because aiosqlite leaves a worker thread behind when its connect fails.
+    if engine.dialect.name == "sqlite" and database and database != ":memory:" and not _dir_exists(database):
+        await engine.dispose()
+        log.warning("SQLite database directory does not exist: %s", database)
+        raise ServiceUnavailableError()
     try:
         async with unavailable_on_failure("opening the database"), engine.begin() as conn:
             await ensure_schema(conn, pg_schema=schema)
@@ -42,3 +53,7 @@ async def open_sql_stores(database_url: str, *, schema: str | None = None) -> St
         feed=LocalRevocationFeed(),
         close=engine.dispose,
     )
+
+
+def _dir_exists(database: str) -> bool:
+    return Path(database).resolve().parent.is_dir()

@@ -1,0 +1,127 @@
+"""What only the SQL adapter has: the versioned schema, SQLite settings, and failures that become
+ServiceUnavailableError instead of a raw SQLAlchemy error."""
+
+import sqlite3
+
+import pytest
+import sqlalchemy as sa
+
+from jwtkit.auth.errors import ServiceUnavailableError
+from jwtkit.storage import open_stores
+from jwtkit.storage.memory import MemoryStore
+from jwtkit.storage.sql import SCHEMA_VERSION, SchemaTooNewError, open_sql_stores
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite+aiosqlite:///{tmp_path / 'jwtkit.db'}"
+
+
+async def test_a_fresh_database_is_stamped_with_the_current_schema_version(sqlite_url, tmp_path):
+    stores = await open_sql_stores(sqlite_url)
+    await stores.close()
+    with sqlite3.connect(tmp_path / "jwtkit.db") as conn:
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"users", "refresh_families", "refresh_tokens", "denylist", "sessions", "signing_keys"} <= tables
+
+
+async def test_reopening_does_not_restamp_or_recreate(sqlite_url, tmp_path):
+    for _ in range(2):
+        stores = await open_sql_stores(sqlite_url)
+        await stores.close()
+    with sqlite3.connect(tmp_path / "jwtkit.db") as conn:
+        assert conn.execute("SELECT count(*) FROM schema_version").fetchone() == (1,)
+
+
+async def test_a_database_from_a_newer_jwtkit_is_refused(sqlite_url, tmp_path):
+    stores = await open_sql_stores(sqlite_url)
+    await stores.close()
+    with sqlite3.connect(tmp_path / "jwtkit.db") as conn:
+        conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION + 1,))
+    with pytest.raises(SchemaTooNewError):
+        await open_sql_stores(sqlite_url)
+
+
+async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(sqlite_url):
+    stores = await open_sql_stores(sqlite_url)
+    try:
+        async with stores.users.engine.connect() as conn:
+            assert (await conn.execute(sa.text("PRAGMA journal_mode"))).scalar() == "wal"
+            assert (await conn.execute(sa.text("PRAGMA busy_timeout"))).scalar() > 0
+            assert (await conn.execute(sa.text("PRAGMA foreign_keys"))).scalar() == 1
+    finally:
+        await stores.close()
+
+
+async def test_an_unreachable_sqlite_file_is_service_unavailable(tmp_path):
+    with pytest.raises(ServiceUnavailableError):
+        await open_sql_stores(f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'x.db'}")
+
+
+async def test_an_unreachable_postgresql_is_service_unavailable():
+    with pytest.raises(ServiceUnavailableError):
+        await open_sql_stores("postgresql+asyncpg://postgres@127.0.0.1:1/test")
+
+
+async def test_a_failing_statement_is_service_unavailable_not_a_sqlalchemy_error(sqlite_url, tmp_path):
+    stores = await open_sql_stores(sqlite_url)
+    try:
+        with sqlite3.connect(tmp_path / "jwtkit.db") as conn:
+            conn.execute("DROP TABLE sessions")
+        with pytest.raises(ServiceUnavailableError) as caught:
+            await stores.sessions.get_session("00" * 32)
+        assert isinstance(caught.value.__cause__, sa.exc.SQLAlchemyError)
+    finally:
+        await stores.close()
+
+
+async def test_postgresql_connections_killed_by_the_server_are_replaced(postgres_url, pg_schema):
+    stores = await open_sql_stores(postgres_url, schema=pg_schema)
+    try:
+        await stores.users.create_user("alice", "h", now=1.0)
+        async with stores.users.engine.connect() as conn:
+            own_pid = (await conn.execute(sa.text("SELECT pg_backend_pid()"))).scalar()
+        killer = await open_sql_stores(postgres_url, schema=pg_schema)
+        try:
+            async with killer.users.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": own_pid})
+        finally:
+            await killer.close()
+        assert (await stores.users.get_user_by_name("alice")).username == "alice"
+    finally:
+        await stores.close()
+
+
+async def test_postgresql_tables_live_in_the_requested_schema(postgres_url, pg_schema):
+    stores = await open_sql_stores(postgres_url, schema=pg_schema)
+    try:
+        async with stores.users.engine.connect() as conn:
+            found = await conn.execute(
+                sa.text("SELECT table_name FROM information_schema.tables WHERE table_schema = :s"), {"s": pg_schema}
+            )
+            assert "refresh_tokens" in {row[0] for row in found}
+    finally:
+        await stores.close()
+
+
+async def test_open_stores_picks_the_adapter_from_the_url(sqlite_url):
+    memory = await open_stores("memory://")
+    assert isinstance(memory.users, MemoryStore)
+    sql = await open_stores(sqlite_url)
+    try:
+        assert sql.users.engine.dialect.name == "sqlite"
+    finally:
+        await sql.close()
+
+
+async def test_an_unsupported_url_is_a_value_error():
+    with pytest.raises(ValueError, match="unsupported"):
+        await open_stores("mysql+aiomysql://localhost/db")

@@ -28,7 +28,7 @@ from jwtkit.auth.service import AuthService
 from . import sessions, tokens
 from .deps import service_of
 from .errors import install_error_handlers
-from .limits import DEFAULT_MAX_BODY_SIZE, BodySizeLimit
+from .limits import DEFAULT_MAX_BODY_SIZE, BodySizeLimit, checked_max_body_size
 
 __all__ = ["DEFAULT_PURGE_INTERVAL", "ServiceFactory", "create_app"]
 
@@ -64,6 +64,9 @@ def create_app(
     ``max_body_size`` (bytes, default 64 KiB) bounds request bodies (413 beyond);
     ``purge_interval`` (seconds, ``None`` for never) schedules ``service.purge_expired()``.
     """
+    checked_max_body_size(max_body_size)
+    if purge_interval is not None and not purge_interval > 0:
+        raise ValueError(f"purge_interval must be positive or None, got {purge_interval!r}")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -63,7 +63,7 @@ def is_json(media_type: str) -> bool:
 
 
 async def read_credentials(request: Request) -> CredentialsIn:
-    """``{username, password}`` from a JSON body (the default when there is no ``Content-Type``) or a form.
+    """``{username, password}`` from a JSON body or a form (the ``Content-Type`` says which).
 
     Raises:
         RequestValidationError: malformed JSON (400) or missing/mistyped fields (422).
@@ -85,8 +85,13 @@ async def read_credentials(request: Request) -> CredentialsIn:
             await form.close()
     if media and not is_json(media):
         raise UnsupportedMediaTypeError()
+    body = await request.body()
+    if not body:
+        raise RequestValidationError([{"type": "missing", "loc": ("body",), "msg": "Field required"}])
+    if not media:
+        raise UnsupportedMediaTypeError()
     try:
-        return CredentialsIn.model_validate_json(await request.body())
+        return CredentialsIn.model_validate_json(body)
     except ValidationError as exc:
         raise RequestValidationError(_body_errors(exc)) from None
 

@@ -134,9 +134,9 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     errors = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(400, "invalid_json", "the request body is not valid JSON")
-    about_body = any(tuple(e.get("loc", ()))[:1] == ("body",) for e in errors)
-    content_type = request.headers.get("content-type", "")
-    if about_body and content_type and not is_json(content_type):
+    # a body that was not parsed at all (the framework kept raw bytes): it was not JSON
+    unparsed = any(tuple(e.get("loc", ())) == ("body",) and e.get("type") != "missing" for e in errors)
+    if unparsed and not is_json(request.headers.get("content-type", "")):
         return error_response(415, "unsupported_media_type", "send the request body as application/json")
     fields = []
     for e in errors:

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .schemas import error_body
 
-__all__ = ["DEFAULT_MAX_BODY_SIZE", "BodySizeLimit"]
+__all__ = ["DEFAULT_MAX_BODY_SIZE", "BodySizeLimit", "checked_max_body_size"]
 
 DEFAULT_MAX_BODY_SIZE = 64 * 1024
 """64 KiB: a credentials or token request is well under 20 KiB (a token is at most 16 KiB)."""
@@ -31,10 +31,8 @@ class BodySizeLimit:
     """
 
     def __init__(self, app: ASGIApp, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> None:
-        if isinstance(max_body_size, bool) or not isinstance(max_body_size, int) or max_body_size < 0:
-            raise ValueError(f"max_body_size must be a non-negative int, got {max_body_size!r}")
         self.app = app
-        self.max_body_size = max_body_size
+        self.max_body_size = checked_max_body_size(max_body_size)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -93,6 +91,13 @@ class BodySizeLimit:
         ]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
+
+
+def checked_max_body_size(value: int) -> int:
+    """``value`` if it is a non-negative int, else ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"max_body_size must be a non-negative int, got {value!r}")
+    return value
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

@@ -1,0 +1,107 @@
+"""Fixtures for the black-box HTTP tests: the real ``AuthService`` over the memory store and over
+SQLite, the app built by ``jwtkit.web.create_app``, and an ``httpx.AsyncClient`` on its ASGI
+transport with the lifespan entered (so the service is opened and closed as in production)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from jwtkit.auth.service import AuthService
+from jwtkit.auth.settings import AuthSettings
+from jwtkit.storage import open_stores
+from jwtkit.web import create_app
+
+PASSWORD = "correct horse battery"
+# argon2id at its cheapest: the tests are about HTTP behaviour, not hashing cost
+FAST_HASHING: dict[str, Any] = {"password_time_cost": 1, "password_memory_cost": 8, "password_parallelism": 1}
+
+
+class Clock:
+    """A clock the tests move by hand (the service takes ``clock=``)."""
+
+    def __init__(self, now: float = 1_900_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "memory":
+        return "memory://"
+    return f"sqlite+aiosqlite:///{tmp_path / 'auth.sqlite3'}"
+
+
+@pytest.fixture
+def settings() -> AuthSettings:
+    """Override in a test module (or parametrize) for other TTLs or throttling limits."""
+    return AuthSettings(**FAST_HASHING)
+
+
+@pytest.fixture
+def service_factory(database_url: str, settings: AuthSettings, clock: Clock) -> Callable[[], Awaitable[AuthService]]:
+    async def open_service() -> AuthService:
+        return await AuthService.open(settings, await open_stores(database_url), clock=clock)
+
+    return open_service
+
+
+@contextlib.asynccontextmanager
+async def serve(
+    app: FastAPI, *, base_url: str = "http://testserver", **kwargs: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client on ``app``'s ASGI transport, inside the app's lifespan."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, **kwargs)
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+            yield client
+
+
+@pytest.fixture
+def app(service_factory: Callable[[], Awaitable[AuthService]]) -> FastAPI:
+    return create_app(service_factory, purge_interval=None)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve(app) as client:
+        yield client
+
+
+async def register(client: httpx.AsyncClient, username: str = "alice", password: str = PASSWORD) -> dict[str, Any]:
+    response = await client.post("/auth/register", json={"username": username, "password": password})
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def login(client: httpx.AsyncClient, username: str = "alice", password: str = PASSWORD) -> dict[str, Any]:
+    response = await client.post("/auth/token", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,102 @@
+"""GET /auth/me: 200 {id, username} for a live access token; 401 with an RFC 6750 challenge otherwise.
+A refresh token is never accepted as an access token."""
+
+import pytest
+
+import jwtkit
+
+from .conftest import bearer, login, register
+
+pytestmark = pytest.mark.anyio
+
+CHALLENGE = ('Bearer realm="jwtkit", error="invalid_token", '
+             'error_description="The token is malformed, expired, revoked or not of the expected type"')
+
+
+async def test_me_answers_the_tokens_user(client):
+    user = await register(client)
+    pair = await login(client)
+    response = await client.get("/auth/me", headers=bearer(pair["access_token"]))
+    assert response.status_code == 200
+    assert response.json() == {"id": user["id"], "username": "alice"}
+
+
+async def test_the_bearer_scheme_name_is_case_insensitive(client):
+    await register(client)
+    token = (await login(client))["access_token"]
+    response = await client.get("/auth/me", headers={"Authorization": f"bearer {token}"})
+    assert response.status_code == 200
+
+
+async def test_without_credentials_the_challenge_carries_no_error_code(client):
+    # RFC 6750 §3.1: a request without credentials gets the bare challenge
+    response = await client.get("/auth/me")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="jwtkit"'
+    assert response.json()["error"] == "missing_credentials"
+
+
+async def test_another_scheme_is_treated_as_no_credentials(client):
+    response = await client.get("/auth/me", headers={"Authorization": "Basic YWxpY2U6cHc="})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="jwtkit"'
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Bearer",
+        "Bearer ",
+        "Bearer garbage",
+        "Bearer a.b.c",
+        "Bearer eyJhbGciOiJub25lIn0.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.",
+        "Bearer " + "A" * 100_000,
+        "Bearer \x00\x01\x02",
+        "Bearer ÿþý",
+    ],
+)
+async def test_a_bad_token_is_401_invalid_token_with_a_generic_description(client, authorization):
+    response = await client.get("/auth/me", headers={"Authorization": authorization.encode("latin-1")})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == CHALLENGE
+    assert response.json() == {"error": "invalid_token", "message": "invalid_token"}
+
+
+async def test_a_refresh_token_is_not_an_access_token(client):
+    await register(client)
+    pair = await login(client)
+    response = await client.get("/auth/me", headers=bearer(pair["refresh_token"]))
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == CHALLENGE
+
+
+async def test_an_expired_access_token_is_401(client, clock, settings):
+    await register(client)
+    pair = await login(client)
+    clock.advance(settings.access_ttl + 1)
+    response = await client.get("/auth/me", headers=bearer(pair["access_token"]))
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == CHALLENGE
+
+
+async def test_expired_tampered_and_forged_tokens_get_identical_answers(client, clock, settings):
+    await register(client)
+    token = (await login(client))["access_token"]
+    head, payload, signature = token.split(".")
+    tampered = f"{head}.{payload}.{signature[:-4]}AAAA"
+    forged = jwtkit.encode(jwtkit.decode_unverified(token)[1], jwtkit.Key.generate("ES256", kid="evil"))
+    answers = []
+    for bad in (tampered, forged):
+        answers.append(await client.get("/auth/me", headers=bearer(bad)))
+    clock.advance(settings.access_ttl + 1)
+    answers.append(await client.get("/auth/me", headers=bearer(token)))
+    assert {a.status_code for a in answers} == {401}
+    assert len({(a.content, a.headers["www-authenticate"]) for a in answers}) == 1
+
+
+async def test_a_token_signed_by_a_foreign_key_with_our_kid_is_refused(client):
+    await register(client)
+    token = (await login(client))["access_token"]
+    header, claims = jwtkit.decode_unverified(token)
+    forged = jwtkit.encode(claims, jwtkit.Key.generate("ES256", kid=header["kid"]))
+    assert (await client.get("/auth/me", headers=bearer(forged))).status_code == 401

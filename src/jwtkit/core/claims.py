@@ -144,7 +144,8 @@ class ClaimsPolicy:
         if self.audience is None:
             # RFC 7519 §4.1.3: a token meant for an audience is rejected by anyone who names none.
             raise InvalidAudienceError(
-                "the token is meant for an audience, but this verifier expects none: pass audience=",
+                f"the token is meant for audience {aud!r:.80}, but no audience is expected "
+                "(configure the expected audience)",
                 claim="aud",
             )
         if self.audience.isdisjoint(audiences):

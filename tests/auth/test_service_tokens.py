@@ -1,0 +1,222 @@
+"""Access tokens, refresh rotation, reuse detection (RFC 9700 §4.14), logout, verify_token and
+expiry, with the injectable clock."""
+
+import sqlite3
+
+import pytest
+
+import jwtkit
+from jwtkit.auth.errors import InvalidTokenError
+
+pytestmark = pytest.mark.anyio
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+async def pair(service, alice):
+    return await service.login("alice", PASSWORD, client="c")
+
+
+def refused(service, token):
+    with pytest.raises(InvalidTokenError) as caught:
+        service.authenticate(token)
+    return caught.value.reason
+
+
+async def refused_refresh(service, token):
+    with pytest.raises(InvalidTokenError) as caught:
+        await service.refresh(token)
+    return caught.value.reason
+
+
+# ---- authenticate
+
+
+async def test_authenticate_returns_the_principal_from_the_claims(service, alice, pair):
+    principal = service.authenticate(pair.access_token)
+    claims = jwtkit.decode_unverified(pair.access_token)[1]
+    assert (principal.user_id, principal.username) == (alice.id, "alice")
+    assert (principal.jti, principal.exp, principal.family_id) == (claims["jti"], claims["exp"], claims["fid"])
+
+
+async def test_a_refresh_token_is_not_an_access_token(service, pair):
+    assert "token_type" in refused(service, pair.refresh_token)
+
+
+async def test_an_access_token_is_not_a_refresh_token(service, pair):
+    assert "token_type" in await refused_refresh(service, pair.access_token)
+
+
+async def test_an_access_token_expires_at_its_exp(service, pair, clock, settings):
+    clock.advance(settings.access_ttl - 1)
+    service.authenticate(pair.access_token)
+    clock.advance(1)
+    assert "expired" in refused(service, pair.access_token)
+
+
+@pytest.mark.parametrize("junk", ["", "x", "a.b.c", "x" * 100_000, "\x00\xff", "eyJhbGciOiJub25lIn0.e30."])
+async def test_junk_is_an_invalid_token(service, junk):
+    refused(service, junk)
+    with pytest.raises(InvalidTokenError):
+        await service.verify_token(junk)
+
+
+async def test_a_non_string_token_is_an_invalid_token(service):
+    refused(service, None)
+    refused(service, b"abc")
+
+
+async def test_a_token_signed_by_a_foreign_key_is_refused(service, pair):
+    header, claims = jwtkit.decode_unverified(pair.access_token)
+    forged = jwtkit.encode(claims, jwtkit.Key.generate("ES256", kid=header["kid"]))
+    refused(service, forged)
+
+
+async def test_the_verifier_is_built_once_per_key_ring(service, pair):
+    verifier = service._ring.verifier
+    service.authenticate(pair.access_token)
+    service.authenticate(pair.access_token)
+    assert service._ring.verifier is verifier
+
+
+# ---- refresh rotation and reuse
+
+
+async def test_refresh_returns_a_new_pair_in_the_same_family(service, pair):
+    new = await service.refresh(pair.refresh_token)
+    old_claims = jwtkit.decode_unverified(pair.access_token)[1]
+    new_claims = service.authenticate(new.access_token).claims
+    assert new_claims["fid"] == old_claims["fid"]
+    assert new_claims["jti"] != old_claims["jti"]
+    assert new.refresh_token != pair.refresh_token
+
+
+async def test_a_refreshed_token_can_itself_be_refreshed(service, pair):
+    second = await service.refresh(pair.refresh_token)
+    third = await service.refresh(second.refresh_token)
+    service.authenticate(third.access_token)
+
+
+async def test_reusing_a_spent_refresh_token_is_refused(service, pair):
+    await service.refresh(pair.refresh_token)
+    assert "reused" in await refused_refresh(service, pair.refresh_token)
+
+
+async def test_reuse_revokes_the_newer_refresh_tokens_of_the_family(service, pair):
+    newer = await service.refresh(pair.refresh_token)
+    await refused_refresh(service, pair.refresh_token)
+    await refused_refresh(service, newer.refresh_token)
+
+
+async def test_reuse_denies_the_access_tokens_of_the_family(service, pair):
+    newer = await service.refresh(pair.refresh_token)
+    await refused_refresh(service, pair.refresh_token)
+    assert "revoked" in refused(service, newer.access_token)
+    assert "revoked" in refused(service, pair.access_token)
+
+
+async def test_reuse_leaves_other_families_alone(service, pair):
+    other = await service.login("alice", PASSWORD, client="c")
+    await service.refresh(pair.refresh_token)
+    await refused_refresh(service, pair.refresh_token)
+    service.authenticate(other.access_token)
+    await service.refresh(other.refresh_token)
+
+
+async def test_the_family_denial_lasts_until_its_last_access_token_expires(service, pair, clock, settings):
+    newer = await service.refresh(pair.refresh_token)
+    await refused_refresh(service, pair.refresh_token)
+    live = await service._stores.tokens.live_denials(now=clock.now)
+    assert [(d.kind, d.expires_at) for d in live] == [("family", int(clock.now) + settings.access_ttl)]
+    clock.advance(settings.access_ttl)
+    assert "expired" in refused(service, newer.access_token)
+
+
+async def test_an_expired_refresh_token_is_refused(service, pair, clock, settings):
+    clock.advance(settings.refresh_ttl)
+    assert "expired" in await refused_refresh(service, pair.refresh_token)
+
+
+async def test_refresh_for_a_user_that_no_longer_exists_is_refused(service, pair, backend, tmp_path):
+    if backend == "memory":
+        service._stores.users._users.clear()
+    else:  # a raw connection, without the app's foreign-key enforcement, plays the admin deleting a row
+        with sqlite3.connect(tmp_path / "auth.db") as conn:
+            conn.execute("DELETE FROM users")
+    assert "user" in await refused_refresh(service, pair.refresh_token)
+
+
+# ---- logout
+
+
+async def test_logout_denies_the_access_token(service, pair):
+    await service.logout(service.authenticate(pair.access_token), pair.refresh_token)
+    assert "revoked" in refused(service, pair.access_token)
+
+
+async def test_logout_revokes_the_refresh_family(service, pair):
+    await service.logout(service.authenticate(pair.access_token), pair.refresh_token)
+    assert "revoked" in await refused_refresh(service, pair.refresh_token)
+
+
+async def test_logout_denies_the_jti_until_its_exp(service, pair, clock):
+    principal = service.authenticate(pair.access_token)
+    await service.logout(principal, pair.refresh_token)
+    live = await service._stores.tokens.live_denials(now=clock.now)
+    assert ("jti", principal.jti, principal.exp) in {(d.kind, d.value, d.expires_at) for d in live}
+
+
+async def test_logout_keeps_the_users_other_sessions(service, pair):
+    other = await service.login("alice", PASSWORD, client="c")
+    await service.logout(service.authenticate(pair.access_token), pair.refresh_token)
+    service.authenticate(other.access_token)
+    await service.refresh(other.refresh_token)
+
+
+async def test_logout_with_another_users_refresh_token_is_refused_and_revokes_nothing(service, pair):
+    await service.register("bob", PASSWORD)
+    bobs = await service.login("bob", PASSWORD, client="c")
+    with pytest.raises(InvalidTokenError):
+        await service.logout(service.authenticate(pair.access_token), bobs.refresh_token)
+    service.authenticate(pair.access_token)
+    service.authenticate(bobs.access_token)
+
+
+async def test_logout_with_junk_as_refresh_token_is_refused(service, pair):
+    with pytest.raises(InvalidTokenError):
+        await service.logout(service.authenticate(pair.access_token), "junk")
+
+
+# ---- verify_token
+
+
+async def test_verify_token_accepts_live_access_and_refresh_tokens(service, pair):
+    await service.verify_token(pair.access_token)
+    await service.verify_token(pair.refresh_token)
+
+
+async def test_verify_token_refuses_a_spent_refresh_token(service, pair):
+    await service.refresh(pair.refresh_token)
+    with pytest.raises(InvalidTokenError):
+        await service.verify_token(pair.refresh_token)
+
+
+async def test_verify_token_refuses_revoked_tokens(service, pair):
+    await service.logout(service.authenticate(pair.access_token), pair.refresh_token)
+    for token in (pair.access_token, pair.refresh_token):
+        with pytest.raises(InvalidTokenError):
+            await service.verify_token(token)
+
+
+# ---- purge
+
+
+async def test_purge_drops_expired_rows_and_memory_entries(service, pair, clock, settings):
+    await service.logout(service.authenticate(pair.access_token), pair.refresh_token)
+    assert service._denied_jtis
+    clock.advance(settings.refresh_ttl + 1)
+    assert await service.purge_expired() >= 4  # refresh token, family, jti and family denials
+    assert not service._denied_jtis
+    assert not service._denied_families
+    assert await service._stores.tokens.live_denials(now=0) == []

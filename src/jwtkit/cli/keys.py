@@ -1,17 +1,60 @@
-"""``jwtkit keys``: placeholder until the auth server's key ring lands (issue 3)."""
+"""``jwtkit keys rotate``: make a new active signing key in the server's database.
+
+The previous key is retired, not deleted: it stays in the JWKS (and accepted) until every token
+it signed has expired, so live tokens keep working. A running server signs with the new key once
+restarted. The server stack is imported only when the command runs (STYLE.md §11).
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from typing import Any
 
+from .console import UsageError
+
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    parser = subparsers.add_parser("keys", help="manage the server's signing keys (not available yet)")
-    parser.set_defaults(func=_handle)
+    parser = subparsers.add_parser("keys", help="manage the auth server's signing keys",
+                                   description="Manage the auth server's signing keys (in its database).")
+    actions = parser.add_subparsers(title="actions", metavar="ACTION")
+    rotate = actions.add_parser(
+        "rotate", help="make a new active signing key; the old one stays published until its tokens expire",
+        description="Make a new active signing key. JWTKIT_* variables apply as for `jwtkit serve` "
+                    "(JWTKIT_ALG, JWTKIT_KEY_ENCRYPTION_SECRET, the TTLs that bound the old key's life).",
+    )
+    rotate.add_argument("--database", metavar="URL", help="as for `jwtkit serve` (default: ./jwtkit.sqlite3)")
+    rotate.set_defaults(func=_rotate)
+    parser.set_defaults(func=lambda args: _usage(parser))
 
 
-def _handle(args: argparse.Namespace) -> int:
-    print("jwtkit keys: not available yet", file=sys.stderr)
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
     return 2
+
+
+def _rotate(args: argparse.Namespace) -> int:
+    from jwtkit import wiring
+    from jwtkit.auth.errors import ServiceUnavailableError
+
+    try:
+        settings = wiring.ServerSettings.from_env(database_url=args.database)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+    async def rotate() -> str:
+        service = await wiring.open_service(settings)
+        try:
+            return await service.rotate_keys()
+        finally:
+            await service.close()
+
+    try:
+        kid = asyncio.run(rotate())
+    except ServiceUnavailableError:
+        raise UsageError(f"cannot open the database {wiring.redacted(settings.database_url)}") from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    print(kid)
+    return 0

@@ -1,4 +1,8 @@
-"""``jwtkit serve``: placeholder until the auth server lands (issue 3)."""
+"""``jwtkit serve``: run the auth server (issue 3) on uvicorn.
+
+Every flag has a ``JWTKIT_*`` environment variable (flags win); see :mod:`jwtkit.wiring`.
+The server stack is imported only when the command runs (STYLE.md §11).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,69 @@ import argparse
 import sys
 from typing import Any
 
+from .console import UsageError
+
+_EPILOG = """\
+environment (flags win): JWTKIT_DATABASE_URL, JWTKIT_REDIS_URL, JWTKIT_HOST, JWTKIT_PORT,
+  JWTKIT_ACCESS_TTL, JWTKIT_REFRESH_TTL, JWTKIT_SESSION_TTL, JWTKIT_ISSUER, JWTKIT_AUDIENCE,
+  JWTKIT_ALG, JWTKIT_WORKERS, JWTKIT_ACCESS_LOG (1/0), and JWTKIT_KEY_ENCRYPTION_SECRET
+  (at least 16 characters; encrypts the private signing keys at rest; environment only).
+
+examples:
+  jwtkit serve                                   # ./jwtkit.sqlite3 on http://127.0.0.1:8000
+  jwtkit serve --database sqlite:///var/lib/jwtkit/auth.db --port 9000 --issuer https://auth.example
+  JWTKIT_KEY_ENCRYPTION_SECRET=$(python -c 'import secrets; print(secrets.token_urlsafe(32))') jwtkit serve
+
+API docs: http://HOST:PORT/docs
+"""
+
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    parser = subparsers.add_parser("serve", help="run the auth server (not available yet)")
+    parser = subparsers.add_parser(
+        "serve", help="run the auth server (login, JWT pairs, refresh, JWKS, sessions)",
+        description="Run the auth server: FastAPI on uvicorn over SQLite (default) or PostgreSQL.",
+        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--database", metavar="URL",
+                        help="sqlite:///PATH (default: ./jwtkit.sqlite3), a file path, postgresql://..., or memory://")
+    parser.add_argument("--redis", metavar="URL",
+                        help="Redis URL (accepted; the shared denylist and rate limits on Redis are issue 4)")
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
+    parser.add_argument("--access-ttl", type=int, metavar="SECONDS", help="access token lifetime (default 300)")
+    parser.add_argument("--refresh-ttl", type=int, metavar="SECONDS", help="refresh token lifetime (default 86400)")
+    parser.add_argument("--session-ttl", type=int, metavar="SECONDS", help="session lifetime (default 1209600)")
+    parser.add_argument("--issuer", metavar="ISS", help="the iss claim of issued tokens (checked on verify)")
+    parser.add_argument("--audience", metavar="AUD", help="the aud claim of issued tokens (checked on verify)")
+    parser.add_argument("--alg", help="signing algorithm (default ES256; asymmetric only)")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="worker processes (default 1; see the note on revocations in the docs)")
+    parser.add_argument("--no-access-log", dest="access_log", action="store_const", const=False,
+                        help="do not log one line per request")
     parser.set_defaults(func=_handle)
 
 
 def _handle(args: argparse.Namespace) -> int:
-    print("jwtkit serve: not available yet", file=sys.stderr)
-    return 2
+    from jwtkit import wiring
+
+    try:
+        settings = wiring.ServerSettings.from_env(
+            database_url=args.database, redis_url=args.redis, host=args.host, port=args.port,
+            access_ttl=args.access_ttl, refresh_ttl=args.refresh_ttl, session_ttl=args.session_ttl,
+            issuer=args.issuer, audience=args.audience, alg=args.alg, workers=args.workers,
+            access_log=args.access_log,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if settings.redis_url is not None:
+        print("jwtkit serve: note: --redis is accepted but not used yet (issue 4 moves the denylist "
+              "and rate limits there)", file=sys.stderr)
+    if settings.workers > 1:
+        print(f"jwtkit serve: warning: with {settings.workers} workers each process keeps its own denylist "
+              "and login throttle until issue 4: a logout reaches other workers' access-token checks only "
+              "at the token's expiry, and the failure limits apply per worker", file=sys.stderr)
+    try:
+        wiring.run(settings, announce=lambda line: print(line, flush=True))
+    except OSError as exc:  # the port is taken, the address is not ours
+        raise UsageError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
+    return 0

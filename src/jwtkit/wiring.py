@@ -1,0 +1,242 @@
+"""The composition root: settings → stores → service → app (STYLE.md §3, §10).
+
+``ServerSettings`` is the one frozen configuration object of the server, built once at the edge
+from ``JWTKIT_*`` environment variables and command-line flags (flags win). Nothing else in
+jwtkit reads ``os.environ``.
+
+=================================  ==================  ==========================================
+setting                            environment         default
+=================================  ==================  ==========================================
+``database_url``                   JWTKIT_DATABASE_URL  ``sqlite+aiosqlite:///jwtkit.sqlite3`` (cwd)
+``redis_url``                      JWTKIT_REDIS_URL     none (accepted; used by issue 4's scale-out)
+``host`` / ``port``                JWTKIT_HOST / _PORT  ``127.0.0.1`` / ``8000``
+``access_ttl`` / ``refresh_ttl``   JWTKIT_ACCESS_TTL …  ``300`` / ``86400`` seconds
+``session_ttl``                    JWTKIT_SESSION_TTL   ``1209600`` seconds (two weeks)
+``issuer`` / ``audience``          JWTKIT_ISSUER …      none
+``alg``                            JWTKIT_ALG           ``ES256``
+``key_encryption_secret``          JWTKIT_KEY_ENCRYPTION_SECRET  none (keys stored unencrypted, with a warning)
+``workers``                        JWTKIT_WORKERS       ``1``
+``access_log``                     JWTKIT_ACCESS_LOG    on (one line per request)
+=================================  ==================  ==========================================
+
+``database_url`` may also be ``sqlite:///path``, ``postgresql://…`` (the async drivers are added)
+or a plain file path (an SQLite file). ``memory://`` keeps everything in the process (tests, demos).
+
+Example::
+
+    settings = ServerSettings.from_env(port=9000)
+    app = build_app(settings)        # uvicorn.run(app, host=settings.host, port=settings.port)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from jwtkit.auth.settings import AuthSettings
+from jwtkit.core.algorithms import SUPPORTED_ALGORITHMS
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from jwtkit.auth.service import AuthService
+
+__all__ = ["DEFAULT_DATABASE_URL", "ENV_PREFIX", "ServerSettings", "app_from_env", "build_app",
+           "normalize_database_url", "open_service", "redacted", "run"]
+
+ENV_PREFIX = "JWTKIT_"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///jwtkit.sqlite3"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerSettings:
+    """Everything ``jwtkit serve`` needs, validated once. ``key_encryption_secret`` never prints.
+
+    Raises:
+        ValueError: an out-of-range port, a non-positive TTL or worker count, an unknown ``alg``.
+    """
+
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    access_ttl: int = 300
+    refresh_ttl: int = 86400
+    session_ttl: int = 1209600
+    issuer: str | None = None
+    audience: str | None = None
+    alg: str = "ES256"
+    key_encryption_secret: bytes | None = field(default=None, repr=False)
+    workers: int = 1
+    access_log: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "database_url", normalize_database_url(self.database_url))
+        if isinstance(self.port, bool) or not isinstance(self.port, int) or not 0 <= self.port <= 65535:
+            raise ValueError(f"port must be an int in 0..65535, got {self.port!r}")
+        for name in ("access_ttl", "refresh_ttl", "session_ttl", "workers"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if self.alg not in SUPPORTED_ALGORITHMS or self.alg.startswith("HS"):
+            raise ValueError(f"alg must be an asymmetric JWS algorithm (the public keys go to the JWKS), "
+                             f"got {self.alg!r}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServerSettings:
+        """Settings from ``JWTKIT_*`` variables of ``environ`` (default: the process environment),
+        then ``overrides`` (command-line flags; ``None`` values are ignored).
+
+        Raises:
+            ValueError: a variable that does not parse (its name is in the message).
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for spec in dataclasses.fields(cls):
+            raw = env.get(ENV_PREFIX + spec.name.upper())
+            if raw is not None and raw != "":
+                values[spec.name] = _parse(spec.name, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def auth_settings(self) -> AuthSettings:
+        """The service's settings (throttling and password rules keep their documented defaults)."""
+        return AuthSettings(
+            access_ttl=self.access_ttl, refresh_ttl=self.refresh_ttl, session_ttl=self.session_ttl,
+            issuer=self.issuer, audience=self.audience, alg=self.alg,
+            key_encryption_secret=self.key_encryption_secret,
+        )
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as ``JWTKIT_*`` variables (for worker processes started by uvicorn)."""
+        env: dict[str, str] = {}
+        for spec in dataclasses.fields(self):
+            value = getattr(self, spec.name)
+            if value is None:
+                continue
+            if isinstance(value, bytes):
+                value = value.decode("utf-8", "surrogateescape")
+            elif isinstance(value, bool):
+                value = "1" if value else "0"
+            env[ENV_PREFIX + spec.name.upper()] = str(value)
+        return env
+
+
+def _parse(name: str, raw: str) -> Any:
+    var = ENV_PREFIX + name.upper()
+    if name in ("port", "access_ttl", "refresh_ttl", "session_ttl", "workers"):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{var} must be an integer, got {raw!r}") from None
+    if name == "access_log":
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        raise ValueError(f"{var} must be 1/0, true/false, yes/no or on/off, got {raw!r}")
+    if name == "key_encryption_secret":
+        return raw.encode("utf-8", "surrogateescape")
+    return raw
+
+
+def normalize_database_url(url: str) -> str:
+    """Add the async driver to ``sqlite://`` and ``postgresql://`` URLs; a plain path is an SQLite file."""
+    if "://" not in url:
+        return f"sqlite+aiosqlite:///{url}"
+    scheme, rest = url.split("://", 1)
+    scheme = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg",
+              "postgres": "postgresql+asyncpg"}.get(scheme, scheme)
+    return f"{scheme}://{rest}"
+
+
+async def open_service(settings: ServerSettings) -> AuthService:
+    """Open the stores behind ``settings.database_url`` and the service over them.
+
+    Raises:
+        ServiceUnavailableError: the database cannot be reached.
+        ValueError: an unsupported database URL, or stored keys the secret cannot decrypt.
+    """
+    from jwtkit.auth.service import AuthService
+    from jwtkit.storage import open_stores
+
+    stores = await open_stores(settings.database_url)
+    try:
+        return await AuthService.open(settings.auth_settings(), stores)
+    except BaseException:
+        await stores.close()
+        raise
+
+
+def build_app(settings: ServerSettings) -> FastAPI:
+    """The HTTP app over the service ``settings`` describe (opened by the app's lifespan)."""
+    from jwtkit.web import create_app
+
+    async def factory() -> AuthService:
+        return await open_service(settings)
+
+    return create_app(factory)
+
+
+def app_from_env() -> FastAPI:
+    """``build_app(ServerSettings.from_env())``: the factory uvicorn's worker processes import."""
+    return build_app(ServerSettings.from_env())
+
+
+def redacted(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (for logs and the startup line)."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
+
+
+def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) -> None:
+    """Serve the app with uvicorn until interrupted; ``announce`` gets the line saying where it listens.
+
+    With one worker the socket is bound here first, so ``port=0`` picks a free port and the
+    announced URL is the real one. With ``workers > 1`` uvicorn binds the port and starts that many
+    processes, each building its own service from these settings (passed as ``JWTKIT_*`` variables).
+    """
+    import logging
+    import socket
+    import sys
+
+    import uvicorn
+
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)  # the access log goes there: one line per request, now
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    options: dict[str, Any] = {
+        "access_log": settings.access_log, "proxy_headers": False, "server_header": False,
+        "log_level": "info", "lifespan": "on",
+    }
+    workers = f"{settings.workers} worker{'s' if settings.workers > 1 else ''}"
+    details = (f"database {redacted(settings.database_url)}, {settings.alg}, access {settings.access_ttl} s, "
+               f"refresh {settings.refresh_ttl} s, {workers}")
+    if settings.workers > 1:
+        os.environ.update(settings.to_env())  # the workers rebuild these settings in app_from_env
+        announce(f"jwtkit serve: listening on {_url(settings.host, settings.port)} ({details})")
+        uvicorn.run("jwtkit.wiring:app_from_env", factory=True, host=settings.host, port=settings.port,
+                    workers=settings.workers, **options)
+        return
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((settings.host, settings.port))
+        sock.listen(2048)
+        announce(f"jwtkit serve: listening on {_url(*sock.getsockname()[:2])} ({details})")
+        config = uvicorn.Config(build_app(settings), **options)
+        uvicorn.Server(config).run(sockets=[sock])
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

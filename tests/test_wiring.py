@@ -1,0 +1,151 @@
+"""The composition root: ServerSettings from JWTKIT_* variables and flags (the one place that reads
+the environment), database URLs, and the app it builds."""
+
+import ast
+import dataclasses
+from pathlib import Path
+
+import httpx
+import pytest
+
+from jwtkit.wiring import ServerSettings, build_app, normalize_database_url, redacted
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "jwtkit"
+
+
+def test_defaults_are_those_of_issue_3():
+    settings = ServerSettings.from_env({})
+    assert settings.database_url == "sqlite+aiosqlite:///jwtkit.sqlite3"  # a file in the working directory
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert (settings.access_ttl, settings.refresh_ttl) == (300, 86400)
+    assert settings.alg == "ES256"
+    assert settings.redis_url is None
+    assert settings.workers == 1
+    assert settings.access_log is True
+
+
+def test_every_setting_reads_its_jwtkit_variable():
+    env = {
+        "JWTKIT_DATABASE_URL": "sqlite:///tmp/x.db", "JWTKIT_REDIS_URL": "redis://127.0.0.1:6379/0",
+        "JWTKIT_HOST": "0.0.0.0", "JWTKIT_PORT": "9000", "JWTKIT_ACCESS_TTL": "60", "JWTKIT_REFRESH_TTL": "600",
+        "JWTKIT_SESSION_TTL": "900", "JWTKIT_ISSUER": "https://auth.example", "JWTKIT_AUDIENCE": "api",
+        "JWTKIT_ALG": "EdDSA", "JWTKIT_KEY_ENCRYPTION_SECRET": "0123456789abcdef0123",
+        "JWTKIT_WORKERS": "2", "JWTKIT_ACCESS_LOG": "off",
+    }
+    settings = ServerSettings.from_env(env)
+    assert settings == ServerSettings(
+        database_url="sqlite+aiosqlite:///tmp/x.db", redis_url="redis://127.0.0.1:6379/0", host="0.0.0.0",
+        port=9000, access_ttl=60, refresh_ttl=600, session_ttl=900, issuer="https://auth.example",
+        audience="api", alg="EdDSA", key_encryption_secret=b"0123456789abcdef0123", workers=2, access_log=False,
+    )
+
+
+def test_flags_win_over_variables_and_absent_flags_do_not():
+    settings = ServerSettings.from_env({"JWTKIT_PORT": "9000", "JWTKIT_HOST": "0.0.0.0"}, port=9100, host=None)
+    assert settings.port == 9100
+    assert settings.host == "0.0.0.0"
+
+
+def test_unrelated_variables_are_ignored():
+    assert ServerSettings.from_env({"PORT": "1", "JWTKIT_UNKNOWN": "x"}) == ServerSettings()
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"JWTKIT_PORT": "http"}, "JWTKIT_PORT"),
+        ({"JWTKIT_PORT": "70000"}, "port"),
+        ({"JWTKIT_ACCESS_TTL": "0"}, "access_ttl"),
+        ({"JWTKIT_REFRESH_TTL": "-5"}, "refresh_ttl"),
+        ({"JWTKIT_WORKERS": "0"}, "workers"),
+        ({"JWTKIT_ACCESS_LOG": "maybe"}, "JWTKIT_ACCESS_LOG"),
+        ({"JWTKIT_ALG": "HS256"}, "asymmetric"),
+        ({"JWTKIT_ALG": "none"}, "alg"),
+    ],
+)
+def test_bad_values_are_refused_naming_the_setting(env, message):
+    with pytest.raises(ValueError, match=message):
+        ServerSettings.from_env(env)
+
+
+def test_the_key_encryption_secret_never_prints():
+    settings = ServerSettings(key_encryption_secret=b"super-secret-value-123")
+    assert "super-secret" not in repr(settings)
+    assert "super-secret" not in str(settings)
+
+
+def test_settings_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ServerSettings().port = 1  # type: ignore[misc]
+
+
+def test_auth_settings_carry_the_token_settings():
+    settings = ServerSettings(access_ttl=60, refresh_ttl=600, session_ttl=900, issuer="iss", audience="aud",
+                              alg="ES384", key_encryption_secret=b"0123456789abcdef")
+    auth = settings.auth_settings()
+    assert (auth.access_ttl, auth.refresh_ttl, auth.session_ttl) == (60, 600, 900)
+    assert (auth.issuer, auth.audience, auth.alg) == ("iss", "aud", "ES384")
+    assert auth.key_encryption_secret == b"0123456789abcdef"
+
+
+def test_to_env_round_trips():
+    settings = ServerSettings(database_url="memory://", port=0, issuer="iss", key_encryption_secret=b"0123456789abcdef",
+                              access_log=False, workers=3)
+    assert ServerSettings.from_env(settings.to_env()) == settings
+
+
+@pytest.mark.parametrize(
+    ("url", "normal"),
+    [
+        ("sqlite:///jwtkit.sqlite3", "sqlite+aiosqlite:///jwtkit.sqlite3"),
+        ("sqlite:////var/lib/auth.db", "sqlite+aiosqlite:////var/lib/auth.db"),
+        ("sqlite+aiosqlite:///x.db", "sqlite+aiosqlite:///x.db"),
+        ("postgresql://u:p@127.0.0.1/db", "postgresql+asyncpg://u:p@127.0.0.1/db"),
+        ("postgres://u@127.0.0.1/db", "postgresql+asyncpg://u@127.0.0.1/db"),
+        ("auth.db", "sqlite+aiosqlite:///auth.db"),
+        ("/var/lib/auth.db", "sqlite+aiosqlite:////var/lib/auth.db"),
+        ("memory://", "memory://"),
+    ],
+)
+def test_database_urls_get_their_async_driver(url, normal):
+    assert normalize_database_url(url) == normal
+
+
+def test_passwords_in_urls_are_redacted():
+    assert redacted("postgresql+asyncpg://jwt:hunter2@127.0.0.1:5432/db") == "postgresql+asyncpg://jwt:***@127.0.0.1:5432/db"
+    assert redacted("sqlite+aiosqlite:///x.db") == "sqlite+aiosqlite:///x.db"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_build_app_serves_the_api_over_the_configured_store(tmp_path, anyio_backend):
+    app = build_app(ServerSettings(database_url=f"sqlite:///{tmp_path / 'auth.db'}"))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.post("/auth/register", json={"username": "alice", "password": "long enough"})
+            assert response.status_code == 201
+            assert (await client.get("/.well-known/jwks.json")).json()["keys"]
+    assert (tmp_path / "auth.db").exists()
+
+
+def reads_the_environment(path: Path) -> bool:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in {"environ", "getenv", "environb"}:
+            return True
+        if isinstance(node, ast.ImportFrom) and node.module == "os" and any(
+            a.name in {"environ", "getenv"} for a in node.names
+        ):
+            return True
+    return False
+
+
+def test_only_the_composition_root_reads_the_environment_among_the_server_layers():
+    layers = ("core", "auth", "storage", "web", "integrations")
+    offenders = [str(p.relative_to(PACKAGE)) for layer in layers for p in (PACKAGE / layer).rglob("*.py")
+                 if reads_the_environment(p)]
+    files = ("errors.py", "cli/serve.py", "cli/keys.py")
+    offenders += [name for name in files if reads_the_environment(PACKAGE / name)]
+    assert offenders == []
+    assert reads_the_environment(PACKAGE / "wiring.py")

@@ -245,11 +245,6 @@ def test_from_secret_takes_bytes_or_text(secret):
     raises_misuse(TypeError, Key.from_secret, secret)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: Key._make raises InvalidKeyError (a JWTError) for a non-string kid argument; "
-    "an argument of the wrong type is misuse and should be TypeError (keep InvalidKeyError for JWK input)",
-)
 @pytest.mark.parametrize("make", ["generate", "from_secret", "from_pem"])
 def test_a_kid_argument_that_is_not_a_string_is_a_type_error(make):
     calls = {

@@ -30,9 +30,7 @@ _MAX_SECONDS = 2**53
 def _string_set(value: str | Iterable[str] | None, name: str) -> frozenset[str] | None:
     if value is None:
         return None
-    if isinstance(value, str):
-        return frozenset((value,))
-    values = frozenset(value)
+    values = frozenset((value,)) if isinstance(value, str) else frozenset(value)
     if not values or not all(isinstance(v, str) and v for v in values):
         raise ValueError(f"{name} must be a non-empty string or a non-empty list of non-empty strings")
     return values

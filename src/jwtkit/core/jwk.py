@@ -160,7 +160,7 @@ def _ec(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> Key:
 
 def _okp(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> Key:
     crv = jwk.get("crv")
-    if crv not in _OKP_SIZES:
+    if not isinstance(crv, str) or crv not in _OKP_SIZES:
         raise InvalidKeyError(f"unsupported OKP curve {crv!r} for signatures (expected Ed25519 or Ed448)", claim="crv")
     size = _OKP_SIZES[crv]
     x = b64_member(jwk, "x", size)

@@ -53,7 +53,8 @@ _THUMBPRINT_MEMBERS = {
     "oct": ("k", "kty"),
 }
 _SSH_PUBLIC_PREFIX = re.compile(rb"^(ssh-(rsa|dss|ed25519|ed448)|ecdsa-sha2-|sk-(ssh|ecdsa))")
-_BASE64_TEXT = re.compile(rb"^[A-Za-z0-9+/=\s]{64,}$")
+_BASE64_TEXT = re.compile(rb"^[A-Za-z0-9+/_=\s-]{64,}$")
+_URL_TO_STD = bytes.maketrans(b"-_", b"+/")
 _HMAC_ALGS = tuple(name for name, a in ALGORITHMS.items() if a.family == "hmac")
 
 
@@ -109,7 +110,7 @@ class Key:
         ):
             object.__setattr__(self, name, value)
         if kid is not None and not isinstance(kid, str):
-            raise InvalidKeyError(f"kid must be a string, found {type(kid).__name__}", claim="kid")
+            raise TypeError(f"kid must be a string, not {type(kid).__name__}")
         if alg is not None:
             self._check_fits(get_algorithm(alg))
         elif kty == "oct":
@@ -467,22 +468,32 @@ def _check_secret_length(secret: bytes, alg: Algorithm) -> None:
 def _looks_like_key_material(secret: bytes) -> bool:
     """Whether ``secret`` is a public (or private) key in any common encoding.
 
-    Checked in every form the peers were bitten by: PEM anywhere in the bytes, OpenSSH,
-    DER (SubjectPublicKeyInfo, PKCS#1, certificate, private), base64 DER with the armour
-    stripped, and JWK JSON.
+    Checked in every form the peers were bitten by: PEM or RFC 4716 armour anywhere in the
+    bytes, OpenSSH text and bare key blobs, DER (SubjectPublicKeyInfo, PKCS#1, certificate,
+    private), base64 or base64url DER with the armour stripped, and JWK JSON.
     """
     stripped = secret.strip()
-    if b"-----begin" in stripped.lower():
+    lowered = stripped.lower()
+    if b"---- begin" in lowered or b"-----begin" in lowered:
         return True
     if _SSH_PUBLIC_PREFIX.match(stripped):
         return True
     if stripped.startswith(b"{") and b'"kty"' in stripped:
         return True
-    candidates = [stripped]
+    candidates = [secret, stripped]
     if _BASE64_TEXT.match(stripped):
+        compact = b"".join(stripped.split()).translate(_URL_TO_STD).rstrip(b"=")
         with contextlib.suppress(binascii.Error, ValueError):
-            candidates.append(base64.b64decode(b"".join(stripped.split()), validate=True))
-    return any(_is_der_key(c) for c in candidates)
+            candidates.append(base64.b64decode(compact + b"=" * (-len(compact) % 4), validate=True))
+    return any(_is_der_key(c) or _is_ssh_blob(c) for c in candidates)
+
+
+def _is_ssh_blob(data: bytes) -> bool:
+    """An OpenSSH public key blob: a 4-byte length, then the key type name (RFC 4253 §6.6)."""
+    if len(data) < 8:
+        return False
+    size = int.from_bytes(data[:4], "big")
+    return 0 < size <= 64 and _SSH_PUBLIC_PREFIX.match(data[4 : 4 + size]) is not None
 
 
 def _is_der_key(data: bytes) -> bool:

@@ -88,6 +88,8 @@ class KeySet:
         if not fitting:
             where = f"with kid {kid!r:.80}" if kid is not None else "in the set"
             raise KeyNotFoundError(f"no key {where} can verify {alg}", claim="kid")
+        if kid is not None:
+            raise KeyNotFoundError(f"{len(fitting)} keys share kid {kid!r:.80} and fit {alg}", claim="kid")
         raise KeyNotFoundError(f"the token has no kid and {len(fitting)} keys fit {alg}", claim="kid")
 
     def __iter__(self) -> Iterator[Key]:
@@ -106,9 +108,9 @@ class KeySet:
 def _is_signature_jwk(jwk: Any) -> bool:
     if not isinstance(jwk, Mapping):
         raise InvalidKeyError("every member of a JWKS 'keys' list must be a JSON object", claim="keys")
-    if jwk.get("kty") not in _SIGNATURE_KTYS or jwk.get("use", "sig") != "sig":
+    kty, alg = jwk.get("kty"), jwk.get("alg")
+    if not isinstance(kty, str) or kty not in _SIGNATURE_KTYS or jwk.get("use", "sig") != "sig":
         return False
-    alg = jwk.get("alg")
-    if alg is not None and alg not in ALGORITHMS:
+    if alg is not None and (not isinstance(alg, str) or alg not in ALGORITHMS):
         return False
     return not (jwk.get("kty") == "OKP" and jwk.get("crv") not in ("Ed25519", "Ed448"))

@@ -100,3 +100,12 @@ async def test_a_token_signed_by_a_foreign_key_with_our_kid_is_refused(client):
     header, claims = jwtkit.decode_unverified(token)
     forged = jwtkit.encode(claims, jwtkit.Key.generate("ES256", kid=header["kid"]))
     assert (await client.get("/auth/me", headers=bearer(forged))).status_code == 401
+
+
+async def test_openapi_marks_auth_me_as_bearer_protected(client):
+    schema = (await client.get("/openapi.json")).json()
+    assert schema["paths"]["/auth/me"]["get"]["security"] == [{"BearerJWT": []}]
+    assert schema["components"]["securitySchemes"]["BearerJWT"] == {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+        "description": "An access token from POST /auth/token",
+    }

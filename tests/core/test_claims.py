@@ -421,3 +421,12 @@ def test_a_long_hostile_claim_value_is_truncated_in_the_message():
         decode(token({"iss": "x" * 5000}), issuer="https://auth.example")
     assert len(str(info.value)) < 300
     assert re.search("x{20}", str(info.value))
+
+
+@pytest.mark.parametrize("exp", [1e300, -1e300, 2.0**53])
+def test_a_float_time_beyond_2_to_the_53_seconds_is_an_invalid_claim_not_eternity(exp):
+    key = Key.generate("HS256")
+    token = jwtkit.encode({"exp": exp}, key)
+    with pytest.raises(InvalidClaimError) as info:
+        jwtkit.decode(token, key, algorithms=["HS256"])
+    assert info.value.claim == "exp"

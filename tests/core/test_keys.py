@@ -751,3 +751,23 @@ def test_to_jwks_publishes_only_public_members(es_keys):
     for jwk in jwks["keys"]:
         assert not PRIVATE_MEMBERS & set(jwk)
     assert KeySet.from_jwks(jwks).get("a") == a.public_key()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"kty":"oct","kty":"RSA","k":"' + "A" * 43 + '"}',
+        '{"kty":"EC","crv":"P-256","x":NaN,"y":"AA"}',
+        b'{"kty":"oct","k":"\xff"}',
+    ],
+    ids=["duplicate-member", "nan-literal", "not-utf8"],
+)
+def test_jwk_text_is_parsed_as_strictly_as_a_token_header(text):
+    with pytest.raises(InvalidKeyError):
+        Key.from_jwk(text)
+
+
+def test_jwks_text_with_duplicate_keys_members_is_refused():
+    jwk = json.dumps(Key.generate("ES256").public_key().to_jwk())
+    with pytest.raises(InvalidKeyError):
+        KeySet.from_jwks('{"keys":[' + jwk + '],"keys":[]}')

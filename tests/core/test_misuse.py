@@ -272,3 +272,9 @@ def test_misuse_is_reported_before_any_token_is_read():
     """A misconfigured decode fails the same way for a good token and for garbage."""
     for tok in (TOKEN, "garbage", ""):
         raises_misuse(ValueError, jwtkit.decode, tok, HS, algorithms=[])
+
+
+def test_a_keyset_with_no_key_for_any_allowed_algorithm_is_refused_when_the_verifier_is_built():
+    keys = KeySet([Key.generate("ES256", kid="a"), Key.generate("EdDSA", kid="b")])
+    with pytest.raises(ValueError, match="no key of this KeySet"):
+        Verifier(keys, algorithms=["RS256"])

@@ -23,7 +23,7 @@ from jwtkit.errors import (
     NotYetValidError,
 )
 
-# Integers beyond 2**53 cannot be times anyone meant, and would overflow float arithmetic.
+# Times beyond 2**53 s (285 million years) are nobody's intent; huge ints would overflow float arithmetic.
 _MAX_SECONDS = 2**53
 
 
@@ -45,7 +45,7 @@ def _numeric_date(claims: dict[str, Any], name: str) -> float | int | None:
     kind = type(value)
     if kind is int and -_MAX_SECONDS < value < _MAX_SECONDS:
         return value  # type: ignore[no-any-return]
-    if kind is float and math.isfinite(value):
+    if kind is float and -_MAX_SECONDS < value < _MAX_SECONDS:
         return value  # type: ignore[no-any-return]
     raise InvalidClaimError(
         f"claim {name!r} must be a NumericDate (seconds since the epoch as a number), found {value!r:.40}",
@@ -107,8 +107,10 @@ class ClaimsPolicy:
         iat = _numeric_date(claims, "iat")
         if iat is not None and now + leeway < iat:
             raise NotYetValidError(f"the token was issued {_span(iat - now)} in the future", claim="iat")
-        self._check_issuer(claims)
-        self._check_audience(claims)
+        if self.issuer is not None or "iss" in claims:
+            self._check_issuer(claims)
+        if self.audience is not None or "aud" in claims:
+            self._check_audience(claims)
         for name in ("sub", "jti"):
             value = claims.get(name)
             if value is not None and type(value) is not str:

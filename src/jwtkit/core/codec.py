@@ -41,6 +41,11 @@ def dumps(obj: Any) -> bytes:
     return _dumps(obj).encode("utf-8")
 
 
+def parse_json(text: str) -> Any:
+    """Strict JSON (unique member names, no NaN/Infinity); ``ValueError``/``RecursionError`` otherwise."""
+    return _decode(text)
+
+
 def loads_object(raw: bytes, what: str) -> dict[str, Any]:
     """Parse ``raw`` as a UTF-8 JSON object; ``what`` names it in the error."""
     try:

@@ -8,7 +8,6 @@ match the public ones, keys marked for encryption.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import (
 from jwtkit.errors import InvalidKeyError
 
 from .algorithms import ALGORITHMS, EC_COORDINATE_SIZE, EC_CURVES
+from .codec import parse_json
 from .keys import Key, _looks_like_key_material, b64_member, check_rsa_modulus
 
 _OKP_SIZES = {"Ed25519": 32, "Ed448": 57}
@@ -39,7 +39,7 @@ def load_json_document(text: Mapping[str, Any] | str | bytes, what: str) -> Mapp
     if len(text) > MAX_JWK_TEXT:
         raise InvalidKeyError(f"the {what} is larger than {MAX_JWK_TEXT} bytes")
     try:
-        doc = json.loads(text)
+        doc = parse_json(text if isinstance(text, str) else bytes(text).decode("utf-8"))
     except (ValueError, RecursionError) as exc:
         raise InvalidKeyError(f"the {what} is not valid JSON: {exc}") from exc
     if not isinstance(doc, dict):

@@ -137,6 +137,8 @@ class SignatureVerifier:
             self._key: Key | None = key_or_keyset
             self._keyset: KeySet | None = None
         elif isinstance(key_or_keyset, KeySet):
+            if not any(key.fits(a) for key in key_or_keyset for a in self._algorithms):
+                raise ValueError(f"no key of this KeySet fits the allowed algorithms {sorted(self._algorithms)}")
             self._key, self._keyset = None, key_or_keyset
         else:
             raise TypeError(

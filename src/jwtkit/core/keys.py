@@ -71,7 +71,18 @@ class Key:
         jwtkit.decode(token, key.public_key(), algorithms=["ES256"])
     """
 
-    __slots__ = ("_alg", "_crv", "_header_segments", "_kid", "_kty", "_private", "_public", "_signers", "_verifiers")
+    __slots__ = (
+        "_alg",
+        "_crv",
+        "_header_segments",
+        "_jwt_prefix",
+        "_kid",
+        "_kty",
+        "_private",
+        "_public",
+        "_signers",
+        "_verifiers",
+    )
 
     _kty: str
     _crv: str | None
@@ -82,6 +93,7 @@ class Key:
     _signers: dict[str, Signer]
     _verifiers: dict[str, Verify]
     _header_segments: dict[tuple[str, str | None], bytes]
+    _jwt_prefix: tuple[bytes, Signer] | None
 
     def __init__(self) -> None:
         raise TypeError("use Key.generate, Key.from_secret, Key.from_pem or Key.from_jwk")
@@ -107,6 +119,7 @@ class Key:
             ("_signers", {}),
             ("_verifiers", {}),
             ("_header_segments", {}),
+            ("_jwt_prefix", None),
         ):
             object.__setattr__(self, name, value)
         if kid is not None and not isinstance(kid, str):
@@ -198,6 +211,17 @@ class Key:
             self._check_fits(descriptor)
             signer = self._signers[alg] = descriptor.signer(self._private)
         return signer
+
+    def _default_jwt_prefix(self) -> tuple[bytes, Signer]:
+        """``header_segment + b"."`` for the default JWT header, and the signer: the encode fast path."""
+        prefix = self._jwt_prefix
+        if prefix is None:
+            from .jws import build_header  # local: jws imports keys
+
+            alg, segment = build_header(self, None, "JWT")
+            prefix = (segment + b".", self._signer(alg))
+            object.__setattr__(self, "_jwt_prefix", prefix)
+        return prefix
 
     def _verifier(self, alg: str) -> Verify:
         verifier = self._verifiers.get(alg)

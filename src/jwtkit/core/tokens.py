@@ -56,12 +56,13 @@ def encode(claims: Mapping[str, Any], key: Key, *, headers: Mapping[str, Any] | 
             name: _as_numeric_date(name, value) if name in _TIME_CLAIMS and value is not None else value
             for name, value in claims.items()
         }
-    typ = "JWT"
-    if headers is not None and "typ" in headers:
-        typ = headers["typ"]
-    alg, header_seg = build_header(key, headers, typ)
-    signing_input = header_seg + b"." + b64url_encode(dumps(claims))
-    return (signing_input + b"." + b64url_encode(key._signer(alg)(signing_input))).decode("ascii")
+    if headers is None:
+        prefix, sign = key._default_jwt_prefix()
+    else:
+        alg, header_seg = build_header(key, headers, headers.get("typ", "JWT"))
+        prefix, sign = header_seg + b".", key._signer(alg)
+    signing_input = prefix + b64url_encode(dumps(claims))
+    return (signing_input + b"." + b64url_encode(sign(signing_input))).decode("ascii")
 
 
 class Verifier:

@@ -64,17 +64,21 @@ class AuthService:
     async def open(cls, settings: AuthSettings, stores: Stores, *, clock: Clock = time.time) -> AuthService:
         """Load the key ring (creating the first signing key if there is none, or a new one
         when ``settings.alg`` changed), load the live denylist into memory and subscribe to
-        the revocation feed.
+        the revocation feed. The service owns ``stores`` from here on (``close`` closes them;
+        so does a failed ``open``).
 
         Raises:
             ServiceUnavailableError: storage is unreachable.
             ValueError: a stored key cannot be decrypted with ``settings.key_encryption_secret``.
         """
         self = cls(settings, stores, clock)
-        await self._load_ring(create=True)
-        now = clock()
-        for denial in await stores.tokens.live_denials(now=now):
-            self._deny(denial)
+        try:
+            await self._load_ring(create=True)
+            for denial in await stores.tokens.live_denials(now=clock()):
+                self._deny(denial)
+        except BaseException:
+            await stores.close()
+            raise
         self._unsubscribe = stores.feed.subscribe(self)
         return self
 

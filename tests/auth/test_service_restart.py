@@ -1,0 +1,74 @@
+"""Restart durability on the same SQLite file: keys, users, tokens, revocations and sessions
+survive; the denylist is reloaded into memory at open."""
+
+import pytest
+
+from jwtkit.auth.errors import InvalidTokenError
+
+pytestmark = pytest.mark.anyio
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def backend():
+    return "sqlite"
+
+
+async def restart(open_service, old):
+    await old.close()
+    return await open_service()
+
+
+async def test_tokens_issued_before_a_restart_still_verify_and_refresh(open_service):
+    service = await open_service()
+    await service.register("alice", PASSWORD)
+    pair = await service.login("alice", PASSWORD, client="c")
+    jwks = service.jwks()
+    service = await restart(open_service, service)
+    assert service.jwks() == jwks
+    service.authenticate(pair.access_token)
+    await service.verify_token(pair.refresh_token)
+    service.authenticate((await service.refresh(pair.refresh_token)).access_token)
+
+
+async def test_a_logout_stays_in_force_after_a_restart(open_service):
+    service = await open_service()
+    await service.register("alice", PASSWORD)
+    pair = await service.login("alice", PASSWORD, client="c")
+    await service.logout(service.authenticate(pair.access_token), pair.refresh_token)
+    service = await restart(open_service, service)
+    with pytest.raises(InvalidTokenError):
+        service.authenticate(pair.access_token)
+    with pytest.raises(InvalidTokenError):
+        await service.refresh(pair.refresh_token)
+
+
+async def test_a_spent_refresh_token_stays_spent_after_a_restart(open_service):
+    service = await open_service()
+    await service.register("alice", PASSWORD)
+    pair = await service.login("alice", PASSWORD, client="c")
+    newer = await service.refresh(pair.refresh_token)
+    service = await restart(open_service, service)
+    with pytest.raises(InvalidTokenError):
+        await service.refresh(pair.refresh_token)
+    with pytest.raises(InvalidTokenError):
+        service.authenticate(newer.access_token)  # reuse after the restart still revokes the family
+
+
+async def test_a_rotated_key_ring_survives_a_restart(open_service):
+    service = await open_service()
+    await service.register("alice", PASSWORD)
+    old = await service.login("alice", PASSWORD, client="c")
+    new_kid = await service.rotate_keys()
+    service = await restart(open_service, service)
+    assert service._ring.active.kid == new_kid
+    service.authenticate(old.access_token)
+
+
+async def test_sessions_and_users_survive_a_restart(open_service):
+    service = await open_service()
+    alice = await service.register("alice", PASSWORD)
+    session_id, _ = await service.session_login("alice", PASSWORD, client="c")
+    service = await restart(open_service, service)
+    assert await service.session_user(session_id) == alice

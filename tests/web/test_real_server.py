@@ -163,3 +163,17 @@ def test_serve_refuses_a_bad_flag_value_with_exit_status_2(tmp_path):
                             capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False)
     assert result.returncode == 2
     assert "access_ttl" in result.stderr
+
+
+def test_hostile_requests_over_sockets_get_json_4xx(database, tmp_path):
+    with jwtkit_serve(database, tmp_path / "server.log") as base, httpx.Client(base_url=base, timeout=10) as http:
+        huge = http.get("/auth/me", headers={"Authorization": "Bearer " + "A" * 1_000_000})
+        binary = http.get("/auth/me", headers={"Authorization": b"Bearer \xff\xfe\x80"})
+        oversized = http.post("/auth/register", content=b"x" * 200_000, headers={"Content-Type": "application/json"})
+        junk = http.post("/auth/token", content=b"{junk", headers={"Content-Type": "application/json"})
+        forged = http.get("/session/me", headers={"Cookie": "sessionid=" + "A" * 43})
+        assert http.get("/health").status_code == 200  # and the server is still up
+    assert [r.status_code for r in (huge, binary, oversized, junk, forged)] == [401, 401, 413, 400, 401]
+    for response in (huge, binary, oversized, junk, forged):
+        assert response.headers["content-type"] == "application/json"
+        assert response.json()["error"]

@@ -23,6 +23,11 @@ so ``test_fuzz_corpus.py`` keeps it as a regression test.
 ``--collect DIR`` (before the target) keeps going after a crash: each distinct crash (type and
 innermost jwtkit line) is saved once to ``DIR`` with its traceback, for a long unattended run.
 
+``--replay TARGET DIR...`` runs a grown corpus through a target *without* instrumentation and
+prints each distinct crash. Do this after every campaign: atheris's instrumented ``in``/``not in``
+swallows the ``TypeError`` of an unhashable operand (``[] in {}`` is simply False under the
+fuzzer), so that class of bug only shows up in the replay.
+
 ``--write-seeds DIR`` writes the seed tokens, JWKs and JWKS documents (made with the
 fixed keys of ``fuzz_targets``) into ``DIR/<target>/`` and exits.
 """
@@ -88,12 +93,33 @@ def collecting(target: Callable[[bytes], None], out: Path) -> Callable[[bytes], 
     return run
 
 
+def replay(target_name: str, dirs: list[str]) -> int:
+    """Run every file of ``dirs`` through one target, uninstrumented; print each distinct crash."""
+    from fuzz_targets import TARGETS
+
+    crashes: dict[str, str] = {}
+    for directory in dirs:
+        for path in sorted(Path(directory).rglob("*")):
+            if not path.is_file():
+                continue
+            try:
+                TARGETS[target_name](path.read_bytes())
+            except Exception as exc:
+                frame = traceback.extract_tb(exc.__traceback__)[-1]
+                crashes.setdefault(f"{type(exc).__name__}: {exc} at {frame.filename}:{frame.lineno}", str(path))
+    for crash, path in crashes.items():
+        print(f"{crash}\n    first input: {path}")
+    return 1 if crashes else 0
+
+
 def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     args = sys.argv[1:]
     if len(args) >= 2 and args[0] == "--write-seeds":
         write_seeds(Path(args[1]))
         return
+    if len(args) >= 3 and args[0] == "--replay":
+        sys.exit(replay(args[1], args[2:]))
     collect: Path | None = None
     if len(args) >= 2 and args[0] == "--collect":
         collect, args = Path(args[1]), args[2:]

@@ -13,16 +13,10 @@ import jwtkit
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file())
-_UNHASHABLE = "core bug: an unhashable JSON value (list/object) is looked up in a set/dict and raises TypeError"
-# (corpus file, target) pairs that still crash: strict xfail until core is fixed, then remove.
-KNOWN_CRASHES = {
-    # jwk.py _okp: `crv not in _OKP_SIZES` before checking that crv is a string.
-    ("jwk/crash-okp-crv-unhashable", "jwk"): _UNHASHABLE,
-    # keyset.py _is_signature_jwk: `jwk.get("kty") not in _SIGNATURE_KTYS`.
-    ("jwks/crash-kty-unhashable", "jwks"): _UNHASHABLE,
-    # keyset.py _is_signature_jwk: `alg not in ALGORITHMS`.
-    ("jwks/crash-alg-unhashable", "jwks"): _UNHASHABLE,
-}
+# (corpus file, target) pairs that still crash, each marked xfail(strict=True, raises=...) with
+# the core bug it shows, e.g. ("jwks/crash-kty-unhashable", "jwks"): (TypeError, "core bug: ...").
+# Empty: the three TypeErrors found first (unhashable kty/alg/crv in a JWK) are fixed in core.
+KNOWN_CRASHES: dict[tuple[str, str], tuple[type[Exception], str]] = {}
 
 
 def _cases() -> list[object]:
@@ -30,21 +24,16 @@ def _cases() -> list[object]:
     for path in FILES:
         name = path.relative_to(CORPUS).as_posix()
         for target in sorted(TARGETS):
-            reason = KNOWN_CRASHES.get((name, target))
-            marks = [pytest.mark.xfail(strict=True, raises=TypeError, reason=reason)] if reason else []
+            known = KNOWN_CRASHES.get((name, target))
+            marks = [pytest.mark.xfail(strict=True, raises=known[0], reason=known[1])] if known else []
             cases.append(pytest.param(path, target, id=f"{target}:{name}", marks=marks))
+    names = {path.relative_to(CORPUS).as_posix() for path in FILES}
+    assert all(name in names and target in TARGETS for name, target in KNOWN_CRASHES), "stale KNOWN_CRASHES"
     return cases
 
 
 def test_the_corpus_is_not_empty():
     assert {p.parent.name for p in FILES} >= set(TARGETS)
-
-
-def test_every_known_crash_names_a_corpus_file_and_a_target():
-    names = {path.relative_to(CORPUS).as_posix() for path in FILES}
-    for name, target in KNOWN_CRASHES:
-        assert name in names
-        assert target in TARGETS
 
 
 @pytest.mark.parametrize(("path", "target"), _cases())

@@ -230,14 +230,20 @@ class RedisRevocationFeed:
         self._closed = True
         self._listeners.clear()
         task, self._task = self._task, None
-        if task is not None:
+        if task is None:
+            return
+        # Cancel until it is done, not once: on Python 3.11 redis-py's internal
+        # asyncio.wait_for can swallow a cancellation (CPython gh-86296). The task also
+        # checks ``_closed`` at least every ``ping_interval``.
+        while not task.done():
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await asyncio.wait({task}, timeout=0.1)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     async def _run(self) -> None:
         delay = self._backoff_initial
-        while True:
+        while not self._closed:
             pubsub = self._client.pubsub()
             try:
                 await pubsub.subscribe(self.channel)
@@ -247,6 +253,9 @@ class RedisRevocationFeed:
                 if self._connected:
                     log.warning("revocation feed: lost Redis (%r); reconnecting", exc)
                     delay = self._backoff_initial
+                elif isinstance(exc, _ResyncFailedError):
+                    log.warning("revocation feed: a listener failed to resynchronise (%r); stale until it does",
+                                exc.__cause__)
                 elif isinstance(exc, REDIS_ERRORS):
                     log.debug("revocation feed: Redis still unreachable (%r)", exc)
                 else:
@@ -259,10 +268,10 @@ class RedisRevocationFeed:
             delay = min(delay * 2, self._backoff_max)
 
     async def _pump(self, pubsub: PubSub) -> None:
-        """Read messages and PING until the connection fails (raises; never returns)."""
+        """Read messages and PING until the connection fails (raises) or the feed is closed."""
         last_heard = self._clock()
         next_ping = last_heard + self._ping_interval
-        while True:
+        while not self._closed:
             message = await pubsub.get_message(timeout=max(0.0, next_ping - self._clock()))
             now = self._clock()
             if message is not None:
@@ -287,7 +296,10 @@ class RedisRevocationFeed:
         if self._ever_subscribed:
             self._reconnects += 1
             log.info("revocation feed: resubscribed to Redis; resynchronising listeners")
-            await self._resync()
+            try:
+                await self._resync()
+            except Exception as exc:
+                raise _ResyncFailedError() from exc
         self._ever_subscribed = True
         self._connected = True
         self._first_subscription.set()
@@ -332,6 +344,10 @@ class RedisRevocationFeed:
                 listener.on_keys_changed()
             except Exception:
                 log.exception("revocation feed: a listener's on_keys_changed failed")
+
+
+class _ResyncFailedError(Exception):
+    """A listener's ``on_resync`` raised (its ``__cause__``): reconnect, then try again."""
 
 
 def _denial(entry: object) -> Denial:

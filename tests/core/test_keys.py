@@ -771,3 +771,19 @@ def test_jwks_text_with_duplicate_keys_members_is_refused():
     jwk = json.dumps(Key.generate("ES256").public_key().to_jwk())
     with pytest.raises(InvalidKeyError):
         KeySet.from_jwks('{"keys":[' + jwk + '],"keys":[]}')
+
+
+def _b64_int(value: int) -> str:
+    return forge.b64url(value.to_bytes((value.bit_length() + 7) // 8, "big"))
+
+
+def test_an_rsa_modulus_over_16384_bits_is_refused_before_any_arithmetic():
+    n = (1 << 16400) | 1
+    with pytest.raises(InvalidKeyError, match="16384"):
+        Key.from_jwk({"kty": "RSA", "n": _b64_int(n), "e": "AQAB"})
+
+
+def test_a_large_private_rsa_jwk_without_crt_members_is_refused_instead_of_factoring_for_seconds():
+    n, d = (1 << 8191) | 1, (1 << 8000) | 1
+    with pytest.raises(InvalidKeyError, match="p, q, dp, dq and qi"):
+        Key.from_jwk({"kty": "RSA", "n": _b64_int(n), "e": "AQAB", "d": _b64_int(d)})

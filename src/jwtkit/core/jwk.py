@@ -28,6 +28,7 @@ from .keys import Key, _looks_like_key_material, b64_member, check_rsa_modulus
 _OKP_SIZES = {"Ed25519": 32, "Ed448": 57}
 _RSA_PRIVATE = ("p", "q", "dp", "dq", "qi")
 MAX_JWK_TEXT = 64 * 1024
+_MAX_RECOVERY_BITS = 4096
 
 
 def load_json_document(text: Mapping[str, Any] | str | bytes, what: str) -> Mapping[str, Any]:
@@ -124,6 +125,11 @@ def _rsa(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> Key:
         elif any(name in jwk for name in _RSA_PRIVATE):
             raise InvalidKeyError("RSA JWK has some but not all of p, q, dp, dq, qi", claim="p")
         else:
+            # Recovering p and q from d costs seconds for a hostile large modulus: bound it.
+            if n.bit_length() > _MAX_RECOVERY_BITS:
+                raise InvalidKeyError(
+                    f"RSA private JWKs over {_MAX_RECOVERY_BITS} bits must include p, q, dp, dq and qi", claim="p"
+                )
             p, q = rsa_recover_prime_factors(n, e, d)
             dp, dq, qi = rsa_crt_dmp1(d, p), rsa_crt_dmq1(d, q), rsa_crt_iqmp(p, q)
         private = rsa.RSAPrivateNumbers(p, q, d, dp, dq, qi, public_numbers).private_key()

@@ -473,10 +473,16 @@ class Key:
         return hash((self._kty, self._alg, self._kid, self.thumbprint()))
 
 
+#: OpenSSL's own ceiling; larger moduli only serve to make verification slow.
+MAX_RSA_BITS = 16384
+
+
 def check_rsa_modulus(n: int) -> None:
     """Refuse RSA moduli that are too small (RFC 7518 §3.3) or factorable by ROCA (CVE-2017-15361)."""
     if n.bit_length() < 2048:
         raise WeakKeyError(f"RSA keys must be at least 2048 bits, this one has {n.bit_length()}")
+    if n.bit_length() > MAX_RSA_BITS:
+        raise InvalidKeyError(f"RSA keys over {MAX_RSA_BITS} bits are refused, this one has {n.bit_length()}")
     if has_roca_fingerprint(n):
         raise WeakKeyError("this RSA key has the ROCA fingerprint (CVE-2017-15361): it can be factored")
 

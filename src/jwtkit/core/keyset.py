@@ -61,7 +61,11 @@ class KeySet:
         return cls(keys)
 
     def to_jwks(self, private: bool = False) -> dict[str, Any]:
-        """The set as a JWKS dict; private members only with ``private=True``."""
+        """The set as a JWKS dict; private members only with ``private=True``.
+
+        Raises:
+            ValueError: ``private=False`` on a set holding an HMAC secret, which has no public form.
+        """
         return {"keys": [key.to_jwk(private=private) for key in self._keys]}
 
     def get(self, kid: str) -> Key | None:

@@ -214,9 +214,8 @@ async def test_verify_token_refuses_revoked_tokens(service, pair):
 
 async def test_purge_drops_expired_rows_and_memory_entries(service, pair, clock, settings):
     await service.logout(service.authenticate(pair.access_token), pair.refresh_token)
-    assert service._denied_jtis
+    assert len(service._view) == 2  # the access jti and the family
     clock.advance(settings.refresh_ttl + 1)
     assert await service.purge_expired() >= 4  # refresh token, family, jti and family denials
-    assert not service._denied_jtis
-    assert not service._denied_families
+    assert len(service._view) == 0
     assert await service._stores.tokens.live_denials(now=0) == []

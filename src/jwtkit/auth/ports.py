@@ -71,6 +71,12 @@ class TokenStore(Protocol):
         """Every denylist entry that has not expired (loaded into memory at start)."""
         ...
 
+    async def denials_since(self, since: float, *, now: float) -> list[Denial]:
+        """The unexpired entries written (added, or extended by ``revoke``) at ``revoke``'s
+        ``now`` >= ``since``: what a polling feed fetches. Entries from before schema
+        version 2 have no write time and appear only in :meth:`live_denials`."""
+        ...
+
     async def purge_tokens(self, *, now: float) -> int:
         """Delete expired refresh tokens and denylist entries; return how many rows went."""
         ...
@@ -103,7 +109,8 @@ class KeyStore(Protocol):
 
 
 class RateLimiter(Protocol):
-    """A sliding-window counter of events (failed logins) per key. Memory now; Redis later."""
+    """A sliding-window counter of events (failed logins) per key: in memory for one process, in Redis
+    (:class:`jwtkit.storage.redis.RedisRateLimiter`) for several."""
 
     async def hit(self, key: str, *, now: float, window: float, limit: int) -> None:
         """Record one event for ``key`` (only the latest ``limit`` events need be kept)."""
@@ -117,18 +124,34 @@ class RateLimiter(Protocol):
 
 
 class FeedListener(Protocol):
-    def on_denials(self, denials: Sequence[Denial]) -> None: ...
+    def on_denials(self, denials: Sequence[Denial]) -> None:
+        """Apply revocations (possibly ones already applied: applying twice is harmless)."""
+        ...
 
-    def on_keys_changed(self) -> None: ...
+    def on_keys_changed(self) -> None:
+        """The signing keys changed: reload them (in the background; this must not block)."""
+        ...
+
+    async def on_resync(self) -> None:
+        """The feed may have missed messages: reload from the database. Raise on failure, so
+        the feed stays stale and retries."""
+        ...
 
 
 class RevocationFeed(Protocol):
     """Tells every process about revocations and key rotations made by one of them.
 
     The local feed (:class:`jwtkit.storage.memory.LocalRevocationFeed`) reaches listeners in
-    this process only; issue 4 adds a Redis pub/sub adapter. The database stays the source of
-    truth: a listener that missed messages reloads from it.
+    this process only; :class:`jwtkit.storage.redis.RedisRevocationFeed` reaches every process
+    over Redis pub/sub, :class:`jwtkit.storage.polling.DatabasePollingFeed` by polling the
+    database. The database stays the source of truth: a listener that missed messages reloads
+    from it (``on_resync``).
     """
+
+    def is_fresh(self, max_staleness: float) -> bool:
+        """True when every revocation committed more than ``max_staleness`` seconds ago has
+        reached the listeners. Called per request: a cheap in-memory check, never I/O."""
+        ...
 
     def subscribe(self, listener: FeedListener) -> Callable[[], None]:
         """Register ``listener``; return a function that unsubscribes it."""

@@ -24,17 +24,20 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from jwtkit.core.tokens import encode
+from jwtkit.core.keys import Key
 from jwtkit.errors import JWTError
 
+from .background import BackgroundTasks
 from .errors import InvalidCredentialsError, InvalidTokenError
 from .keyring import KeyCipher, KeyRing, new_signing_key
-from .models import Denial, Principal, RefreshRecord, SessionRecord, TokenPair, User, UserRecord
+from .models import Denial, Principal, SessionRecord, SigningKeyRecord, TokenPair, User, UserRecord
 from .passwords import Passwords, check_password, check_username
 from .ports import SpendResult, Stores
+from .revocation import RevocationView
 from .sessions import new_session_id, session_key_hash
 from .settings import AuthSettings
 from .throttling import LoginThrottle
+from .tokens import check_claims, issue_pair
 
 __all__ = ["AuthService", "Clock"]
 
@@ -55,17 +58,18 @@ class AuthService:
         self._throttle = LoginThrottle(stores.rate_limiter, settings)
         self._cipher = KeyCipher(settings.key_encryption_secret)
         self._ring: KeyRing | None = None  # set by open(); swapped whole on rotation
-        self._denied_jtis: dict[str, float] = {}  # jti -> exp
-        self._denied_families: dict[str, float] = {}  # family id -> exp of its last access token
+        self._ring_records: list[SigningKeyRecord] | None = None  # what self._ring was built from
+        self._view = RevocationView(stores.feed, settings)
         self._unsubscribe: Callable[[], None] = _noop
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks()
 
     @classmethod
     async def open(cls, settings: AuthSettings, stores: Stores, *, clock: Clock = time.time) -> AuthService:
-        """Load the key ring (creating the first signing key if there is none, or a new one
-        when ``settings.alg`` changed), load the live denylist into memory and subscribe to
-        the revocation feed. The service owns ``stores`` from here on (``close`` closes them;
-        so does a failed ``open``).
+        """Subscribe to the revocation feed, then load the key ring (creating the first signing
+        key if there is none, or a new one when ``settings.alg`` changed) and the live denylist
+        into memory. (Subscribing first: a revocation committed while loading is in what is
+        loaded or in a message received; applying one twice is harmless.) The service owns
+        ``stores`` from here on (``close`` closes them; so does a failed ``open``).
 
         Raises:
             ServiceUnavailableError: storage is unreachable.
@@ -73,21 +77,20 @@ class AuthService:
         """
         self = cls(settings, stores, clock)
         try:
+            self._unsubscribe = stores.feed.subscribe(self)
             await self._load_ring(create=True)
-            for denial in await stores.tokens.live_denials(now=clock()):
-                self._deny(denial)
+            self._view.apply(await stores.tokens.live_denials(now=clock()))
         except BaseException:
+            self._unsubscribe()
             await stores.close()
             raise
-        self._unsubscribe = stores.feed.subscribe(self)
         return self
 
     async def close(self) -> None:
-        """Unsubscribe from the feed and close the stores."""
+        """Stop maintenance and background reloads, unsubscribe from the feed, close the stores."""
         self._unsubscribe()
         self._unsubscribe = _noop
-        for task in list(self._tasks):
-            task.cancel()
+        await self._tasks.stop()
         await self._stores.close()
 
     @property
@@ -142,13 +145,13 @@ class AuthService:
         """
         claims = self._verify(refresh_token, "refresh")
         family_id: str = claims["fid"]
-        if family_id in self._denied_families:
+        if self._view.family_denied(family_id):
             raise InvalidTokenError("refresh family revoked")
         user = await self._stores.users.get_user(claims["user_id"])
         if user is None:
             raise InvalidTokenError("user no longer exists")
         now = self._clock()
-        pair, successor = self._issue(user, family_id, now)
+        pair, successor = issue_pair(self._active_key(), self._settings, user, family_id, now)
         result = await self._stores.tokens.spend_refresh(claims["jti"], now=now, successor=successor)
         if result is SpendResult.SPENT:
             return pair
@@ -162,13 +165,18 @@ class AuthService:
         """Verify an access token: signature by a key of the ring, ``exp``, ``iss``/``aud``,
         ``token_type == "access"``, and neither its ``jti`` nor its family denied. Sync, no I/O.
 
+        While the revocation feed is out of sync for longer than
+        ``settings.revocation_max_staleness`` every access token is refused (fail closed),
+        unless ``settings.revocation_fail_open``; one log line per outage says which.
+
         Raises:
             InvalidTokenError: for every failure (``reason`` says which, for the log).
         """
         claims = self._verify(access_token, "access")
+        self._view.check_fresh()
         jti: str = claims["jti"]
         family_id: str = claims["fid"]
-        if jti in self._denied_jtis or family_id in self._denied_families:
+        if self._view.jti_denied(jti) or self._view.family_denied(family_id):
             raise InvalidTokenError("access token revoked")
         username = claims.get("username")
         if not isinstance(username, str):
@@ -192,7 +200,7 @@ class AuthService:
         if claims["token_type"] == "access":
             self.authenticate(token)
             return
-        if claims["fid"] in self._denied_families:
+        if self._view.family_denied(claims["fid"]):
             raise InvalidTokenError("refresh family revoked")
         record = await self._stores.tokens.get_refresh(claims["jti"])
         if record is None:
@@ -300,18 +308,44 @@ class AuthService:
         dead_keys = await self._stores.keys.purge_signing_keys(now=now)
         if dead_keys:
             await self._load_ring(create=False)
-        for denied in (self._denied_jtis, self._denied_families):
-            for value in [value for value, expires_at in denied.items() if expires_at <= now]:
-                del denied[value]
+        self._view.expire(now=now)
         return deleted + dead_keys
+
+    async def run_maintenance(self, *, interval: float = 60.0) -> None:
+        """Every ``interval`` seconds: :meth:`purge_expired` (so tables and the in-memory
+        denylist stay bounded) and :meth:`on_resync` (reload the live denylist and the key
+        ring from the database: the backstop for feed messages lost without a reconnection).
+        Failures are logged and retried at the next round; runs until cancelled.
+
+        :meth:`start_maintenance` runs it as a task that :meth:`close` stops; every worker
+        may run it (the deletes are idempotent).
+        """
+        if not interval > 0:
+            raise ValueError("interval must be > 0")
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                purged = await self.purge_expired()
+                await self.on_resync()
+            except Exception:
+                log.exception("maintenance failed; retrying in %s s", interval)
+            else:
+                log.debug("maintenance: purged %d expired rows; %d live denials in memory", purged, len(self._view))
+
+    def start_maintenance(self, *, interval: float = 60.0) -> None:
+        """Run :meth:`run_maintenance` in the background until :meth:`close`. Call it from a
+        running event loop (e.g. the web app's lifespan), once per service."""
+        self._tasks.spawn(self.run_maintenance(interval=interval))
 
     # ---- internals ------------------------------------------------------------------------
 
     async def _load_ring(self, *, create: bool) -> None:
         now = self._clock()
+        records = await self._stores.keys.signing_keys()
+        if not create and records == self._ring_records:
+            return  # unchanged: keep the prebuilt Verifier
         try:
-            ring: KeyRing | None = KeyRing.build(await self._stores.keys.signing_keys(), self._cipher, self._settings,
-                                                 now=now)
+            ring: KeyRing | None = KeyRing.build(records, self._cipher, self._settings, now=now)
         except LookupError:
             ring = None
         if ring is None or (create and ring.active.alg != self._settings.alg):
@@ -323,8 +357,9 @@ class AuthService:
                 not_after=now + self._settings.key_lifetime_after_retirement if retire else None,
             )
             log.info("created signing key %s (%s)", record.kid, record.alg)
-            ring = KeyRing.build(await self._stores.keys.signing_keys(), self._cipher, self._settings, now=now)
-        self._ring = ring
+            records = await self._stores.keys.signing_keys()
+            ring = KeyRing.build(records, self._cipher, self._settings, now=now)
+        self._ring, self._ring_records = ring, records
 
     def _verify(self, token: object, token_type: str | None) -> dict[str, Any]:
         """Verify with the ring's prebuilt Verifier; check our claims' types. InvalidTokenError otherwise."""
@@ -335,15 +370,11 @@ class AuthService:
             claims = self._ring.verifier.verify(token, now=self._clock())
         except JWTError as exc:
             raise InvalidTokenError(f"{exc.code}: {exc.reason}") from None
-        kind = claims["token_type"]
-        if kind not in ("access", "refresh") or (token_type is not None and kind != token_type):
-            raise InvalidTokenError(f"token_type is {kind!r}, expected {token_type or 'access or refresh'!r}")
-        user_id = claims["user_id"]
-        if isinstance(user_id, bool) or not isinstance(user_id, int):
-            raise InvalidTokenError("claim 'user_id' is not an integer")
-        if not isinstance(claims["jti"], str) or not isinstance(claims["fid"], str):
-            raise InvalidTokenError("claims 'jti' and 'fid' must be strings")
-        return claims
+        return check_claims(claims, token_type)
+
+    def _active_key(self) -> Key:
+        assert self._ring is not None
+        return self._ring.active
 
     async def _check_credentials(self, username: str, password: str, client: str) -> UserRecord:
         settings = self._settings
@@ -369,30 +400,10 @@ class AuthService:
         return user
 
     async def _start_family(self, user: UserRecord) -> TokenPair:
-        pair, first = self._issue(user, secrets.token_urlsafe(16), self._clock())
+        pair, first = issue_pair(self._active_key(), self._settings, user, secrets.token_urlsafe(16),
+                                 self._clock())
         await self._stores.tokens.start_family(first)
         return pair
-
-    def _issue(self, user: UserRecord, family_id: str, now: float) -> tuple[TokenPair, RefreshRecord]:
-        """Sign an access/refresh pair; return it and the refresh token's record."""
-        assert self._ring is not None
-        settings = self._settings
-        iat = int(now)
-        common: dict[str, Any] = {"sub": str(user.id), "user_id": user.id, "fid": family_id, "iat": iat}
-        if settings.issuer is not None:
-            common["iss"] = settings.issuer
-        if settings.audience is not None:
-            common["aud"] = settings.audience
-        access_jti, refresh_jti = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
-        access = common | {"token_type": "access", "jti": access_jti, "username": user.username,
-                           "exp": iat + settings.access_ttl}
-        refresh = common | {"token_type": "refresh", "jti": refresh_jti, "exp": iat + settings.refresh_ttl}
-        key = self._ring.active
-        pair = TokenPair(access_token=encode(access, key), refresh_token=encode(refresh, key),
-                         expires_in=settings.access_ttl)
-        record = RefreshRecord(jti=refresh_jti, family_id=family_id, user_id=user.id, issued_at=now,
-                               expires_at=iat + settings.refresh_ttl)
-        return pair, record
 
     async def _revoke(self, family_ids: Sequence[str], denials: Sequence[Denial], now: float) -> None:
         """Revoke families (in storage, and their access tokens in the denylist until the last one
@@ -411,23 +422,27 @@ class AuthService:
         except Exception:
             log.exception("could not publish to the revocation feed; other processes will see it on reload")
 
-    def _deny(self, denial: Denial) -> None:
-        table = self._denied_jtis if denial.kind == "jti" else self._denied_families
-        if table.get(denial.value, 0.0) < denial.expires_at:
-            table[denial.value] = denial.expires_at
-
     # ---- FeedListener ---------------------------------------------------------------------
 
     def on_denials(self, denials: Sequence[Denial]) -> None:
         """Apply revocations made here or, through the feed, by another process."""
-        for denial in denials:
-            self._deny(denial)
+        self._view.apply(denials)
 
     def on_keys_changed(self) -> None:
         """Another process rotated the keys: reload the ring in the background."""
-        task = asyncio.get_running_loop().create_task(self._reload_ring())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._reload_ring())
+
+    async def on_resync(self) -> None:
+        """The feed may have missed messages: merge the database's live denylist into memory
+        and reload the key ring (the Verifier is rebuilt only if the keys changed).
+
+        Raises:
+            ServiceUnavailableError: storage is down (the feed stays stale and retries).
+        """
+        now = self._clock()
+        self._view.apply(await self._stores.tokens.live_denials(now=now))
+        self._view.expire(now=now)
+        await self._load_ring(create=False)
 
     async def _reload_ring(self) -> None:
         try:
@@ -438,3 +453,4 @@ class AuthService:
 
 def _noop() -> None:
     return None
+

@@ -18,9 +18,18 @@ class AuthSettings:
 
         settings = AuthSettings(access_ttl=300, issuer="https://auth.example", alg="ES256")
 
+    Revocation across processes: each process keeps an in-memory denylist, kept current by
+    the revocation feed. When the feed has not been in sync for more than
+    ``revocation_max_staleness`` seconds (Redis down, database polls failing), access tokens
+    are refused (fail closed) until it recovers; with ``revocation_fail_open=True`` they are
+    still accepted unless known revoked, and a warning says the denylist may be stale.
+
     Warning:
-        Without ``key_encryption_secret`` the private signing keys are stored in the
-        database as plaintext JWK JSON (a warning is logged). Give 32 random bytes.
+        ``revocation_fail_open=True`` lets a token revoked during an outage of the feed be
+        used until the feed recovers (or the token expires).
+
+        Without ``key_encryption_secret`` the private signing keys are stored in the database
+        as plaintext JWK JSON (a warning is logged). Give 32 random bytes.
     """
 
     access_ttl: int = 300
@@ -36,6 +45,8 @@ class AuthSettings:
     password_min_length: int = 8
     password_max_length: int = 1024
     username_max_length: int = 150
+    revocation_max_staleness: float = 1.0
+    revocation_fail_open: bool = False
     # argon2id cost (argon2-cffi's defaults, RFC 9106's "second recommended" profile). Tests lower them;
     # changing them makes the service rehash each user's password at their next login.
     password_time_cost: int = 3
@@ -48,6 +59,11 @@ class AuthSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"AuthSettings.{name} must be a positive int, got {value!r}")
+        staleness = self.revocation_max_staleness
+        if isinstance(staleness, bool) or not isinstance(staleness, int | float) or not 0 < staleness < 1e9:
+            raise ValueError(f"AuthSettings.revocation_max_staleness must be a positive number, got {staleness!r}")
+        if not isinstance(self.revocation_fail_open, bool):
+            raise ValueError("AuthSettings.revocation_fail_open must be a bool")
         if self.password_max_length < self.password_min_length:
             raise ValueError("AuthSettings.password_max_length must be >= password_min_length")
         if self.key_encryption_secret is not None and len(self.key_encryption_secret) < 16:

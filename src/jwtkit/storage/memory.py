@@ -29,7 +29,7 @@ class MemoryStore:
         self._user_ids: dict[str, int] = {}
         self._refresh: dict[str, RefreshRecord] = {}
         self._families: dict[str, tuple[float, float | None]] = {}  # family id -> (expires_at, revoked_at)
-        self._denylist: dict[tuple[str, str], Denial] = {}
+        self._denylist: dict[tuple[str, str], tuple[Denial, float]] = {}  # -> (entry, written at)
         self._sessions: dict[str, SessionRecord] = {}
         self._keys: dict[str, SigningKeyRecord] = {}
 
@@ -87,16 +87,21 @@ class MemoryStore:
         for denial in denials:
             key = (denial.kind, denial.value)
             old = self._denylist.get(key)
-            if old is None or old.expires_at < denial.expires_at:
-                self._denylist[key] = denial
+            if old is None or old[0].expires_at < denial.expires_at:
+                self._denylist[key] = (denial, now)
+            else:
+                self._denylist[key] = (old[0], now)
 
     async def live_denials(self, *, now: float) -> list[Denial]:
-        return [denial for denial in self._denylist.values() if denial.expires_at > now]
+        return [denial for denial, _ in self._denylist.values() if denial.expires_at > now]
+
+    async def denials_since(self, since: float, *, now: float) -> list[Denial]:
+        return [denial for denial, written in self._denylist.values() if written >= since and denial.expires_at > now]
 
     async def purge_tokens(self, *, now: float) -> int:
         dead_refresh = [jti for jti, record in self._refresh.items() if record.expires_at <= now]
         dead_families = [fid for fid, (expires_at, _) in self._families.items() if expires_at <= now]
-        dead_denials = [key for key, denial in self._denylist.items() if denial.expires_at <= now]
+        dead_denials = [key for key, (denial, _) in self._denylist.items() if denial.expires_at <= now]
         for jti in dead_refresh:
             del self._refresh[jti]
         for fid in dead_families:
@@ -193,6 +198,10 @@ class LocalRevocationFeed:
                 self._listeners.remove(listener)
 
         return unsubscribe
+
+    def is_fresh(self, max_staleness: float) -> bool:
+        """Always: every listener is in this process and told at once."""
+        return True
 
     async def publish_denials(self, denials: Sequence[Denial]) -> None:
         for listener in list(self._listeners):

@@ -64,6 +64,8 @@ denylist = sa.Table(
     sa.Column("kind", sa.String(16), primary_key=True),
     sa.Column("jti", sa.String(64), primary_key=True),
     sa.Column("exp", sa.Double, nullable=False, index=True),
+    # When the entry was last written (the revoker's clock), for polling feeds; NULL before version 2.
+    sa.Column("created_at", sa.Double, nullable=True, index=True),
 )
 
 sessions = sa.Table(
@@ -88,10 +90,17 @@ signing_keys = sa.Table(
 
 Migration = Callable[[AsyncConnection], Awaitable[None]]
 
+
+async def _denylist_write_time(conn: AsyncConnection) -> None:
+    """Version 2: ``denylist.created_at`` (indexed), so other processes can poll for new entries."""
+    await conn.execute(sa.text("ALTER TABLE denylist ADD COLUMN created_at DOUBLE PRECISION"))
+    await conn.execute(sa.text("CREATE INDEX ix_denylist_created_at ON denylist (created_at)"))
+
+
 # (version, step) in ascending order: step upgrades a database at version-1 to version.
-# Version 1 is the create_all above; add later steps here, and bump SCHEMA_VERSION.
-MIGRATIONS: list[tuple[int, Migration]] = []
-SCHEMA_VERSION = 1
+# Version 1 is the create_all of the first release; add later steps here, and bump SCHEMA_VERSION.
+MIGRATIONS: list[tuple[int, Migration]] = [(2, _denylist_write_time)]
+SCHEMA_VERSION = 2
 
 
 class SchemaTooNewError(RuntimeError):

@@ -134,18 +134,30 @@ class SqlStore:
                     .values(revoked_at=now)
                 )
             for denial in sorted(denials, key=lambda d: (d.kind, d.value)):
-                insert = self._insert(denylist).values(kind=denial.kind, jti=denial.value, exp=denial.expires_at)
+                insert = self._insert(denylist).values(
+                    kind=denial.kind, jti=denial.value, exp=denial.expires_at, created_at=now
+                )
                 await conn.execute(
                     insert.on_conflict_do_update(
                         index_elements=[denylist.c.kind, denylist.c.jti],
                         set_={"exp": sa.case((denylist.c.exp < insert.excluded.exp, insert.excluded.exp),
-                                             else_=denylist.c.exp)},
+                                             else_=denylist.c.exp),
+                              "created_at": insert.excluded.created_at},
                     )
                 )
 
     async def live_denials(self, *, now: float) -> list[Denial]:
         async with unavailable_on_failure("live_denials"), self.engine.connect() as conn:
-            rows = (await conn.execute(sa.select(denylist).where(denylist.c.exp > now))).all()
+            query = sa.select(denylist.c.kind, denylist.c.jti, denylist.c.exp).where(denylist.c.exp > now)
+            rows = (await conn.execute(query)).all()
+        return [Denial(kind=row.kind, value=row.jti, expires_at=row.exp) for row in rows]
+
+    async def denials_since(self, since: float, *, now: float) -> list[Denial]:
+        query = sa.select(denylist.c.kind, denylist.c.jti, denylist.c.exp).where(
+            denylist.c.created_at >= since, denylist.c.exp > now
+        )
+        async with unavailable_on_failure("denials_since"), self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
         return [Denial(kind=row.kind, value=row.jti, expires_at=row.exp) for row in rows]
 
     async def purge_tokens(self, *, now: float) -> int:

@@ -2,31 +2,79 @@
 
 ``open_stores(url)`` is the factory the composition root calls: ``memory://`` for the in-memory
 reference adapter, ``sqlite+aiosqlite:///path.db`` (the default) or
-``postgresql+asyncpg://user@host:5432/db`` for SQL.
+``postgresql+asyncpg://user@host:5432/db`` for SQL; plus, for several processes, Redis
+(``redis_url``) or database polling (``poll_database``) to carry revocations between them.
 """
 
 from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable
 
 from jwtkit.auth.ports import Stores
 
 __all__ = ["open_stores"]
 
 
-async def open_stores(database_url: str, *, schema: str | None = None) -> Stores:
+async def open_stores(
+    database_url: str,
+    *,
+    schema: str | None = None,
+    redis_url: str | None = None,
+    redis_prefix: str = "jwtkit:",
+    poll_database: bool = False,
+    poll_interval: float = 0.25,
+) -> Stores:
     """Open (and on first use create) the stores behind ``database_url``.
 
     ``schema`` (PostgreSQL only) puts every table in that schema, created if missing.
-    The rate limiter and revocation feed are in-process (issue 4 adds Redis ones).
+
+    How revocations and key rotations reach the other processes (the database is the source
+    of truth in every case):
+
+    - ``redis_url``: the login rate limiter and the revocation feed are Redis ones
+      (:func:`jwtkit.storage.redis.open_redis`; keys and channel under ``redis_prefix``). The
+      feed is subscribed before this returns, so before the service loads its state.
+      Propagation: one pub/sub message (milliseconds). ``poll_database`` is then ignored.
+    - ``poll_database=True`` (no Redis; e.g. several workers on one SQLite file): a
+      :class:`~jwtkit.storage.polling.DatabasePollingFeed` polls the denylist and the keys
+      every ``poll_interval`` seconds (propagation within about ``poll_interval``); login
+      throttling stays per process.
+    - neither: a single process (rate limiter and feed in memory).
+
+    ``Stores.close`` closes everything opened here.
 
     Example::
 
-        stores = await open_stores("sqlite+aiosqlite:///jwtkit.db")
+        stores = await open_stores("postgresql+asyncpg://app@db/jwtkit", redis_url="redis://cache:6379/0")
         service = await AuthService.open(AuthSettings(), stores)
 
     Raises:
-        ServiceUnavailableError: the database cannot be reached.
+        ServiceUnavailableError: the database or Redis cannot be reached.
         ValueError: an unsupported URL scheme.
     """
+    stores = await _open_database(database_url, schema)
+    try:
+        if redis_url is not None:
+            from .redis import open_redis
+
+            redis = await open_redis(redis_url, prefix=redis_prefix)
+            return dataclasses.replace(
+                stores, rate_limiter=redis.rate_limiter, feed=redis.feed, close=_both(redis.close, stores.close)
+            )
+        if poll_database:
+            from .polling import DatabasePollingFeed
+
+            feed = DatabasePollingFeed(stores.tokens, stores.keys, interval=poll_interval)
+            await feed.start()
+            return dataclasses.replace(stores, feed=feed, close=_both(feed.close, stores.close))
+    except BaseException:
+        await stores.close()
+        raise
+    return stores
+
+
+async def _open_database(database_url: str, schema: str | None) -> Stores:
     if database_url.startswith("memory:"):
         from .memory import open_memory_stores
 
@@ -34,3 +82,13 @@ async def open_stores(database_url: str, *, schema: str | None = None) -> Stores
     from .sql import open_sql_stores
 
     return await open_sql_stores(database_url, schema=schema)
+
+
+def _both(first: Callable[[], Awaitable[None]], second: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    async def close() -> None:
+        try:
+            await first()
+        finally:
+            await second()
+
+    return close

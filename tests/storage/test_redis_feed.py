@@ -79,7 +79,7 @@ class Recorder:
     def on_keys_changed(self):
         self.keys_changed += 1
 
-    def on_resync(self):
+    async def on_resync(self):
         self.resyncs += 1
 
 

@@ -125,3 +125,22 @@ async def test_open_stores_picks_the_adapter_from_the_url(sqlite_url):
 async def test_an_unsupported_url_is_a_value_error():
     with pytest.raises(ValueError, match="unsupported"):
         await open_stores("mysql+aiomysql://localhost/db")
+
+
+async def test_a_version_1_database_is_upgraded_with_the_denylist_write_time(sqlite_url, tmp_path):
+    stores = await open_sql_stores(sqlite_url)
+    await stores.close()
+    with sqlite3.connect(tmp_path / "jwtkit.db") as conn:  # make it what version 1 created
+        conn.execute("DROP INDEX ix_denylist_created_at")
+        conn.execute("ALTER TABLE denylist DROP COLUMN created_at")
+        conn.execute("INSERT INTO denylist (kind, jti, exp) VALUES ('jti', 'from-v1', 9e9)")
+        conn.execute("UPDATE schema_version SET version = 1")
+
+    stores = await open_sql_stores(sqlite_url)
+    try:
+        assert [d.value for d in await stores.tokens.live_denials(now=0)] == ["from-v1"]
+        assert await stores.tokens.denials_since(0, now=0) == []  # no write time: found by a full reload only
+    finally:
+        await stores.close()
+    with sqlite3.connect(tmp_path / "jwtkit.db") as conn:
+        assert [row[0] for row in conn.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2]

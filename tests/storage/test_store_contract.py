@@ -169,6 +169,24 @@ async def test_a_jti_and_a_family_with_the_same_value_are_distinct_denials(store
     assert len(await stores.tokens.live_denials(now=NOW)) == 2
 
 
+async def test_denials_since_returns_the_live_entries_written_from_that_time(stores):
+    old = Denial(kind="jti", value="old", expires_at=NOW + 50)
+    new = Denial(kind="jti", value="new", expires_at=NOW + 50)
+    await stores.tokens.revoke(family_ids=[], denials=[old], now=NOW)
+    await stores.tokens.revoke(family_ids=[], denials=[new], now=NOW + 5)
+    assert await stores.tokens.denials_since(NOW + 5, now=NOW + 6) == [new]
+    assert len(await stores.tokens.denials_since(NOW, now=NOW + 6)) == 2
+    assert await stores.tokens.denials_since(NOW, now=NOW + 50) == []  # expired
+
+
+async def test_a_denial_written_again_is_new_again(stores):
+    later = Denial(kind="jti", value="a1", expires_at=NOW + 50)
+    earlier = Denial(kind="jti", value="a1", expires_at=NOW + 10)
+    await stores.tokens.revoke(family_ids=[], denials=[later], now=NOW)
+    await stores.tokens.revoke(family_ids=[], denials=[earlier], now=NOW + 5)
+    assert await stores.tokens.denials_since(NOW + 5, now=NOW + 6) == [later]
+
+
 async def test_purge_deletes_expired_refresh_tokens_families_and_denials(stores):
     user = await _user_and_family(stores)  # r1 expires at NOW + 100
     await _user_and_family(stores, "late", "fam-2")

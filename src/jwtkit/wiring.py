@@ -174,12 +174,16 @@ async def open_service(settings: ServerSettings) -> AuthService:
         raise
 
 
-def build_app(settings: ServerSettings) -> FastAPI:
-    """The HTTP app over the service ``settings`` describe (opened by the app's lifespan)."""
+def build_app(settings: ServerSettings, *, on_open: Callable[[], None] | None = None) -> FastAPI:
+    """The HTTP app over the service ``settings`` describe (opened by the app's lifespan, which
+    then calls ``on_open``)."""
     from jwtkit.web import create_app
 
     async def factory() -> AuthService:
-        return await open_service(settings)
+        service = await open_service(settings)
+        if on_open is not None:
+            on_open()
+        return service
 
     return create_app(factory)
 
@@ -199,12 +203,17 @@ def redacted(url: str) -> str:
     return f"{scheme}://{user}:***@{host}"
 
 
-def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) -> None:
+def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) -> bool:
     """Serve the app with uvicorn until interrupted; ``announce`` gets the line saying where it listens.
 
     With one worker the socket is bound here first, so ``port=0`` picks a free port and the
-    announced URL is the real one. With ``workers > 1`` uvicorn binds the port and starts that many
+    announced URL is the real one; the line comes once the service is open (the database reached,
+    the key ring loaded). With ``workers > 1`` uvicorn binds the port and starts that many
     processes, each building its own service from these settings (passed as ``JWTKIT_*`` variables).
+    Returns ``False`` when the app failed to start (uvicorn has logged why).
+
+    Raises:
+        OSError: the address cannot be bound.
     """
     import logging
     import socket
@@ -227,15 +236,17 @@ def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) ->
         announce(f"jwtkit serve: listening on {_url(settings.host, settings.port)} ({details})")
         uvicorn.run("jwtkit.wiring:app_from_env", factory=True, host=settings.host, port=settings.port,
                     workers=settings.workers, **options)
-        return
+        return True
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((settings.host, settings.port))
         sock.listen(2048)
-        announce(f"jwtkit serve: listening on {_url(*sock.getsockname()[:2])} ({details})")
-        config = uvicorn.Config(build_app(settings), **options)
-        uvicorn.Server(config).run(sockets=[sock])
+        url = _url(*sock.getsockname()[:2])
+        app = build_app(settings, on_open=lambda: announce(f"jwtkit serve: listening on {url} ({details})"))
+        server = uvicorn.Server(uvicorn.Config(app, **options))
+        server.run(sockets=[sock])
+        return server.started
 
 
 def _url(host: str, port: int) -> str:

@@ -177,3 +177,11 @@ def test_hostile_requests_over_sockets_get_json_4xx(database, tmp_path):
     for response in (huge, binary, oversized, junk, forged):
         assert response.headers["content-type"] == "application/json"
         assert response.json()["error"]
+
+
+def test_serve_with_an_unreachable_database_exits_non_zero_without_announcing(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "jwtkit", "serve", "--port", "0",
+                             "--database", f"sqlite:///{tmp_path / 'missing' / 'auth.db'}"],
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False)
+    assert result.returncode != 0
+    assert "listening on" not in result.stdout + result.stderr

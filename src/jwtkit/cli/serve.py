@@ -72,7 +72,7 @@ def _handle(args: argparse.Namespace) -> int:
               "and login throttle until issue 4: a logout reaches other workers' access-token checks only "
               "at the token's expiry, and the failure limits apply per worker", file=sys.stderr)
     try:
-        wiring.run(settings, announce=lambda line: print(line, flush=True))
+        started = wiring.run(settings, announce=lambda line: print(line, flush=True))
     except OSError as exc:  # the port is taken, the address is not ours
         raise UsageError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
-    return 0
+    return 0 if started else 1

@@ -61,6 +61,7 @@ def test_unrelated_variables_are_ignored():
         ({"JWTKIT_ACCESS_LOG": "maybe"}, "JWTKIT_ACCESS_LOG"),
         ({"JWTKIT_ALG": "HS256"}, "asymmetric"),
         ({"JWTKIT_ALG": "none"}, "alg"),
+        ({"JWTKIT_WORKERS": "2", "JWTKIT_DATABASE_URL": "memory://"}, "shared database"),
     ],
 )
 def test_bad_values_are_refused_naming_the_setting(env, message):
@@ -89,8 +90,8 @@ def test_auth_settings_carry_the_token_settings():
 
 
 def test_to_env_round_trips():
-    settings = ServerSettings(database_url="memory://", port=0, issuer="iss", key_encryption_secret=b"0123456789abcdef",
-                              access_log=False, workers=3)
+    settings = ServerSettings(database_url="sqlite:///x.db", port=0, issuer="iss",
+                              key_encryption_secret=b"0123456789abcdef", access_log=False, workers=3)
     assert ServerSettings.from_env(settings.to_env()) == settings
 
 

@@ -8,7 +8,7 @@ jwtkit reads ``os.environ``.
 setting                            environment         default
 =================================  ==================  ==========================================
 ``database_url``                   JWTKIT_DATABASE_URL  ``sqlite+aiosqlite:///jwtkit.sqlite3`` (cwd)
-``redis_url``                      JWTKIT_REDIS_URL     none (accepted; used by issue 4's scale-out)
+``redis_url``                      JWTKIT_REDIS_URL     none (revocation feed and login throttle in Redis)
 ``host`` / ``port``                JWTKIT_HOST / _PORT  ``127.0.0.1`` / ``8000``
 ``access_ttl`` / ``refresh_ttl``   JWTKIT_ACCESS_TTL …  ``300`` / ``86400`` seconds
 ``session_ttl``                    JWTKIT_SESSION_TTL   ``1209600`` seconds (two weeks)
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from jwtkit.auth.service import AuthService
 
 __all__ = ["DEFAULT_DATABASE_URL", "ENV_PREFIX", "ServerSettings", "app_from_env", "build_app",
-           "normalize_database_url", "open_service", "redacted", "run"]
+           "normalize_database_url", "open_service", "prepare", "redacted", "run"]
 
 ENV_PREFIX = "JWTKIT_"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///jwtkit.sqlite3"
@@ -84,6 +84,8 @@ class ServerSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if self.workers > 1 and self.database_url.startswith("memory:"):
+            raise ValueError("workers > 1 need a shared database, not memory://")
         if self.alg not in SUPPORTED_ALGORITHMS or self.alg.startswith("HS"):
             raise ValueError(f"alg must be an asymmetric JWS algorithm (the public keys go to the JWKS), "
                              f"got {self.alg!r}")
@@ -159,19 +161,27 @@ def normalize_database_url(url: str) -> str:
 async def open_service(settings: ServerSettings) -> AuthService:
     """Open the stores behind ``settings.database_url`` and the service over them.
 
+    Revocations and key rotations reach the other worker processes through Redis when
+    ``settings.redis_url`` is set, else (``workers > 1``) by polling the database; a single
+    process needs neither.
+
     Raises:
-        ServiceUnavailableError: the database cannot be reached.
+        ServiceUnavailableError: the database (or Redis) cannot be reached.
         ValueError: an unsupported database URL, or stored keys the secret cannot decrypt.
     """
     from jwtkit.auth.service import AuthService
     from jwtkit.storage import open_stores
 
-    stores = await open_stores(settings.database_url)
-    try:
-        return await AuthService.open(settings.auth_settings(), stores)
-    except BaseException:
-        await stores.close()
-        raise
+    stores = await open_stores(settings.database_url, redis_url=settings.redis_url,
+                               poll_database=settings.redis_url is None and settings.workers > 1)
+    return await AuthService.open(settings.auth_settings(), stores)  # closes the stores if it fails
+
+
+async def prepare(settings: ServerSettings) -> None:
+    """Create the schema and the first signing key once, before several workers start on one database
+    (each would otherwise race to create them)."""
+    service = await open_service(dataclasses.replace(settings, workers=1))
+    await service.close()
 
 
 def build_app(settings: ServerSettings, *, on_open: Callable[[], None] | None = None) -> FastAPI:
@@ -232,6 +242,9 @@ def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) ->
     details = (f"database {redacted(settings.database_url)}, {settings.alg}, access {settings.access_ttl} s, "
                f"refresh {settings.refresh_ttl} s, {workers}")
     if settings.workers > 1:
+        import asyncio
+
+        asyncio.run(prepare(settings))
         os.environ.update(settings.to_env())  # the workers rebuild these settings in app_from_env
         announce(f"jwtkit serve: listening on {_url(settings.host, settings.port)} ({details})")
         uvicorn.run("jwtkit.wiring:app_from_env", factory=True, host=settings.host, port=settings.port,

@@ -80,7 +80,7 @@ async def serve(
 
 @pytest.fixture
 def app(service_factory: Callable[[], Awaitable[AuthService]]) -> FastAPI:
-    return create_app(service_factory, purge_interval=None)
+    return create_app(service_factory, maintenance_interval=None)
 
 
 @pytest.fixture

@@ -85,5 +85,5 @@ class FakeService:
     def jwks(self) -> dict[str, Any]:
         return {"keys": []}
 
-    async def purge_expired(self) -> int:
-        return 0
+    def start_maintenance(self, *, interval: float) -> None:
+        self.maintenance_interval = interval

@@ -1,17 +1,19 @@
 """Faults the real service cannot be made to produce on demand, with a stand-in service:
-storage down (503 + Retry-After), a true bug (the last-resort JSON 500, logged), and the lifespan
-(service opened at startup, closed at shutdown, expired rows purged on a schedule)."""
+storage down (503 + Retry-After), a true bug (the last-resort JSON 500, logged); and the lifespan
+(service opened at startup, its maintenance started, closed at shutdown)."""
 
 import asyncio
 import logging
 
-import httpx
 import pytest
 
 from jwtkit.auth.errors import ServiceUnavailableError
+from jwtkit.auth.service import AuthService
+from jwtkit.auth.settings import AuthSettings
+from jwtkit.storage import open_stores
 from jwtkit.web import create_app
 
-from .conftest import serve
+from .conftest import FAST_HASHING, Clock, serve
 from .fake_service import FakeService
 
 pytestmark = pytest.mark.anyio
@@ -21,7 +23,7 @@ def app_over(service):
     async def factory():
         return service
 
-    return create_app(factory, purge_interval=None)
+    return create_app(factory, maintenance_interval=None)
 
 
 async def test_storage_down_is_503_with_retry_after():
@@ -54,44 +56,42 @@ async def test_the_service_is_closed_at_shutdown():
     assert service.closed
 
 
-async def test_expired_rows_are_purged_on_a_schedule():
+async def test_the_lifespan_starts_the_services_maintenance():
+    service = FakeService()
+
+    async def factory():
+        return service
+
+    app = create_app(factory, maintenance_interval=7.5)
+    async with app.router.lifespan_context(app):
+        assert service.maintenance_interval == 7.5
+
+
+async def test_maintenance_purges_expired_sessions_on_a_schedule(tmp_path):
+    # the real service: a session that expired is gone from storage after a maintenance round
+    clock = Clock()
     purged = asyncio.Event()
 
-    class Counting(FakeService):
-        async def purge_expired(self) -> int:
-            purged.set()
-            return 0
-
     async def factory():
-        return Counting()
+        service = await AuthService.open(AuthSettings(**FAST_HASHING), await open_stores("memory://"), clock=clock)
+        real_purge = service.purge_expired
 
-    app = create_app(factory, purge_interval=0.01)
-    async with app.router.lifespan_context(app):
-        await asyncio.wait_for(purged.wait(), timeout=5)
+        async def purge_expired() -> int:
+            deleted = await real_purge()
+            if deleted:
+                purged.set()
+            return deleted
 
+        service.purge_expired = purge_expired
+        return service
 
-async def test_a_failing_purge_does_not_stop_the_server(caplog):
-    calls = 0
-
-    class Failing(FakeService):
-        async def purge_expired(self) -> int:
-            nonlocal calls
-            calls += 1
-            raise ServiceUnavailableError()
-
-    async def factory():
-        return Failing()
-
-    app = create_app(factory, purge_interval=0.01)
-    async with app.router.lifespan_context(app):
-        for _ in range(500):
-            if calls >= 2:
-                break
-            await asyncio.sleep(0.01)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            assert (await client.get("/health")).status_code == 200
-    assert calls >= 2
+    app = create_app(factory, maintenance_interval=0.01)
+    async with serve(app) as client:
+        await client.post("/auth/register", json={"username": "alice", "password": "long enough"})
+        await client.post("/session/login", json={"username": "alice", "password": "long enough"})
+        clock.advance(AuthSettings().session_ttl + 1)
+        await asyncio.wait_for(purged.wait(), timeout=10)
+        assert (await client.get("/session/me")).status_code == 401
 
 
 def test_max_body_size_must_be_a_non_negative_int():

@@ -185,3 +185,33 @@ def test_serve_with_an_unreachable_database_exits_non_zero_without_announcing(tm
                             capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False)
     assert result.returncode != 0
     assert "listening on" not in result.stdout + result.stderr
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_two_workers_on_one_sqlite_file_share_logins_and_revocations(database, tmp_path):
+    port = str(free_port())
+    with jwtkit_serve(database, tmp_path / "server.log", "--workers", "2", "--port", port) as base, \
+            httpx.Client(base_url=base, timeout=10) as http:
+        assert http.post("/auth/register", json={"username": "alice", "password": PASSWORD}).status_code == 201
+        pair = http.post("/auth/token", json={"username": "alice", "password": PASSWORD}).json()
+        kids = {k["kid"] for k in http.get("/.well-known/jwks.json").json()["keys"]}
+        assert len(kids) == 1  # the key was made once, before the workers started
+        answers = [http.get("/auth/me", headers=bearer(pair["access_token"])).status_code for _ in range(10)]
+        assert answers == [200] * 10
+        logout = http.post("/auth/logout", json={"refresh_token": pair["refresh_token"]},
+                           headers=bearer(pair["access_token"]))
+        assert logout.status_code == 204
+        deadline = time.monotonic() + 20  # the other worker learns of it by polling the database
+        while time.monotonic() < deadline:
+            answers = [http.get("/auth/me", headers=bearer(pair["access_token"])).status_code for _ in range(10)]
+            if answers == [401] * 10:
+                break
+            time.sleep(0.1)
+        assert answers == [401] * 10

@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--database", metavar="URL",
                         help="sqlite:///PATH (default: ./jwtkit.sqlite3), a file path, postgresql://..., or memory://")
     parser.add_argument("--redis", metavar="URL",
-                        help="Redis URL (accepted; the shared denylist and rate limits on Redis are issue 4)")
+                        help="Redis URL: revocations reach every worker at once, login throttling is shared")
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
     parser.add_argument("--access-ttl", type=int, metavar="SECONDS", help="access token lifetime (default 300)")
@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--audience", metavar="AUD", help="the aud claim of issued tokens (checked on verify)")
     parser.add_argument("--alg", help="signing algorithm (default ES256; asymmetric only)")
     parser.add_argument("--workers", type=int, metavar="N",
-                        help="worker processes (default 1; see the note on revocations in the docs)")
+                        help="worker processes (default 1); without --redis they poll the database for revocations")
     parser.add_argument("--no-access-log", dest="access_log", action="store_const", const=False,
                         help="do not log one line per request")
     parser.set_defaults(func=_handle)
@@ -64,13 +64,10 @@ def _handle(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if settings.redis_url is not None:
-        print("jwtkit serve: note: --redis is accepted but not used yet (issue 4 moves the denylist "
-              "and rate limits there)", file=sys.stderr)
-    if settings.workers > 1:
-        print(f"jwtkit serve: warning: with {settings.workers} workers each process keeps its own denylist "
-              "and login throttle until issue 4: a logout reaches other workers' access-token checks only "
-              "at the token's expiry, and the failure limits apply per worker", file=sys.stderr)
+    if settings.workers > 1 and settings.redis_url is None:
+        print(f"jwtkit serve: note: {settings.workers} workers without --redis: revocations and key rotations "
+              "reach the other workers by polling the database (within about 0.25 s), and login throttling "
+              "counts per worker", file=sys.stderr)
     try:
         started = wiring.run(settings, announce=lambda line: print(line, flush=True))
     except OSError as exc:  # the port is taken, the address is not ours

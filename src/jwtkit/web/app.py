@@ -1,9 +1,9 @@
 """``create_app``: the auth server's FastAPI application, over one ``AuthService``.
 
 The app is built once from a *service factory* (an async callable that opens the service); its
-lifespan opens the service at startup, purges expired rows periodically, and closes it at
-shutdown. The composition root (:mod:`jwtkit.wiring`) supplies the factory; tests supply
-their own.
+lifespan opens the service at startup, starts the service's maintenance (purging expired rows,
+resynchronising revocations and keys), and closes it at shutdown. The composition root
+(:mod:`jwtkit.wiring`) supplies the factory; tests supply their own.
 
 Example::
 
@@ -15,9 +15,7 @@ Example::
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import APIRouter, FastAPI, Request
@@ -30,13 +28,12 @@ from .deps import service_of
 from .errors import install_error_handlers
 from .limits import DEFAULT_MAX_BODY_SIZE, BodySizeLimit, checked_max_body_size
 
-__all__ = ["DEFAULT_PURGE_INTERVAL", "ServiceFactory", "create_app"]
-
-log = logging.getLogger("jwtkit.web")
+__all__ = ["DEFAULT_MAINTENANCE_INTERVAL", "ServiceFactory", "create_app"]
 
 ServiceFactory = Callable[[], Awaitable[AuthService]]
-DEFAULT_PURGE_INTERVAL = 3600.0
-"""Seconds between purges of expired refresh tokens, denylist entries, sessions and keys."""
+DEFAULT_MAINTENANCE_INTERVAL = 60.0
+"""Seconds between maintenance rounds: purge expired refresh tokens, denylist entries, sessions and
+keys; reload the denylist and key ring from the database (``AuthService.run_maintenance``)."""
 
 meta = APIRouter(tags=["meta"])
 
@@ -57,29 +54,26 @@ def create_app(
     service_factory: ServiceFactory,
     *,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
-    purge_interval: float | None = DEFAULT_PURGE_INTERVAL,
+    maintenance_interval: float | None = DEFAULT_MAINTENANCE_INTERVAL,
 ) -> FastAPI:
     """The HTTP API of issue 3 over the service ``service_factory`` opens at startup.
 
     ``max_body_size`` (bytes, default 64 KiB) bounds request bodies (413 beyond);
-    ``purge_interval`` (seconds, ``None`` for never) schedules ``service.purge_expired()``.
+    ``maintenance_interval`` (seconds, ``None`` for never) paces ``service.start_maintenance``.
     """
     checked_max_body_size(max_body_size)
-    if purge_interval is not None and not purge_interval > 0:
-        raise ValueError(f"purge_interval must be positive or None, got {purge_interval!r}")
+    if maintenance_interval is not None and not maintenance_interval > 0:
+        raise ValueError(f"maintenance_interval must be positive or None, got {maintenance_interval!r}")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = await service_factory()
         app.state.service = service
-        purger = None if purge_interval is None else asyncio.create_task(_purge_every(service, purge_interval))
         try:
+            if maintenance_interval is not None:
+                service.start_maintenance(interval=maintenance_interval)  # stopped by close()
             yield
         finally:
-            if purger is not None:
-                purger.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await purger
             await service.close()
 
     from jwtkit import __version__
@@ -93,16 +87,3 @@ def create_app(
     app.include_router(sessions.router)
     app.add_middleware(BodySizeLimit, max_body_size=max_body_size)
     return app
-
-
-async def _purge_every(service: AuthService, interval: float) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            purged = await service.purge_expired()
-        except Exception:  # a failed purge must not stop the next one
-            log.exception("purging expired rows failed")
-        else:
-            log.info("purged %d expired rows", purged)
-
-

@@ -46,6 +46,14 @@ async def _user(request: Request) -> User:
     return await service_of(request).session_user(_session_id(request))
 
 
+@router.get("/me", response_model=UserOut, responses=_401)
+async def me(request: Request) -> UserOut:
+    """The user of the session cookie (one session read)."""
+    # First in the router, as /auth/me is in its own: routes are matched in order.
+    user = await _user(request)
+    return UserOut(id=user.id, username=user.username)
+
+
 @router.post("/login", response_model=SessionOut, responses=LOGIN_ERRORS, openapi_extra=CREDENTIALS_BODY)
 async def login(request: Request, response: Response) -> SessionOut | Response:
     """Open a session: sets the ``sessionid`` cookie (JSON ``{username, password}`` or a form)."""
@@ -64,13 +72,6 @@ async def login(request: Request, response: Response) -> SessionOut | Response:
     _set_cookie(request, response, session_id, max_age)
     response.headers["Cache-Control"] = "no-store"
     return SessionOut(id=user.id, username=user.username, expires_in=max_age)
-
-
-@router.get("/me", response_model=UserOut, responses=_401)
-async def me(request: Request) -> UserOut:
-    """The user of the session cookie (one session read)."""
-    user = await _user(request)
-    return UserOut(id=user.id, username=user.username)
 
 
 @router.post("/logout", status_code=204, response_class=Response, responses=_401)

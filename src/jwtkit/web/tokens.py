@@ -33,6 +33,17 @@ def _pair(pair: TokenPair) -> TokenPairOut:
                         token_type=pair.token_type, expires_in=pair.expires_in)
 
 
+@router.get("/me", response_model=UserOut, responses=_401, openapi_extra={"security": [{"BearerJWT": []}]})
+async def me(request: Request) -> Response:
+    """The user of the Bearer access token, from its claims alone (no database read)."""
+    # First in the router: routes are matched in order, and this is the hot one.
+    # The hot path: the same dependency, awaited directly, and the body rendered without a response
+    # model. FastAPI's dependency solving and response validation cost ~20 + ~15 µs a request here,
+    # as much as a tenth of the floor's whole request (see benchmarks/bench_server.py).
+    principal = await bearer_principal(request)
+    return JSONResponse({"id": principal.user_id, "username": principal.username})
+
+
 @router.post("/register", status_code=201, response_model=UserOut,
              responses={409: {"model": ErrorOut, "description": "Username taken"},
                         422: {"model": ErrorOut, "description": "Invalid input"}})
@@ -77,13 +88,3 @@ async def logout(body: RefreshIn, request: Request,
     """Revoke the refresh token's family and deny the access token until it expires."""
     await service_of(request).logout(principal, body.refresh_token)
     return Response(status_code=204)
-
-
-@router.get("/me", response_model=UserOut, responses=_401, openapi_extra={"security": [{"BearerJWT": []}]})
-async def me(request: Request) -> Response:
-    """The user of the Bearer access token, from its claims alone (no database read)."""
-    # The hot path: the same dependency, awaited directly, and the body rendered without a response
-    # model. FastAPI's dependency solving and response validation cost ~20 + ~15 µs a request here,
-    # as much as a tenth of the floor's whole request (see benchmarks/bench_server.py).
-    principal = await bearer_principal(request)
-    return JSONResponse({"id": principal.user_id, "username": principal.username})

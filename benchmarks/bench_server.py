@@ -19,6 +19,10 @@ Correctness gates before the load: each endpoint answers 200 with its credential
 tampered token and with an unknown session id. Every run is bounded in time and only targets 127.0.0.1; the
 server is stopped by its PID at the end.
 
+``--distinct-tokens N`` adds a run of /auth/me with N live tokens of one user taken in turn, so that a
+server which caches verified tokens shows its miss path too (N above its cache size) and not only the
+one-token best case.
+
 Targets (issue 3): /auth/me >= 80 % of /health's req/s, and more req/s than /session/me, in the same round.
 This is not a test: figures depend on the machine and its load; the script prints them and whether the
 targets were met.
@@ -50,6 +54,7 @@ sys.path.insert(0, str(ROOT / "src"))  # measure the checkout this script sits i
 HOST = "127.0.0.1"
 PASSWORD = "benchmark password"
 HEALTH, JWT, SESSION = "/health (no auth)", "/auth/me (JWT, ES256)", "/session/me (session row)"
+JWT_MANY = "/auth/me (JWT, {n} distinct tokens in turn)"
 
 
 # ---------------------------------------------------------------- seeding (through jwtkit's own store)
@@ -163,28 +168,45 @@ def parse_wrk(out: str) -> dict:
             "non2xx": int(n.group(1)) if n else 0}
 
 
-def run_wrk(wrk: str, pin: list[str], url: str, headers: dict, connections: int, duration: float) -> dict:
+def run_wrk(wrk: str, pin: list[str], url: str, headers: dict | list[dict], connections: int, duration: float,
+            tmp: Path) -> dict:
+    """wrk on ``url``; ``headers`` a dict, or a list of dicts that the requests take in turn (a Lua script)."""
     cmd = [*pin, wrk, "-t1", f"-c{connections}", f"-d{int(duration)}s", "--latency", "--timeout", "5s"]
-    for k, v in headers.items():
-        cmd += ["-H", f"{k}: {v}"]
+    if isinstance(headers, list):
+        script = tmp / "rotate.lua"
+        rows = ",\n".join("{" + ", ".join(f"[{json.dumps(k)}] = {json.dumps(v)}" for k, v in h.items()) + "}"
+                          for h in headers)
+        path = "/" + url.split("/", 3)[3]
+        script.write_text(f"local hs = {{\n{rows}\n}}\nlocal i = 0\n"
+                          f"request = function()\n  i = i + 1\n"
+                          f"  return wrk.format(\"GET\", {json.dumps(path)}, hs[(i % #hs) + 1])\nend\n")
+        cmd += ["-s", str(script)]
+    else:
+        for k, v in headers.items():
+            cmd += ["-H", f"{k}: {v}"]
     out = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=duration + 30).stdout
     return parse_wrk(out)
 
 
-async def _py_load(port: int, path: str, headers: dict, connections: int, duration: float) -> dict:
-    head = f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    request = (head + "\r\n").encode()
+async def _py_load(port: int, path: str, headers: dict | list[dict], connections: int, duration: float) -> dict:
+    requests = [
+        (f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in h.items())
+         + "\r\n").encode()
+        for h in (headers if isinstance(headers, list) else [headers])
+    ]
+    sent = 0
     latencies: list[float] = []
     non2xx = 0
     deadline = time.perf_counter() + duration
 
     async def worker() -> None:
-        nonlocal non2xx
+        nonlocal non2xx, sent
         reader, writer = await asyncio.open_connection(HOST, port)
         try:
             while time.perf_counter() < deadline:
                 t0 = time.perf_counter()
-                writer.write(request)
+                writer.write(requests[sent % len(requests)])
+                sent += 1
                 status_line = await reader.readline()
                 length = 0
                 while (line := await reader.readline()) not in (b"\r\n", b""):
@@ -207,7 +229,7 @@ async def _py_load(port: int, path: str, headers: dict, connections: int, durati
             "requests": len(latencies), "non2xx": non2xx}
 
 
-def run_python_load(port: int, path: str, headers: dict, connections: int, duration: float) -> dict:
+def run_python_load(port: int, path: str, headers: dict | list[dict], connections: int, duration: float) -> dict:
     return asyncio.run(asyncio.wait_for(_py_load(port, path, headers, connections, duration), duration + 30))
 
 
@@ -252,6 +274,9 @@ def main() -> int:
     ap.add_argument("--users", type=int, default=10_000)
     ap.add_argument("--sessions", type=int, default=50_000)
     ap.add_argument("--quick", action="store_true", help="1 round x 3 s, 1,000 users, 5,000 sessions")
+    ap.add_argument("--distinct-tokens", type=int, default=0, metavar="N",
+                    help="also load /auth/me with N different live tokens taken in turn (a server that caches "
+                         "verifications shows its miss path when N exceeds its cache)")
     ap.add_argument("--python-load", action="store_true", help="use the asyncio load generator even if wrk exists")
     ap.add_argument("--quiet-budget", type=float, default=None,
                     help="seconds to wait in all for other processes to go quiet (default 240; 0 with --quick)")
@@ -290,7 +315,17 @@ def main() -> int:
             JWT: ("/auth/me", {"Authorization": f"Bearer {token}"}),
             SESSION: ("/session/me", {"Cookie": f"sessionid={cookie}"}),
         }
+        if args.distinct_tokens:  # the same user logged in many times: as many live access tokens
+            tokens = []
+            for _ in range(args.distinct_tokens):
+                st, _, body = http("POST", base + "/auth/token", {"username": "user1", "password": PASSWORD})
+                assert st == 200, (st, body)
+                tokens.append(json.loads(body)["access_token"])
+            endpoints[JWT_MANY.format(n=len(tokens))] = ("/auth/me", [{"Authorization": f"Bearer {t}"} for t in tokens])
         for name, (path, h) in endpoints.items():  # correctness gates
+            if isinstance(h, list):
+                assert all(http("GET", base + path, headers=x)[0] == 200 for x in h), name
+                continue
             st, _, body = http("GET", base + path, headers=h)
             assert st == 200, (name, st, body)
             if h:
@@ -300,11 +335,11 @@ def main() -> int:
         assert http("GET", base + "/session/me", headers={"Cookie": "sessionid=" + "A" * 43})[0] == 401
         print("correctness checks passed", file=sys.stderr)
 
-        def run(path: str, h: dict, duration: float) -> dict:
+        def run(path: str, h: dict | list[dict], duration: float) -> dict:
             fl = ForeignLoad(lambda: cpu_seconds(server.pid))
             c0 = cpu_seconds(server.pid)
             if wrk:
-                res = run_wrk(wrk, pin_load, base + path, h, args.connections, duration)
+                res = run_wrk(wrk, pin_load, base + path, h, args.connections, duration, tmp)
             else:
                 res = run_python_load(port, path, h, args.connections, duration)
             c1 = cpu_seconds(server.pid)

@@ -103,6 +103,7 @@ class KeyRing:
             issuer=settings.issuer,
             audience=settings.audience,
             required=REQUIRED_CLAIMS,
+            cache_size=settings.verified_token_cache,
         )
         return cls(active=active, published=published, verifier=verifier)
 

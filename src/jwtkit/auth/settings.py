@@ -24,6 +24,10 @@ class AuthSettings:
     are refused (fail closed) until it recovers; with ``revocation_fail_open=True`` they are
     still accepted unless known revoked, and a warning says the denylist may be stale.
 
+    ``verified_token_cache`` access tokens are remembered after their signature verified
+    (``jwtkit.Verifier(cache_size=...)``): a client sending the same token on every request
+    pays the signature check once; expiry and revocation are still checked every time.
+
     Warning:
         ``revocation_fail_open=True`` lets a token revoked during an outage of the feed be
         used until the feed recovers (or the token expires).
@@ -47,6 +51,7 @@ class AuthSettings:
     username_max_length: int = 150
     revocation_max_staleness: float = 1.0
     revocation_fail_open: bool = False
+    verified_token_cache: int = 4096
     # argon2id cost (argon2-cffi's defaults, RFC 9106's "second recommended" profile). Tests lower them;
     # changing them makes the service rehash each user's password at their next login.
     password_time_cost: int = 3
@@ -62,6 +67,9 @@ class AuthSettings:
         staleness = self.revocation_max_staleness
         if isinstance(staleness, bool) or not isinstance(staleness, int | float) or not 0 < staleness < 1e9:
             raise ValueError(f"AuthSettings.revocation_max_staleness must be a positive number, got {staleness!r}")
+        cache = self.verified_token_cache
+        if isinstance(cache, bool) or not isinstance(cache, int) or cache < 0:
+            raise ValueError(f"AuthSettings.verified_token_cache must be an int >= 0, got {cache!r}")
         if not isinstance(self.revocation_fail_open, bool):
             raise ValueError("AuthSettings.revocation_fail_open must be a bool")
         if self.password_max_length < self.password_min_length:

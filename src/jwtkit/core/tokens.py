@@ -79,6 +79,11 @@ class Verifier:
         required: claim names that must be present, e.g. ``("exp", "jti")``.
         typ: the expected header ``typ`` (media-type comparison, e.g. ``"at+jwt"``).
         max_token_size: longer tokens are refused before any decoding.
+        cache_size: remember the signature verification of up to this many distinct tokens
+            (0, the default, for none). A cached token is the exact same text whose signature
+            already verified with these keys, so only the claims (``exp``, ``nbf``, ...) are
+            checked again: for servers that see one token many times within its lifetime.
+            Only tokens that verified enter, the oldest leave first.
 
     Example::
 
@@ -89,7 +94,7 @@ class Verifier:
         TypeError, ValueError: on misuse, when the verifier is built.
     """
 
-    __slots__ = ("_policy", "_signature")
+    __slots__ = ("_cache", "_cache_size", "_policy", "_signature")
 
     def __init__(
         self,
@@ -102,11 +107,16 @@ class Verifier:
         required: Iterable[str] = (),
         typ: str | None = None,
         max_token_size: int = MAX_TOKEN_SIZE,
+        cache_size: int = 0,
     ) -> None:
         self._signature = SignatureVerifier(
             key_or_keyset, algorithms=algorithms, typ=typ, max_token_size=max_token_size
         )
         self._policy = ClaimsPolicy.build(audience=audience, issuer=issuer, leeway=leeway, required=required)
+        if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 0:
+            raise ValueError("cache_size must be a non-negative integer")
+        self._cache_size = cache_size
+        self._cache: dict[str, dict[str, Any]] | None = {} if cache_size else None
 
     def verify(self, token: str | bytes, *, now: float | None = None) -> dict[str, Any]:
         """Verify ``token`` and return its claims.
@@ -116,10 +126,27 @@ class Verifier:
         Raises:
             JWTError: a subclass naming what is wrong; nothing else, for any input.
         """
-        _, payload_seg = self._signature.verify(token)
-        claims = loads_object(decode_segment(payload_seg, "payload"), "payload")
-        self._policy.validate(claims, time.time() if now is None else now)
-        return claims
+        cache = self._cache
+        if cache is None or type(token) is not str:
+            _, payload_seg = self._signature.verify(token)
+            claims = loads_object(decode_segment(payload_seg, "payload"), "payload")
+            self._policy.validate(claims, time.time() if now is None else now)
+            return claims
+        verified = cache.get(token)
+        if verified is None:
+            _, payload_seg = self._signature.verify(token)
+            verified = loads_object(decode_segment(payload_seg, "payload"), "payload")
+            self._remember(cache, token, verified)
+        self._policy.validate(verified, time.time() if now is None else now)
+        return dict(verified)  # the cached dict stays the caller's to mutate freely
+
+    def _remember(self, cache: dict[str, dict[str, Any]], token: str, claims: dict[str, Any]) -> None:
+        while len(cache) >= self._cache_size:
+            try:
+                del cache[next(iter(cache))]  # dicts keep insertion order: the oldest first
+            except (KeyError, RuntimeError, StopIteration):  # another thread evicted first
+                break
+        cache[token] = claims
 
 
 def decode(

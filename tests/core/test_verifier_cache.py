@@ -1,0 +1,71 @@
+"""``Verifier(cache_size=N)``: the signature of an exact token text is verified once; the claims every time."""
+
+import pytest
+
+import jwtkit
+from jwtkit import ExpiredTokenError, InvalidSignatureError, Key, Verifier
+
+NOW = 1_800_000_000
+
+
+@pytest.fixture(scope="module")
+def key():
+    return Key.generate("ES256")
+
+
+def token_for(key, **claims):
+    return jwtkit.encode({"user_id": 123, "exp": NOW + 300, **claims}, key)
+
+
+def test_a_cached_token_still_expires(key):
+    verifier = Verifier(key.public_key(), algorithms=["ES256"], cache_size=8)
+    token = token_for(key)
+    assert verifier.verify(token, now=NOW)["user_id"] == 123
+    with pytest.raises(ExpiredTokenError):
+        verifier.verify(token, now=NOW + 301)
+
+
+def test_a_tampered_copy_of_a_cached_token_is_verified_and_refused(key):
+    verifier = Verifier(key.public_key(), algorithms=["ES256"], cache_size=8)
+    token = token_for(key)
+    verifier.verify(token, now=NOW)
+    header, _, signature = token.split(".")
+    forged = token_for(Key.generate("ES256"), user_id=1).split(".")[1]
+    with pytest.raises(InvalidSignatureError):
+        verifier.verify(f"{header}.{forged}.{signature}", now=NOW)
+
+
+def test_mutating_the_returned_claims_does_not_change_what_the_cache_returns(key):
+    verifier = Verifier(key.public_key(), algorithms=["ES256"], cache_size=8)
+    token = token_for(key)
+    verifier.verify(token, now=NOW)["user_id"] = 0
+    assert verifier.verify(token, now=NOW)["user_id"] == 123
+
+
+def test_a_token_whose_signature_fails_is_not_remembered(key):
+    verifier = Verifier(key.public_key(), algorithms=["ES256"], cache_size=8)
+    token = token_for(key)
+    bad = token[:-2] + ("AA" if not token.endswith("AA") else "BA")
+    with pytest.raises(jwtkit.JWTError):
+        verifier.verify(bad, now=NOW)
+    assert bad not in verifier._cache
+
+
+def test_the_cache_keeps_at_most_cache_size_tokens_dropping_the_oldest(key):
+    verifier = Verifier(key.public_key(), algorithms=["ES256"], cache_size=2)
+    tokens = [token_for(key, jti=str(n)) for n in range(3)]
+    for token in tokens:
+        verifier.verify(token, now=NOW)
+    assert list(verifier._cache) == tokens[1:]
+
+
+def test_without_cache_size_nothing_is_remembered(key):
+    verifier = Verifier(key.public_key(), algorithms=["ES256"])
+    verifier.verify(token_for(key), now=NOW)
+    assert verifier._cache is None
+
+
+@pytest.mark.parametrize("size", [-1, 1.5, True])
+def test_a_cache_size_that_is_not_a_non_negative_integer_is_refused(key, size):
+    with pytest.raises(ValueError, match="cache_size"):
+        Verifier(key.public_key(), algorithms=["ES256"], cache_size=size)

@@ -3,6 +3,7 @@ the environment), database URLs, and the app it builds."""
 
 import ast
 import dataclasses
+import os
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,9 @@ def test_defaults_are_those_of_issue_3():
     assert settings.redis_url is None
     assert settings.workers == 1
     assert settings.access_log is True
+    assert settings.revocation_fail_open is False  # fail closed unless the operator chooses otherwise
+    assert settings.database_schema is None
+    assert settings.redis_prefix == "jwtkit:"
 
 
 def test_every_setting_reads_its_jwtkit_variable():
@@ -30,11 +34,13 @@ def test_every_setting_reads_its_jwtkit_variable():
         "JWTKIT_HOST": "0.0.0.0", "JWTKIT_PORT": "9000", "JWTKIT_ACCESS_TTL": "60", "JWTKIT_REFRESH_TTL": "600",
         "JWTKIT_SESSION_TTL": "900", "JWTKIT_ISSUER": "https://auth.example", "JWTKIT_AUDIENCE": "api",
         "JWTKIT_ALG": "EdDSA", "JWTKIT_KEY_ENCRYPTION_SECRET": "0123456789abcdef0123",
-        "JWTKIT_WORKERS": "2", "JWTKIT_ACCESS_LOG": "off",
+        "JWTKIT_WORKERS": "2", "JWTKIT_ACCESS_LOG": "off", "JWTKIT_REDIS_PREFIX": "app1:",
+        "JWTKIT_REVOCATION_FAIL_OPEN": "yes",
     }
     settings = ServerSettings.from_env(env)
     assert settings == ServerSettings(
-        database_url="sqlite+aiosqlite:///tmp/x.db", redis_url="redis://127.0.0.1:6379/0", host="0.0.0.0",
+        database_url="sqlite+aiosqlite:///tmp/x.db", redis_url="redis://127.0.0.1:6379/0", redis_prefix="app1:",
+        revocation_fail_open=True, host="0.0.0.0",
         port=9000, access_ttl=60, refresh_ttl=600, session_ttl=900, issuer="https://auth.example",
         audience="api", alg="EdDSA", key_encryption_secret=b"0123456789abcdef0123", workers=2, access_log=False,
     )
@@ -62,6 +68,8 @@ def test_unrelated_variables_are_ignored():
         ({"JWTKIT_ALG": "HS256"}, "asymmetric"),
         ({"JWTKIT_ALG": "none"}, "alg"),
         ({"JWTKIT_WORKERS": "2", "JWTKIT_DATABASE_URL": "memory://"}, "shared database"),
+        ({"JWTKIT_REVOCATION_FAIL_OPEN": "perhaps"}, "JWTKIT_REVOCATION_FAIL_OPEN"),
+        ({"JWTKIT_DATABASE_SCHEMA": "tenant1"}, "PostgreSQL only"),
     ],
 )
 def test_bad_values_are_refused_naming_the_setting(env, message):
@@ -89,9 +97,21 @@ def test_auth_settings_carry_the_token_settings():
     assert auth.key_encryption_secret == b"0123456789abcdef"
 
 
+def test_revocation_fail_open_reaches_the_auth_settings():
+    assert ServerSettings(revocation_fail_open=True).auth_settings().revocation_fail_open is True
+    assert ServerSettings().auth_settings().revocation_fail_open is False
+
+
+def test_the_postgresql_schema_variable_is_read():
+    settings = ServerSettings.from_env({"JWTKIT_DATABASE_URL": "postgresql://u@127.0.0.1/db",
+                                        "JWTKIT_DATABASE_SCHEMA": "tenant1"})
+    assert settings.database_schema == "tenant1"
+
+
 def test_to_env_round_trips():
     settings = ServerSettings(database_url="sqlite:///x.db", port=0, issuer="iss",
-                              key_encryption_secret=b"0123456789abcdef", access_log=False, workers=3)
+                              key_encryption_secret=b"0123456789abcdef", access_log=False, workers=3,
+                              revocation_fail_open=True, redis_prefix="app1:")
     assert ServerSettings.from_env(settings.to_env()) == settings
 
 
@@ -150,3 +170,37 @@ def test_only_the_composition_root_reads_the_environment_among_the_server_layers
     offenders += [name for name in files if reads_the_environment(PACKAGE / name)]
     assert offenders == []
     assert reads_the_environment(PACKAGE / "wiring.py")
+
+
+def settings_from_serve_flags(monkeypatch: pytest.MonkeyPatch, *flags: str) -> ServerSettings:
+    """The settings ``jwtkit serve FLAGS`` would run with (``wiring.run`` replaced by a recorder)."""
+    from jwtkit import wiring
+    from jwtkit.cli import main
+
+    seen: list[ServerSettings] = []
+
+    def record(settings: ServerSettings, **_: object) -> bool:
+        seen.append(settings)
+        return True
+
+    for name in [n for n in os.environ if n.startswith("JWTKIT_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setattr(wiring, "run", record)
+    assert main(["serve", *flags]) == 0
+    return seen[0]
+
+
+def test_serve_fails_closed_on_stale_revocations_by_default(monkeypatch):
+    assert settings_from_serve_flags(monkeypatch).auth_settings().revocation_fail_open is False
+
+
+def test_serve_revocation_fail_open_flag_reaches_the_service_settings(monkeypatch):
+    settings = settings_from_serve_flags(monkeypatch, "--revocation-fail-open")
+    assert settings.revocation_fail_open is True
+    assert settings.auth_settings().revocation_fail_open is True
+
+
+def test_serve_schema_and_redis_prefix_flags_are_read(monkeypatch):
+    settings = settings_from_serve_flags(monkeypatch, "--database", "postgresql://u@127.0.0.1/db",
+                                         "--database-schema", "tenant1", "--redis-prefix", "app1:")
+    assert (settings.database_schema, settings.redis_prefix) == ("tenant1", "app1:")

@@ -8,7 +8,10 @@ jwtkit reads ``os.environ``.
 setting                            environment         default
 =================================  ==================  ==========================================
 ``database_url``                   JWTKIT_DATABASE_URL  ``sqlite+aiosqlite:///jwtkit.sqlite3`` (cwd)
+``database_schema``               JWTKIT_DATABASE_SCHEMA  none (PostgreSQL only: the schema of every table)
 ``redis_url``                      JWTKIT_REDIS_URL     none (revocation feed and login throttle in Redis)
+``redis_prefix``                   JWTKIT_REDIS_PREFIX  ``jwtkit:`` (namespaces the Redis keys and channel)
+``revocation_fail_open``           JWTKIT_REVOCATION_FAIL_OPEN  off (fail closed while revocations are stale)
 ``host`` / ``port``                JWTKIT_HOST / _PORT  ``127.0.0.1`` / ``8000``
 ``access_ttl`` / ``refresh_ttl``   JWTKIT_ACCESS_TTL …  ``300`` / ``86400`` seconds
 ``session_ttl``                    JWTKIT_SESSION_TTL   ``1209600`` seconds (two weeks)
@@ -63,7 +66,10 @@ class ServerSettings:
     """
 
     database_url: str = DEFAULT_DATABASE_URL
+    database_schema: str | None = None
     redis_url: str | None = None
+    redis_prefix: str = "jwtkit:"
+    revocation_fail_open: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
     access_ttl: int = 300
@@ -84,6 +90,12 @@ class ServerSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if self.database_schema is not None and not self.database_url.startswith("postgresql"):
+            raise ValueError("database_schema is for PostgreSQL only")
+        if not self.redis_prefix:
+            raise ValueError("redis_prefix must not be empty")
+        if not isinstance(self.revocation_fail_open, bool):
+            raise ValueError(f"revocation_fail_open must be a bool, got {self.revocation_fail_open!r}")
         if self.workers > 1 and self.database_url.startswith("memory:"):
             raise ValueError("workers > 1 need a shared database, not memory://")
         if self.alg not in SUPPORTED_ALGORITHMS or self.alg.startswith("HS"):
@@ -112,7 +124,7 @@ class ServerSettings:
         return AuthSettings(
             access_ttl=self.access_ttl, refresh_ttl=self.refresh_ttl, session_ttl=self.session_ttl,
             issuer=self.issuer, audience=self.audience, alg=self.alg,
-            key_encryption_secret=self.key_encryption_secret,
+            key_encryption_secret=self.key_encryption_secret, revocation_fail_open=self.revocation_fail_open,
         )
 
     def to_env(self) -> dict[str, str]:
@@ -137,7 +149,7 @@ def _parse(name: str, raw: str) -> Any:
             return int(raw)
         except ValueError:
             raise ValueError(f"{var} must be an integer, got {raw!r}") from None
-    if name == "access_log":
+    if name in ("access_log", "revocation_fail_open"):
         if raw.lower() in _TRUE:
             return True
         if raw.lower() in _FALSE:
@@ -172,7 +184,8 @@ async def open_service(settings: ServerSettings) -> AuthService:
     from jwtkit.auth.service import AuthService
     from jwtkit.storage import open_stores
 
-    stores = await open_stores(settings.database_url, redis_url=settings.redis_url,
+    stores = await open_stores(settings.database_url, schema=settings.database_schema,
+                               redis_url=settings.redis_url, redis_prefix=settings.redis_prefix,
                                poll_database=settings.redis_url is None and settings.workers > 1)
     return await AuthService.open(settings.auth_settings(), stores)  # closes the stores if it fails
 
@@ -241,6 +254,10 @@ def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) ->
     workers = f"{settings.workers} worker{'s' if settings.workers > 1 else ''}"
     details = (f"database {redacted(settings.database_url)}, {settings.alg}, access {settings.access_ttl} s, "
                f"refresh {settings.refresh_ttl} s, {workers}")
+    if settings.redis_url is not None:
+        details += f", redis {redacted(settings.redis_url)}"
+    if settings.revocation_fail_open:
+        details += ", revocation checks FAIL OPEN while the feed is stale"
     if settings.workers > 1:
         import asyncio
 

@@ -13,7 +13,8 @@ from typing import Any
 from .console import UsageError
 
 _EPILOG = """\
-environment (flags win): JWTKIT_DATABASE_URL, JWTKIT_REDIS_URL, JWTKIT_HOST, JWTKIT_PORT,
+environment (flags win): JWTKIT_DATABASE_URL, JWTKIT_DATABASE_SCHEMA, JWTKIT_REDIS_URL,
+  JWTKIT_REDIS_PREFIX, JWTKIT_REVOCATION_FAIL_OPEN (1/0), JWTKIT_HOST, JWTKIT_PORT,
   JWTKIT_ACCESS_TTL, JWTKIT_REFRESH_TTL, JWTKIT_SESSION_TTL, JWTKIT_ISSUER, JWTKIT_AUDIENCE,
   JWTKIT_ALG, JWTKIT_WORKERS, JWTKIT_ACCESS_LOG (1/0), and JWTKIT_KEY_ENCRYPTION_SECRET
   (at least 16 characters; encrypts the private signing keys at rest; environment only).
@@ -35,8 +36,16 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument("--database", metavar="URL",
                         help="sqlite:///PATH (default: ./jwtkit.sqlite3), a file path, postgresql://..., or memory://")
+    parser.add_argument("--database-schema", metavar="NAME",
+                        help="PostgreSQL only: keep every table in this schema (created if missing)")
     parser.add_argument("--redis", metavar="URL",
                         help="Redis URL: revocations reach every worker at once, login throttling is shared")
+    parser.add_argument("--redis-prefix", metavar="PREFIX",
+                        help="namespace of the Redis keys and channel (default jwtkit:)")
+    parser.add_argument("--revocation-fail-open", action="store_const", const=True,
+                        help="while revocations cannot be kept current (Redis down past the staleness bound), "
+                             "keep accepting access tokens not known revoked, with a warning (default: refuse "
+                             "them, fail closed)")
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
     parser.add_argument("--access-ttl", type=int, metavar="SECONDS", help="access token lifetime (default 300)")
@@ -57,7 +66,9 @@ def _handle(args: argparse.Namespace) -> int:
 
     try:
         settings = wiring.ServerSettings.from_env(
-            database_url=args.database, redis_url=args.redis, host=args.host, port=args.port,
+            database_url=args.database, database_schema=args.database_schema, redis_url=args.redis,
+            redis_prefix=args.redis_prefix, revocation_fail_open=args.revocation_fail_open,
+            host=args.host, port=args.port,
             access_ttl=args.access_ttl, refresh_ttl=args.refresh_ttl, session_ttl=args.session_ttl,
             issuer=args.issuer, audience=args.audience, alg=args.alg, workers=args.workers,
             access_log=args.access_log,

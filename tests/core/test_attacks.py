@@ -887,3 +887,29 @@ def test_hmac_forgery_helper_matches_jwtkit(hs_key):
         forge.b64url_decode_lenient(tok.split(".")[2]),
         hmac.new(b"k" * 16 + bytes(range(16)), tok.rsplit(".", 1)[0].encode(), hashlib.sha256).digest(),
     )
+
+
+def test_claims_nested_deeper_than_the_documented_limit_are_malformed_whatever_the_stack():
+    """STYLE §15: depth is capped explicitly (MAX_JSON_DEPTH), not by Python's recursion limit."""
+    from jwtkit.core.codec import MAX_JSON_DEPTH
+
+    key = Key.generate("HS256")
+    deep = "[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1)
+    token = forge.signed({"alg": "HS256"}, ('{"x":' + deep + "}").encode(), key)
+    with pytest.raises(MalformedTokenError, match="nested too deeply"):
+        jwtkit.decode(token, key, algorithms=["HS256"])
+
+
+def test_claims_nested_exactly_to_the_limit_are_accepted():
+    from jwtkit.core.codec import MAX_JSON_DEPTH
+
+    key = Key.generate("HS256")
+    inner = "[" * (MAX_JSON_DEPTH - 1) + "]" * (MAX_JSON_DEPTH - 1)
+    token = forge.signed({"alg": "HS256"}, ('{"x":' + inner + "}").encode(), key)
+    assert "x" in jwtkit.decode(token, key, algorithms=["HS256"])
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting():
+    key = Key.generate("HS256")
+    token = jwtkit.encode({"x": "[" * 1000 + "{" * 1000}, key)
+    assert jwtkit.decode(token, key, algorithms=["HS256"])["x"].startswith("[[[")

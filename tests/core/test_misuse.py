@@ -278,3 +278,11 @@ def test_a_keyset_with_no_key_for_any_allowed_algorithm_is_refused_when_the_veri
     keys = KeySet([Key.generate("ES256", kid="a"), Key.generate("EdDSA", kid="b")])
     with pytest.raises(ValueError, match="no key of this KeySet"):
         Verifier(keys, algorithms=["RS256"])
+
+
+@pytest.mark.parametrize("now", [float("nan"), float("inf"), True, "1800000000", 2.0**60])
+def test_a_now_that_is_not_a_finite_timestamp_is_refused_rather_than_disabling_expiry(now):
+    key = Key.generate("HS256")
+    token = jwtkit.encode({"exp": 1}, key)
+    with pytest.raises(ValueError, match="now must be"):
+        jwtkit.decode(token, key, algorithms=["HS256"], now=now)

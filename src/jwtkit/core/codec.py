@@ -8,6 +8,7 @@ caller's size cap and Python's recursion guard, both turned into a clean error h
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, NoReturn
 
 from jwtkit.errors import MalformedTokenError
@@ -32,6 +33,26 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+#: JSON nested deeper than this (arrays and objects) is refused, whatever the caller's stack.
+MAX_JSON_DEPTH = 64
+_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _check_depth(text: str) -> None:
+    # Fewer brackets than the limit cannot nest deeper: the common case costs two counts.
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return
+    depth = 0
+    for match in _STRUCTURE.finditer(text):
+        char = match.group()
+        if char in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError(f"nested too deeply (more than {MAX_JSON_DEPTH} levels)")
+        elif char in "]}":
+            depth -= 1
+
+
 _decoder = json.JSONDecoder(object_pairs_hook=_unique_object, parse_constant=_reject_constant)
 _decode = _decoder.decode
 
@@ -43,13 +64,14 @@ def dumps(obj: Any) -> bytes:
 
 def parse_json(text: str) -> Any:
     """Strict JSON (unique member names, no NaN/Infinity); ``ValueError``/``RecursionError`` otherwise."""
+    _check_depth(text)
     return _decode(text)
 
 
 def loads_object(raw: bytes, what: str) -> dict[str, Any]:
     """Parse ``raw`` as a UTF-8 JSON object; ``what`` names it in the error."""
     try:
-        obj = _decode(raw.decode("utf-8"))
+        obj = parse_json(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise MalformedTokenError(f"the {what} is not UTF-8") from exc
     except RecursionError as exc:

@@ -23,7 +23,8 @@ from jwtkit.errors import InvalidKeyError
 
 from .algorithms import ALGORITHMS, EC_COORDINATE_SIZE, EC_CURVES
 from .codec import parse_json
-from .keys import Key, _looks_like_key_material, b64_member, check_rsa_modulus
+from .keys import Key, b64_member, check_rsa_modulus
+from .sniff import looks_like_key_material
 
 _OKP_SIZES = {"Ed25519": 32, "Ed448": 57}
 _RSA_PRIVATE = ("p", "q", "dp", "dq", "qi")
@@ -93,7 +94,7 @@ def _check_usage(jwk: Mapping[str, Any]) -> None:
 
 def _oct(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> Key:
     secret = b64_member(jwk, "k")
-    if _looks_like_key_material(secret):
+    if looks_like_key_material(secret):
         raise InvalidKeyError("the oct JWK's secret is asymmetric key material, not a random secret")
     return Key._make("oct", None, secret, secret, alg, kid)
 

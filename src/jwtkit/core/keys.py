@@ -12,13 +12,9 @@ happens here, once; the per-token path only calls prepared closures.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
 import hashlib
 import json
 import os
-import re
 from collections.abc import Mapping
 from typing import Any, TypeAlias
 
@@ -40,6 +36,7 @@ from .algorithms import (
 )
 from .b64 import Base64Error, b64url_decode, b64url_encode, b64url_uint
 from .roca import has_roca_fingerprint
+from .sniff import looks_like_key_material
 
 PrivateKey: TypeAlias = (
     rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey
@@ -52,9 +49,6 @@ _THUMBPRINT_MEMBERS = {
     "OKP": ("crv", "kty", "x"),
     "oct": ("k", "kty"),
 }
-_SSH_PUBLIC_PREFIX = re.compile(rb"^(ssh-(rsa|dss|ed25519|ed448)|ecdsa-sha2-|sk-(ssh|ecdsa))")
-_BASE64_TEXT = re.compile(rb"^[A-Za-z0-9+/_=\s-]{64,}$")
-_URL_TO_STD = bytes.maketrans(b"-_", b"+/")
 _HMAC_ALGS = tuple(name for name, a in ALGORITHMS.items() if a.family == "hmac")
 
 
@@ -270,7 +264,7 @@ class Key:
         secret = bytes(secret)
         if alg not in _HMAC_ALGS:
             raise ValueError(f"from_secret makes HMAC keys ({', '.join(_HMAC_ALGS)}), not {alg!r}")
-        if _looks_like_key_material(secret):
+        if looks_like_key_material(secret):
             raise InvalidKeyError(
                 "this secret is asymmetric key material (PEM, DER, certificate, OpenSSH or JWK); "
                 "an HMAC secret must be random bytes: load public keys with Key.from_pem or Key.from_jwk"
@@ -453,10 +447,11 @@ class Key:
 
     # ------------------------------------------------------------------ identity
     def __repr__(self) -> str:
-        kind = "private" if self._private is not None else "public"
+        head = f"Key(kty={self._kty!r}, alg={self._alg!r}, kid={self._kid!r}"
         if self._kty == "oct":
-            kind = "secret"
-        return f"Key(kty={self._kty!r}, alg={self._alg!r}, kid={self._kid!r}, {kind}, thumbprint={self.thumbprint()!r})"
+            return head + ", secret)"  # a hash of the secret would let anyone test guesses offline
+        kind = "private" if self._private is not None else "public"
+        return f"{head}, {kind}, thumbprint={self.thumbprint()!r})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Key):
@@ -493,54 +488,6 @@ def _check_secret_length(secret: bytes, alg: Algorithm) -> None:
             f"{alg.name} needs a secret of at least {alg.min_key_size} bytes (RFC 7518 §3.2), "
             f"this one has {len(secret)}"
         )
-
-
-def _looks_like_key_material(secret: bytes) -> bool:
-    """Whether ``secret`` is a public (or private) key in any common encoding.
-
-    Checked in every form the peers were bitten by: PEM or RFC 4716 armour anywhere in the
-    bytes, OpenSSH text and bare key blobs, DER (SubjectPublicKeyInfo, PKCS#1, certificate,
-    private), base64 or base64url DER with the armour stripped, and JWK JSON.
-    """
-    stripped = secret.strip()
-    lowered = stripped.lower()
-    if b"---- begin" in lowered or b"-----begin" in lowered:
-        return True
-    if _SSH_PUBLIC_PREFIX.match(stripped):
-        return True
-    if stripped.startswith(b"{") and b'"kty"' in stripped:
-        return True
-    candidates = [secret, stripped]
-    if _BASE64_TEXT.match(stripped):
-        compact = b"".join(stripped.split()).translate(_URL_TO_STD).rstrip(b"=")
-        with contextlib.suppress(binascii.Error, ValueError):
-            candidates.append(base64.b64decode(compact + b"=" * (-len(compact) % 4), validate=True))
-    return any(_is_der_key(c) or _is_ssh_blob(c) for c in candidates)
-
-
-def _is_ssh_blob(data: bytes) -> bool:
-    """An OpenSSH public key blob: a 4-byte length, then the key type name (RFC 4253 §6.6)."""
-    if len(data) < 8:
-        return False
-    size = int.from_bytes(data[:4], "big")
-    return 0 < size <= 64 and _SSH_PUBLIC_PREFIX.match(data[4 : 4 + size]) is not None
-
-
-def _is_der_key(data: bytes) -> bool:
-    if not data.startswith(b"\x30"):
-        return False
-    loaders = (
-        serialization.load_der_public_key,
-        x509.load_der_x509_certificate,
-        lambda d: serialization.load_der_private_key(d, password=None),
-    )
-    for load in loaders:
-        try:
-            load(data)
-        except Exception:  # noqa: S112 - any failure means "not this encoding"
-            continue
-        return True
-    return False
 
 
 def b64_member(jwk: Mapping[str, Any], name: str, size: int | None = None) -> bytes:

@@ -19,6 +19,7 @@ from .keys import Key
 from .keyset import KeySet
 
 _TIME_CLAIMS = ("exp", "nbf", "iat")
+_MAX_NOW = 2.0**53
 
 
 def _as_numeric_date(name: str, value: Any) -> Any:
@@ -126,18 +127,22 @@ class Verifier:
         Raises:
             JWTError: a subclass naming what is wrong; nothing else, for any input.
         """
+        if now is None:
+            now = time.time()
+        elif type(now) not in (int, float) or not -_MAX_NOW < now < _MAX_NOW:
+            raise ValueError(f"now must be a finite Unix timestamp, not {now!r}")
         cache = self._cache
         if cache is None or type(token) is not str:
             _, payload_seg = self._signature.verify(token)
             claims = loads_object(decode_segment(payload_seg, "payload"), "payload")
-            self._policy.validate(claims, time.time() if now is None else now)
+            self._policy.validate(claims, now)
             return claims
         verified = cache.get(token)
         if verified is None:
             _, payload_seg = self._signature.verify(token)
             verified = loads_object(decode_segment(payload_seg, "payload"), "payload")
             self._remember(cache, token, verified)
-        self._policy.validate(verified, time.time() if now is None else now)
+        self._policy.validate(verified, now)
         return dict(verified)  # the cached dict stays the caller's to mutate freely
 
     def _remember(self, cache: dict[str, dict[str, Any]], token: str, claims: dict[str, Any]) -> None:

@@ -1,9 +1,13 @@
 """Login throttling: a sliding window per username and per client address; while throttled even
 the right password is refused."""
 
+import asyncio
+
 import pytest
 
 from jwtkit.auth.errors import InvalidCredentialsError, ThrottledError
+from jwtkit.auth.service import AuthService
+from jwtkit.storage import open_stores
 
 pytestmark = pytest.mark.anyio
 
@@ -85,3 +89,67 @@ async def test_limits_come_from_the_settings(open_service):
     with pytest.raises(ThrottledError) as caught:
         await service.login("bob", PASSWORD, client="10.0.0.1")
     assert caught.value.retry_after == 60
+
+
+async def burst(service, *, username="alice", client="198.51.100.1", size=200, last_password=None):
+    """``size`` concurrent wrong logins (then one with ``last_password``, if given), all started
+    before any finishes; returns each attempt's outcome, in order."""
+    async def attempt(password):
+        try:
+            await service.login(username, password, client=client)
+        except ThrottledError:
+            return "throttled"
+        except InvalidCredentialsError:
+            return "wrong"
+        return "ok"
+
+    passwords = [f"wrong guess {i}" for i in range(size)]
+    if last_password is not None:
+        passwords.append(last_password)
+    return await asyncio.gather(*(attempt(password) for password in passwords))
+
+
+async def test_a_concurrent_burst_gets_at_most_the_limit_of_password_checks(service, alice, settings):
+    outcomes = await burst(service)
+    assert outcomes.count("wrong") == settings.login_max_failures
+    assert outcomes.count("throttled") == 200 - settings.login_max_failures
+
+
+async def test_the_right_password_inside_a_burst_past_the_limit_is_refused(service, alice):
+    outcomes = await burst(service, last_password=PASSWORD)
+    assert outcomes[-1] == "throttled"
+
+
+async def test_successful_logins_from_one_client_do_not_throttle_it(open_service):
+    service = await open_service(login_max_failures_per_client=3)
+    await service.register("alice", PASSWORD)
+    for _ in range(5):
+        await service.login("alice", PASSWORD, client="10.0.0.1")
+
+
+@pytest.fixture
+async def redis_service(redis_url, redis_prefix, settings, clock):
+    stores = await open_stores("memory://", redis_url=redis_url, redis_prefix=redis_prefix)
+    service = await AuthService.open(settings, stores, clock=clock)
+    await service.register("alice", PASSWORD)
+    yield service
+    await service.close()
+
+
+async def test_a_concurrent_burst_through_redis_gets_at_most_the_limit(redis_service, settings):
+    outcomes = await burst(redis_service, last_password=PASSWORD)
+    assert outcomes.count("wrong") == settings.login_max_failures
+    assert outcomes.count("throttled") == 201 - settings.login_max_failures
+    assert outcomes[-1] == "throttled"
+
+
+async def test_two_workers_on_one_redis_share_the_limit(redis_service, redis_url, redis_prefix, settings, clock):
+    stores = await open_stores("memory://", redis_url=redis_url, redis_prefix=redis_prefix)
+    other = await AuthService.open(settings, stores, clock=clock)
+    try:
+        await other.register("alice", PASSWORD)  # its own user table; the limiter is shared
+        outcomes = await asyncio.gather(burst(redis_service, size=100), burst(other, size=100))
+        wrong = sum(worker.count("wrong") for worker in outcomes)
+        assert wrong == settings.login_max_failures
+    finally:
+        await other.close()

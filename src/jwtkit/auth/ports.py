@@ -109,18 +109,27 @@ class KeyStore(Protocol):
 
 
 class RateLimiter(Protocol):
-    """A sliding-window counter of events (failed logins) per key: in memory for one process, in Redis
-    (:class:`jwtkit.storage.redis.RedisRateLimiter`) for several."""
+    """A sliding-window counter of attempts (logins) per key: in memory for one process, in Redis
+    (:class:`jwtkit.storage.redis.RedisRateLimiter`) for several.
 
-    async def hit(self, key: str, *, now: float, window: float, limit: int) -> None:
-        """Record one event for ``key`` (only the latest ``limit`` events need be kept)."""
+    An attempt is reserved BEFORE the work it limits (checking a password), in one atomic step
+    that both checks and records: so of any number of concurrent attempts at most ``limit``
+    per key get through, even across processes.
+    """
+
+    async def acquire(self, keys: Sequence[tuple[str, int]], *, now: float, window: float) -> float:
+        """Atomically: when every ``(key, limit)`` has fewer than ``limit`` events newer than
+        ``now - window``, record one event at ``now`` on each key and return 0; otherwise
+        record nothing and return the seconds until every key would be under its limit."""
         ...
 
-    async def retry_after(self, key: str, *, now: float, window: float, limit: int) -> float:
-        """Seconds until ``key`` has fewer than ``limit`` events in the window; 0 if it has now."""
+    async def release(self, key: str, *, now: float) -> None:
+        """Forget one event recorded at ``now`` on ``key`` (an attempt that did not count)."""
         ...
 
-    async def reset(self, key: str) -> None: ...
+    async def reset(self, key: str) -> None:
+        """Forget every event of ``key``."""
+        ...
 
 
 class FeedListener(Protocol):

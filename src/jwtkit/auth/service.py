@@ -381,7 +381,7 @@ class AuthService:
         now = self._clock()
         if not isinstance(username, str) or not isinstance(password, str) or not isinstance(client, str):
             raise InvalidCredentialsError()
-        await self._throttle.check(username, client, now=now)
+        await self._throttle.reserve(username, client, now=now)  # counted before the password is checked
         user = None
         if 0 < len(username) <= settings.username_max_length:
             user = await self._stores.users.get_user_by_name(username)
@@ -392,9 +392,8 @@ class AuthService:
         else:
             ok = await self._passwords.verify(user.password_hash, password)
         if not ok or user is None:
-            await self._throttle.failed(username, client, now=now)
-            raise InvalidCredentialsError()
-        await self._throttle.succeeded(username)
+            raise InvalidCredentialsError()  # the reservation stands as the failure
+        await self._throttle.succeeded(username, client, now=now)
         if self._passwords.needs_rehash(user.password_hash):
             await self._stores.users.set_password_hash(user.id, await self._passwords.hash(password))
         return user

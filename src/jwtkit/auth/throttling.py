@@ -1,9 +1,13 @@
-"""Login throttling: a sliding window of failures per username and per client address.
+"""Login throttling: a sliding window of attempts per username and per client address.
 
-While either key is over its limit every attempt is refused before the password is checked,
-the right password included (otherwise a 200 among 429s tells an attacker the right guess).
-A successful login clears the username's failures, not the client's (so one known account
-cannot be used to reset an address's count).
+Each attempt is reserved before the password is checked, in one atomic step of the rate
+limiter ("record it, unless a key is over its limit"): so a burst of concurrent guesses gets
+at most ``login_max_failures`` password checks per username, never all of them (a check
+followed later by a record would let every concurrent guess through). While either key is over
+its limit every attempt is refused, the right password included (otherwise a 200 among 429s
+tells an attacker the right guess). A successful login clears the username's count and gives
+back its reservation on the client (so one known account cannot be used to reset an address's
+count, and many users behind one address are not throttled for logging in).
 """
 
 from __future__ import annotations
@@ -18,24 +22,29 @@ from .settings import AuthSettings
 class LoginThrottle:
     def __init__(self, limiter: RateLimiter, settings: AuthSettings) -> None:
         self._limiter = limiter
-        window = settings.login_window
-        self._window = window
+        self._window = settings.login_window
         self._limits = (settings.login_max_failures, settings.login_max_failures_per_client)
 
-    def _keys(self, username: str, client: str) -> tuple[tuple[str, int], tuple[str, int]]:
-        return (f"user:{username[:200]}", self._limits[0]), (f"client:{client[:200]}", self._limits[1])
+    @staticmethod
+    def _user_key(username: str) -> str:
+        return f"user:{username[:200]}"
 
-    async def check(self, username: str, client: str, *, now: float) -> None:
-        """Raises ``ThrottledError`` while either key is over its limit."""
-        wait = 0.0
-        for key, limit in self._keys(username, client):
-            wait = max(wait, await self._limiter.retry_after(key, now=now, window=self._window, limit=limit))
+    @staticmethod
+    def _client_key(client: str) -> str:
+        return f"client:{client[:200]}"
+
+    async def reserve(self, username: str, client: str, *, now: float) -> None:
+        """Count one attempt for ``username`` and ``client``.
+
+        Raises:
+            ThrottledError: either is over its limit (nothing is counted).
+        """
+        keys = [(self._user_key(username), self._limits[0]), (self._client_key(client), self._limits[1])]
+        wait = await self._limiter.acquire(keys, now=now, window=self._window)
         if wait > 0:
             raise ThrottledError(math.ceil(wait))
 
-    async def failed(self, username: str, client: str, *, now: float) -> None:
-        for key, limit in self._keys(username, client):
-            await self._limiter.hit(key, now=now, window=self._window, limit=limit)
-
-    async def succeeded(self, username: str) -> None:
-        await self._limiter.reset(self._keys(username, "")[0][0])
+    async def succeeded(self, username: str, client: str, *, now: float) -> None:
+        """The attempt reserved at ``now`` was a success: clear the username, release the client."""
+        await self._limiter.reset(self._user_key(username))
+        await self._limiter.release(self._client_key(client), now=now)

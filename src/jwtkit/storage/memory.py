@@ -147,7 +147,7 @@ class MemoryStore:
 
 
 class MemoryRateLimiter:
-    """A sliding log per key: the times of the latest ``limit`` events."""
+    """A sliding log per key: the times of the latest ``limit`` events (one process only)."""
 
     def __init__(self) -> None:
         self._events: dict[str, deque[float]] = {}
@@ -163,21 +163,30 @@ class MemoryRateLimiter:
             return None
         return events
 
-    async def hit(self, key: str, *, now: float, window: float, limit: int) -> None:
-        events = self._live(key, now, window)
-        if events is None:
-            events = self._events[key] = deque(maxlen=limit)
-        events.append(now)
+    async def acquire(self, keys: Sequence[tuple[str, int]], *, now: float, window: float) -> float:
+        # No await anywhere: the check and the record are one step under asyncio.
+        wait = 0.0
+        for key, limit in keys:
+            events = self._live(key, now, window)
+            if events is not None and len(events) >= limit:
+                # Allowed again when the limit-th newest event leaves the window.
+                wait = max(wait, events[len(events) - limit] + window - now)
+        if wait > 0:
+            return wait
+        for key, limit in keys:
+            events = self._events.get(key)
+            if events is None:
+                events = self._events[key] = deque(maxlen=max(1, limit))
+            events.append(now)
         if len(self._events) > 100_000:  # bound memory under a spray of usernames
             for other in list(self._events):
                 self._live(other, now, window)
+        return 0.0
 
-    async def retry_after(self, key: str, *, now: float, window: float, limit: int) -> float:
-        events = self._live(key, now, window)
-        if events is None or len(events) < limit:
-            return 0.0
-        # Allowed again when the (len - limit + 1)-th oldest event leaves the window.
-        return max(0.0, events[len(events) - limit] + window - now)
+    async def release(self, key: str, *, now: float) -> None:
+        events = self._events.get(key)
+        if events is not None and now in events:
+            events.remove(now)
 
     async def reset(self, key: str) -> None:
         self._events.pop(key, None)

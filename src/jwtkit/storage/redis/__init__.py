@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
@@ -46,30 +46,37 @@ async def open_redis(
     timeout: float = 2.0,
     ping_interval: float = 0.25,
     start_feed: bool = True,
+    max_connections: int = 64,
 ) -> RedisHandles:
     """Connect to Redis at ``url``, check it answers, and start the revocation feed.
 
     ``prefix`` namespaces every key and the channel (several deployments may share one Redis).
-    ``timeout`` bounds connecting, each command, and the wait for the feed's first
+    ``timeout`` bounds connecting, each command, the wait for one of the ``max_connections``
+    pooled connections, and the wait for the feed's first
     subscription; a command retries twice with a short backoff, then fails with
     ``ServiceUnavailableError`` rather than stalling a request.
 
     Example::
 
         handles = await open_redis("redis://127.0.0.1:6379/0", prefix="jwtkit:")
-        await handles.rate_limiter.hit("user:alice", now=time.time(), window=300, limit=5)
+        wait = await handles.rate_limiter.acquire([("user:alice", 5)], now=time.time(), window=300)
         await handles.close()
 
     Raises:
         ServiceUnavailableError: Redis does not answer, or the feed cannot subscribe in time.
         ValueError: a malformed URL.
     """
-    client = Redis.from_url(
+    # A blocking pool: a burst of more concurrent commands than connections waits (up to
+    # ``timeout``) for a free connection instead of failing with "Too many connections".
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=max_connections,
+        timeout=timeout,
         socket_connect_timeout=timeout,
         socket_timeout=timeout,
         retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2),
     )
+    client = Redis.from_pool(pool)
     feed = RedisRevocationFeed(client, prefix=prefix, ping_interval=ping_interval)
     try:
         await client.ping()

@@ -2,13 +2,14 @@
 worker, a sliding log per key in a Redis sorted set (score = event time).
 
 Same behaviour as :class:`jwtkit.storage.memory.MemoryRateLimiter` (the reference): an event
-counts while it is newer than ``now - window``; only the latest ``limit`` events are kept.
+counts while it is newer than ``now - window``; a key never holds more than ``limit`` of them.
 """
 
 from __future__ import annotations
 
 import math
 import secrets
+from collections.abc import Sequence
 from typing import Any, cast
 
 from redis.asyncio import Redis
@@ -17,18 +18,40 @@ from .errors import unavailable_on_redis_error
 
 __all__ = ["RedisRateLimiter"]
 
-# One atomic step: drop events that left the window, add this one, keep the latest `limit`,
-# and let the key expire with its window (so idle keys never pile up).
+# One atomic step over every key: drop events that left the window; if a key already holds
+# `limit` live events, record nothing and return, per such key, the score of its limit-th newest
+# event (the caller computes the wait); otherwise add this event to every key and let each key
+# expire with its window (so idle keys never pile up).
 # Scores travel as the strings Python formatted (repr: exact round trip), never through a Lua
 # number, so the arithmetic matches the in-memory reference bit for bit.
-_HIT = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
-local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[4])
-if excess > 0 then
-  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, excess - 1)
+# ARGV: now, now - window, member, ttl_ms, then one limit per key.
+_ACQUIRE = """
+local over = {}
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[2])
+  local limit = tonumber(ARGV[4 + i])
+  local count = redis.call('ZCARD', key)
+  if count >= limit then
+    local oldest = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
+    table.insert(over, oldest[2])
+  end
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
+if #over > 0 then
+  return over
+end
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, ARGV[1], ARGV[3])
+  redis.call('PEXPIRE', key, ARGV[4])
+end
+return over
+"""
+
+# Remove one event with score exactly ARGV[1] (a reservation given back).
+_RELEASE = """
+local found = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1], 'LIMIT', 0, 1)
+if found[1] then
+  redis.call('ZREM', KEYS[1], found[1])
+end
 return 0
 """
 
@@ -42,7 +65,7 @@ class RedisRateLimiter:
     Example::
 
         limiter = RedisRateLimiter(Redis.from_url("redis://127.0.0.1:6379/0"))
-        await limiter.hit("user:alice", now=time.time(), window=300, limit=5)
+        wait = await limiter.acquire([("user:alice", 5), ("client:203.0.113.7", 20)], now=time.time(), window=300)
 
     Raises (every method):
         ServiceUnavailableError: Redis is unreachable or failing.
@@ -51,34 +74,28 @@ class RedisRateLimiter:
     def __init__(self, client: Redis, *, prefix: str = "jwtkit:") -> None:
         self._client = client
         self._prefix = f"{prefix}rl:"
-        self._hit_script = client.register_script(_HIT)
+        self._acquire_script = client.register_script(_ACQUIRE)
+        self._release_script = client.register_script(_RELEASE)
 
     def redis_key(self, key: str) -> str:
         """The Redis key holding ``key``'s events."""
         return self._prefix + key
 
-    async def hit(self, key: str, *, now: float, window: float, limit: int) -> None:
+    async def acquire(self, keys: Sequence[tuple[str, int]], *, now: float, window: float) -> float:
         member = f"{now!r}:{secrets.token_hex(6)}"  # unique: two events may share a time
         ttl_ms = max(1, math.ceil(window * 1000))
         with unavailable_on_redis_error():
-            await self._hit_script(
-                keys=[self.redis_key(key)],
-                args=[repr(float(now)), repr(float(now - window)), member, max(0, limit), ttl_ms],
+            reply = await self._acquire_script(
+                keys=[self.redis_key(key) for key, _ in keys],
+                args=[repr(float(now)), repr(float(now - window)), member, ttl_ms,
+                      *(max(1, limit) for _, limit in keys)],
             )
+        scores = cast("list[Any]", reply)
+        return max((max(0.0, float(score) + window - now) for score in scores), default=0.0)
 
-    async def retry_after(self, key: str, *, now: float, window: float, limit: int) -> float:
-        if limit <= 0:
-            return 0.0
+    async def release(self, key: str, *, now: float) -> None:
         with unavailable_on_redis_error():
-            # The newest `limit` live events, newest first: one read, atomic by itself.
-            reply = await self._client.zrevrangebyscore(
-                self.redis_key(key), "+inf", f"({float(now - window)!r}", start=0, num=limit, withscores=True
-            )
-        newest = cast("list[tuple[Any, float]]", reply)
-        if len(newest) < limit:
-            return 0.0
-        # Allowed again when the limit-th newest event leaves the window.
-        return max(0.0, float(newest[-1][1]) + window - now)
+            await self._release_script(keys=[self.redis_key(key)], args=[repr(float(now))])
 
     async def reset(self, key: str) -> None:
         with unavailable_on_redis_error():

@@ -110,3 +110,13 @@ async def test_an_oversized_password_is_refused_without_hashing(service, alice, 
     monkeypatch.setattr(argon2.PasswordHasher, "verify", lambda *a: pytest.fail("hashed a huge password"))
     with pytest.raises(InvalidCredentialsError):
         await service.login("alice", "x" * 100_000, client="c")
+
+
+async def test_a_password_with_a_lone_surrogate_is_a_wrong_password(service, alice):
+    with pytest.raises(InvalidCredentialsError):
+        await service.login("alice", "\ud800aaaaaaaa", client="10.0.0.1")
+
+
+async def test_a_lone_surrogate_password_for_an_unknown_user_is_a_wrong_password(service):
+    with pytest.raises(InvalidCredentialsError):
+        await service.login("nobody", "\ud800aaaaaaaa", client="10.0.0.1")

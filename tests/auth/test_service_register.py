@@ -56,3 +56,16 @@ async def test_non_string_input_is_invalid_input(service):
         await service.register(123, PASSWORD)
     with pytest.raises(InvalidInputError):
         await service.register("alice", None)
+
+
+@pytest.mark.parametrize("password", ["\ud800aaaaaaaa", "aaaaaaaa\udfff", "pass\udc80word"])
+async def test_a_password_with_a_lone_surrogate_is_invalid_input(service, password):
+    with pytest.raises(InvalidInputError) as caught:
+        await service.register("alice", password)
+    assert caught.value.field == "password"
+
+
+async def test_a_username_with_a_lone_surrogate_is_invalid_input(service):
+    with pytest.raises(InvalidInputError) as caught:
+        await service.register("al\ud800ice", PASSWORD)
+    assert caught.value.field == "username"

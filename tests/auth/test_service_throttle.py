@@ -153,3 +153,8 @@ async def test_two_workers_on_one_redis_share_the_limit(redis_service, redis_url
         assert wrong == settings.login_max_failures
     finally:
         await other.close()
+
+
+async def test_a_lone_surrogate_username_or_client_is_throttled_through_redis_too(redis_service):
+    with pytest.raises(InvalidCredentialsError):
+        await redis_service.login("al\ud800ice", "wrong password", client="10.0.0.\udc80")

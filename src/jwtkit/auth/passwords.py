@@ -21,10 +21,22 @@ from .settings import AuthSettings
 _USERNAME = re.compile(r"[A-Za-z0-9._@+\-]+")
 
 
+def is_utf8_text(text: str) -> bool:
+    """Whether ``text`` can be encoded as UTF-8: JSON's ``"\\ud800"`` decodes to a lone
+    surrogate, a ``str`` that every encoder (argon2, database drivers, Redis) refuses."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_username(username: object, settings: AuthSettings) -> str:
     """Return ``username`` if it follows the rules. Raises ``InvalidInputError``."""
     if not isinstance(username, str):
         raise InvalidInputError("username", "must be a string")
+    if not is_utf8_text(username):
+        raise InvalidInputError("username", "must be valid Unicode text")
     if not 1 <= len(username) <= settings.username_max_length:
         raise InvalidInputError("username", f"must be 1 to {settings.username_max_length} characters")
     if _USERNAME.fullmatch(username) is None:
@@ -36,6 +48,8 @@ def check_password(password: object, settings: AuthSettings) -> str:
     """Return ``password`` if it follows the policy. Raises ``InvalidInputError``."""
     if not isinstance(password, str):
         raise InvalidInputError("password", "must be a string")
+    if not is_utf8_text(password):
+        raise InvalidInputError("password", "must be valid Unicode text")
     if not settings.password_min_length <= len(password) <= settings.password_max_length:
         raise InvalidInputError(
             "password", f"must be {settings.password_min_length} to {settings.password_max_length} characters"
@@ -72,8 +86,8 @@ class Passwords:
     def _verify(self, password_hash: str, password: str) -> bool:
         try:
             return self._hasher.verify(password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
+        except (VerificationError, InvalidHashError, UnicodeEncodeError):
+            return False  # UnicodeEncodeError: a password with a lone surrogate matches nothing
 
     async def verify_dummy(self, password: str) -> bool:
         """Spend the same work as :meth:`verify` for a user that does not exist; always False."""

@@ -27,11 +27,11 @@ class LoginThrottle:
 
     @staticmethod
     def _user_key(username: str) -> str:
-        return f"user:{username[:200]}"
+        return f"user:{_encodable(username[:200])}"
 
     @staticmethod
     def _client_key(client: str) -> str:
-        return f"client:{client[:200]}"
+        return f"client:{_encodable(client[:200])}"
 
     async def reserve(self, username: str, client: str, *, now: float) -> None:
         """Count one attempt for ``username`` and ``client``.
@@ -48,3 +48,9 @@ class LoginThrottle:
         """The attempt reserved at ``now`` was a success: clear the username, release the client."""
         await self._limiter.reset(self._user_key(username))
         await self._limiter.release(self._client_key(client), now=now)
+
+
+def _encodable(text: str) -> str:
+    # A lone surrogate cannot be encoded (a Redis key would fail): escape it. Such a name never
+    # matches a user, so sharing a key with its escaped spelling throttles nobody real.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

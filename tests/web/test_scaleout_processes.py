@@ -1,0 +1,297 @@
+"""Issue 4 with real processes: two ``jwtkit serve`` processes A and B on one PostgreSQL (a fresh
+schema per test) and one private ``redis-server`` (so a test can stop and restart it).
+
+Log out on A and B refuses the token within the 1 s bound; a refresh race spread over A and B has
+one winner; ``jwtkit keys rotate`` reaches both; a Redis outage fails closed (or open when chosen)
+and heals without restarting the servers, enforcing what was revoked meanwhile; PostgreSQL
+connections killed under the servers give 503s, never 500s; and ``--workers 2`` shares revocations
+between its worker processes. Under ``CI`` a missing PostgreSQL or ``redis-server`` fails the
+tests; elsewhere they skip. Every process started here is stopped by the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import http.client
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from .processes import (
+    PrivateRedis,
+    Server,
+    children,
+    free_port,
+    jwtkit_serve,
+    owner_of_connection,
+    run_jwtkit,
+    tcp_connections,
+)
+
+pytestmark = pytest.mark.slow
+
+PASSWORD = "correct horse battery"
+PROPAGATION_BOUND = 1.0  # issue 4: a logout reaches every process in under a second
+OUTAGE_BOUND = 15.0  # how long a test waits for the staleness bound (1 s) plus detection, or a recovery
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    if shutil.which("redis-server") is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is required under CI")
+        pytest.skip("redis-server is not installed")
+    server = PrivateRedis(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def backend_args(postgres_url: str, pg_schema: str, redis: PrivateRedis) -> list[str]:
+    """The flags that put a server on this test's PostgreSQL schema and Redis."""
+    return ["--database", postgres_url, "--database-schema", pg_schema, "--redis", redis.url]
+
+
+@pytest.fixture
+def start(tmp_path: Path, backend_args: list[str]) -> Iterator[Callable[..., Server]]:
+    """``start("a", *extra)``: one more server on the shared backends (stopped at teardown)."""
+    with contextlib.ExitStack() as stack:
+        def start_one(name: str, *extra: str, port: int = 0) -> Server:
+            return stack.enter_context(jwtkit_serve(tmp_path / f"{name}.log", *backend_args, *extra, port=port))
+
+        yield start_one
+
+
+@pytest.fixture
+def pair_ab(start: Callable[..., Server]) -> tuple[Server, Server]:
+    a = start("a")  # creates the schema and the first key; then B joins
+    return a, start("b")
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def sign_up(server: Server, username: str = "alice") -> dict[str, Any]:
+    """Register ``username`` through ``server`` and log in there: the token pair."""
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        assert http.post("/auth/register", json={"username": username, "password": PASSWORD}).status_code == 201
+        response = http.post("/auth/token", json={"username": username, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        pair: dict[str, Any] = response.json()
+        return pair
+
+
+def me_status(server: Server, access_token: str) -> int:
+    return httpx.get(server.url + "/auth/me", headers=bearer(access_token), timeout=10).status_code
+
+
+def wait_until(condition: Callable[[], bool], *, within: float, what: str) -> float:
+    """Poll ``condition`` until true; the seconds it took; fail after ``within`` seconds."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > within:
+            raise AssertionError(f"{what}: not within {within} s")
+        time.sleep(0.005)
+    return time.monotonic() - start
+
+
+def test_logout_on_a_is_refused_on_b_within_the_bound(pair_ab, record_property):
+    a, b = pair_ab
+    pair = sign_up(a)
+    assert me_status(b, pair["access_token"]) == 200
+    logout = httpx.post(a.url + "/auth/logout", json={"refresh_token": pair["refresh_token"]},
+                        headers=bearer(pair["access_token"]), timeout=10)
+    assert logout.status_code == 204
+    delay = wait_until(lambda: me_status(b, pair["access_token"]) == 401, within=PROPAGATION_BOUND,
+                       what="B refusing the token logged out on A")
+    record_property("propagation_delay_s", round(delay, 4))
+    assert httpx.post(b.url + "/auth/token/refresh", json={"refresh_token": pair["refresh_token"]},
+                      timeout=10).status_code == 401
+
+
+def test_a_refresh_race_spread_over_a_and_b_has_exactly_one_winner(pair_ab):
+    a, b = pair_ab
+    pair = sign_up(a)
+
+    async def race() -> list[int]:
+        async with httpx.AsyncClient(timeout=30) as http:
+            requests = [http.post((a, b)[i % 2].url + "/auth/token/refresh",
+                                  json={"refresh_token": pair["refresh_token"]}) for i in range(20)]
+            return [r.status_code for r in await asyncio.gather(*requests)]
+
+    statuses = asyncio.run(race())
+    assert sorted(statuses) == [200] + [401] * 19
+
+
+def test_keys_rotated_from_the_command_line_reach_both_servers(pair_ab, backend_args):
+    a, b = pair_ab
+    before = httpx.get(a.url + "/.well-known/jwks.json", timeout=10).json()
+    new_kid = run_jwtkit("keys", "rotate", *backend_args)
+
+    def jwks(server: Server) -> dict[str, Any]:
+        keys: dict[str, Any] = httpx.get(server.url + "/.well-known/jwks.json", timeout=10).json()
+        return keys
+
+    wait_until(lambda: new_kid in {k["kid"] for k in jwks(a)["keys"]} and
+               new_kid in {k["kid"] for k in jwks(b)["keys"]}, within=5, what="the new key in both JWKS")
+    assert jwks(a) == jwks(b)
+    assert {k["kid"] for k in before["keys"]} < {k["kid"] for k in jwks(b)["keys"]}  # the old key stays published
+    pair = sign_up(a)
+    header = json.loads(_b64json(pair["access_token"].split(".")[0]))
+    assert header["kid"] == new_kid  # A signs with the new key ...
+    assert me_status(b, pair["access_token"]) == 200  # ... and B verifies it
+
+
+def _b64json(segment: str) -> str:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)).decode()
+
+
+def test_a_redis_outage_fails_closed_and_heals_enforcing_revocations_made_meanwhile(pair_ab, redis):
+    a, b = pair_ab
+    bob = sign_up(a, "bob")
+    carol = sign_up(a, "carol")
+    assert me_status(b, bob["access_token"]) == 200
+    assert me_status(b, carol["access_token"]) == 200
+
+    redis.stop()
+    wait_until(lambda: me_status(b, bob["access_token"]) == 401, within=OUTAGE_BOUND,
+               what="B failing closed once Redis is gone past the staleness bound")
+    assert "failing closed" in b.log_text()
+    # during the outage carol's refresh token is replayed on A: reuse revokes her family (in PostgreSQL)
+    first = httpx.post(a.url + "/auth/token/refresh", json={"refresh_token": carol["refresh_token"]}, timeout=10)
+    assert first.status_code == 200
+    reuse = httpx.post(a.url + "/auth/token/refresh", json={"refresh_token": carol["refresh_token"]}, timeout=10)
+    assert reuse.status_code == 401
+
+    redis.start()  # empty, as after a restart: the servers reload revocations from the database
+    for server in (a, b):  # each reconnects on its own
+        wait_until(lambda s=server: me_status(s, bob["access_token"]) == 200, within=OUTAGE_BOUND,
+                   what=f"{server.log.stem} serving again after Redis came back")
+    assert me_status(b, carol["access_token"]) == 401  # revoked during the outage, still revoked
+    assert me_status(b, first.json()["access_token"]) == 401
+
+
+def test_a_redis_outage_with_fail_open_keeps_serving_and_enforces_a_logout_made_meanwhile(start, redis):
+    a = start("a", "--revocation-fail-open")
+    b = start("b", "--revocation-fail-open")
+    bob = sign_up(a, "bob")
+    carol = sign_up(a, "carol")
+    assert me_status(b, carol["access_token"]) == 200
+
+    redis.stop()
+    # the outage is noticed (and logged) by the requests that check revocation; they keep working
+    wait_until(lambda: me_status(b, bob["access_token"]) == 200 and "FAILING OPEN" in b.log_text(),
+               within=OUTAGE_BOUND, what="B noticing the outage")
+    logout = httpx.post(a.url + "/auth/logout", json={"refresh_token": carol["refresh_token"]},
+                        headers=bearer(carol["access_token"]), timeout=10)
+    assert logout.status_code == 204  # written to PostgreSQL; B cannot hear of it yet
+    assert me_status(a, carol["access_token"]) == 401
+
+    redis.start()
+    wait_until(lambda: me_status(b, carol["access_token"]) == 401, within=OUTAGE_BOUND,
+               what="B enforcing the logout made during the outage")
+    assert me_status(b, bob["access_token"]) == 200
+
+
+def postgres_backends(server_pid: int) -> list[int]:
+    """The client ports of ``server_pid``'s connections to PostgreSQL (port 5432)."""
+    return [local for local, remote in tcp_connections(server_pid) if remote == 5432]
+
+
+async def terminate_backends(postgres_url: str, client_ports: list[int]) -> int:
+    import asyncpg
+    from sqlalchemy import make_url
+
+    url = make_url(postgres_url)
+    conn = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+                                 database=url.database)
+    try:
+        rows = await conn.fetch("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE client_port = ANY($1::int[]) AND pid <> pg_backend_pid()", client_ports)
+        return len(rows)
+    finally:
+        await conn.close()
+
+
+def test_postgresql_connections_killed_under_the_servers_give_503_never_500(pair_ab, postgres_url):
+    a, b = pair_ab
+    alice = sign_up(a)
+    sign_up(b, "bob")  # both servers hold pooled connections now
+    ports = postgres_backends(a.pid) + postgres_backends(b.pid)
+    assert ports
+    assert asyncio.run(terminate_backends(postgres_url, ports)) == len(ports)
+
+    async def burst() -> list[int]:
+        async with httpx.AsyncClient(timeout=30) as http:
+            requests = []
+            for i, server in enumerate((a, b) * 4):
+                requests.append(http.post(server.url + "/auth/register",
+                                          json={"username": f"user{i}", "password": PASSWORD}))
+                requests.append(http.post(server.url + "/auth/token/verify", json={"token": alice["refresh_token"]}))
+            return [r.status_code for r in await asyncio.gather(*requests)]
+
+    statuses = asyncio.run(burst())
+    assert set(statuses) <= {200, 201, 503}, statuses
+    # recovered: writes and revocations work on both, and a logout on B is enforced on A
+    logout = httpx.post(b.url + "/auth/logout", json={"refresh_token": alice["refresh_token"]},
+                        headers=bearer(alice["access_token"]), timeout=10)
+    assert logout.status_code == 204
+    assert me_status(a, alice["access_token"]) == 401
+    assert sign_up(a, "dave")["access_token"]
+
+
+def test_two_workers_of_one_serve_share_a_logout(start):
+    port = free_port()
+    server = start("workers", "--workers", "2", port=port)
+    pair = sign_up(server)
+
+    def me_once() -> tuple[int | None, int]:
+        """One request on a new connection: (worker pid that answered, status)."""
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("GET", "/auth/me", headers=bearer(pair["access_token"]))
+            response = conn.getresponse()
+            response.read()
+            owner = owner_of_connection(children(server.pid), port, conn.sock.getsockname()[1])
+            return owner, response.status
+        finally:
+            conn.close()
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("POST", "/auth/logout", body=json.dumps({"refresh_token": pair["refresh_token"]}),
+                     headers={**bearer(pair["access_token"]), "Content-Type": "application/json"})
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 204
+        logout_worker = owner_of_connection(children(server.pid), port, conn.sock.getsockname()[1])
+    finally:
+        conn.close()
+    assert logout_worker is not None
+
+    answers: list[tuple[int | None, int]] = []
+
+    def other_worker_refuses() -> bool:
+        answers.append(me_once())
+        owner, status = answers[-1]
+        return owner not in (None, logout_worker) and status == 401
+
+    wait_until(other_worker_refuses, within=PROPAGATION_BOUND, what="the other worker answering 401")
+    other_worker = answers[-1][0]
+    later = [me_once() for _ in range(10)]
+    assert {status for _, status in later} == {401}  # whichever worker answers
+    assert other_worker != logout_worker
+

@@ -120,3 +120,19 @@ async def test_a_password_with_a_lone_surrogate_is_a_wrong_password(service, ali
 async def test_a_lone_surrogate_password_for_an_unknown_user_is_a_wrong_password(service):
     with pytest.raises(InvalidCredentialsError):
         await service.login("nobody", "\ud800aaaaaaaa", client="10.0.0.1")
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite", "postgresql"])
+async def test_a_username_with_nul_is_an_unknown_user_on_every_backend(service, backend):
+    with pytest.raises(InvalidCredentialsError):
+        await service.login("a\x00b", "wrong password", client="c")
+
+
+@pytest.mark.parametrize("username", ["a\x00b", "al ice", "x" * 151, "al\ud800ice", ""])
+async def test_a_username_breaking_the_rules_is_not_looked_up(service, username, monkeypatch):
+    async def no_lookup(name):
+        raise AssertionError("looked up a username that breaks the rules")
+
+    monkeypatch.setattr(service._stores.users, "get_user_by_name", no_lookup)
+    with pytest.raises(InvalidCredentialsError):
+        await service.login(username, "wrong password", client="c")

@@ -44,6 +44,15 @@ def check_username(username: object, settings: AuthSettings) -> str:
     return username
 
 
+def is_valid_username(username: str, settings: AuthSettings) -> bool:
+    """Whether ``username`` follows the rules (so could name a user)."""
+    try:
+        check_username(username, settings)
+    except InvalidInputError:
+        return False
+    return True
+
+
 def check_password(password: object, settings: AuthSettings) -> str:
     """Return ``password`` if it follows the policy. Raises ``InvalidInputError``."""
     if not isinstance(password, str):

@@ -31,7 +31,7 @@ from .background import BackgroundTasks
 from .errors import InvalidCredentialsError, InvalidTokenError
 from .keyring import KeyCipher, KeyRing, new_signing_key
 from .models import Denial, Principal, SessionRecord, SigningKeyRecord, TokenPair, User, UserRecord
-from .passwords import Passwords, check_password, check_username
+from .passwords import Passwords, check_password, check_username, is_valid_username
 from .ports import SpendResult, Stores
 from .revocation import RevocationView
 from .sessions import new_session_id, session_key_hash
@@ -383,7 +383,7 @@ class AuthService:
             raise InvalidCredentialsError()
         await self._throttle.reserve(username, client, now=now)  # counted before the password is checked
         user = None
-        if 0 < len(username) <= settings.username_max_length:
+        if is_valid_username(username, settings):  # no such user otherwise: a NUL would fail PostgreSQL
             user = await self._stores.users.get_user_by_name(username)
         if len(password) > settings.password_max_length:
             ok = False  # never hash megabytes; the limit is public, so this tells nothing

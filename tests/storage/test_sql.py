@@ -1,6 +1,7 @@
 """What only the SQL adapter has: the versioned schema, SQLite settings, and failures that become
 ServiceUnavailableError instead of a raw SQLAlchemy error."""
 
+import json
 import sqlite3
 
 import pytest
@@ -144,3 +145,33 @@ async def test_a_version_1_database_is_upgraded_with_the_denylist_write_time(sql
         await stores.close()
     with sqlite3.connect(tmp_path / "jwtkit.db") as conn:
         assert [row[0] for row in conn.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_a_failing_write_logs_no_key_material_or_password_hash(backend, sqlite_url, request, caplog):
+    from jwtkit.auth.keyring import KeyCipher, new_signing_key
+
+    if backend == "postgresql":
+        stores = await open_sql_stores(request.getfixturevalue("postgres_url"),
+                                       schema=request.getfixturevalue("pg_schema"))
+    else:
+        stores = await open_sql_stores(sqlite_url)
+    try:
+        async with stores.keys.engine.begin() as conn:
+            await conn.execute(sa.text("ALTER TABLE signing_keys RENAME TO gone"))
+            await conn.execute(sa.text("ALTER TABLE users RENAME TO gone_users"))
+        record = new_signing_key("ES256", KeyCipher(None), now=1.0)
+        secret_hash = "$argon2id$v=19$m=8,t=1,p=1$c2VjcmV0c2FsdA$SECRETHASHVALUE"
+        with pytest.raises(ServiceUnavailableError):
+            await stores.keys.add_signing_key(record, retire_others_at=None, not_after=None)
+        with pytest.raises(ServiceUnavailableError):
+            await stores.users.create_user("alice", secret_hash, now=1.0)
+    finally:
+        await stores.close()
+    assert '"d"' in record.private_jwk  # the test would prove nothing without key material
+    private_d = json.loads(record.private_jwk)["d"]
+    logged = caplog.text + "".join(str(r.exc_info) for r in caplog.records)
+    assert "storage failure" in caplog.text
+    assert private_d not in logged
+    assert '"d"' not in logged
+    assert "SECRETHASHVALUE" not in logged

@@ -23,7 +23,9 @@ _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 def make_engine(database_url: str, *, schema: str | None = None) -> AsyncEngine:
-    """An async engine for ``sqlite+aiosqlite://`` or ``postgresql+asyncpg://`` URLs.
+    """An async engine for ``sqlite+aiosqlite://`` or ``postgresql+asyncpg://`` URLs. Its errors
+    never carry the statement's parameters (``hide_parameters``): those are password hashes and
+    private signing keys.
 
     Raises:
         ValueError: another scheme, or a bad schema name.
@@ -33,7 +35,7 @@ def make_engine(database_url: str, *, schema: str | None = None) -> AsyncEngine:
         if schema is not None:
             raise ValueError("schema= is for PostgreSQL only")
         in_memory = url.database in (None, "", ":memory:")
-        engine = create_async_engine(url, poolclass=StaticPool if in_memory else None)
+        engine = create_async_engine(url, poolclass=StaticPool if in_memory else None, hide_parameters=True)
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     if url.drivername == "postgresql+asyncpg":
@@ -42,7 +44,7 @@ def make_engine(database_url: str, *, schema: str | None = None) -> AsyncEngine:
             if _SCHEMA_NAME.fullmatch(schema) is None:
                 raise ValueError(f"bad schema name {schema!r}")
             connect_args["server_settings"] = {"search_path": schema}
-        return create_async_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        return create_async_engine(url, pool_pre_ping=True, connect_args=connect_args, hide_parameters=True)
     raise ValueError(f"unsupported database URL scheme {url.drivername!r} (use sqlite+aiosqlite or postgresql+asyncpg)")
 
 
@@ -62,5 +64,20 @@ async def unavailable_on_failure(what: str) -> AsyncIterator[None]:
     try:
         yield
     except (sa_exc.SQLAlchemyError, OSError, TimeoutError, ConnectionError) as exc:
-        log.warning("storage failure during %s: %s: %s", what, type(exc).__name__, exc)
+        log.warning("storage failure during %s: %s", what, _describe(exc))
         raise ServiceUnavailableError() from exc
+
+
+def _describe(exc: BaseException) -> str:
+    """The failure's class names and SQLSTATE, never its text: a driver's message may quote the
+    row (PostgreSQL's "Key (...)=(...) already exists") or the statement's parameters."""
+    names = [type(exc).__name__]
+    orig = getattr(exc, "orig", None)
+    if orig is not None:
+        names.append(type(orig).__name__)
+        cause = getattr(orig, "__cause__", None)  # the driver's own exception, under the DB-API adapter
+        if cause is not None:
+            names.append(type(cause).__name__)
+    sqlstate = getattr(orig, "pgcode", None) or getattr(orig, "sqlstate", None)
+    described = " / ".join(names)
+    return f"{described} (SQLSTATE {sqlstate})" if isinstance(sqlstate, str) else described

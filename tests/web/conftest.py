@@ -1,6 +1,7 @@
 """Fixtures for the black-box HTTP tests: the real ``AuthService`` over the memory store and over
-SQLite, the app built by ``jwtkit.web.create_app``, and an ``httpx.AsyncClient`` on its ASGI
-transport with the lifespan entered (so the service is opened and closed as in production)."""
+SQLite (and PostgreSQL for the main flows), the app built by ``jwtkit.web.create_app``, and an
+``httpx.AsyncClient`` on its ASGI transport with the lifespan entered (so the service is opened
+and closed as in production)."""
 
 from __future__ import annotations
 
@@ -46,11 +47,36 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "memory":
+BACKENDS = ["memory", "sqlite"]
+WITH_POSTGRESQL = [*BACKENDS, "postgresql"]
+"""The main flows (login, refresh and its race, verify/logout, junk input) also run on PostgreSQL:
+a module says ``@pytest.fixture(params=WITH_POSTGRESQL) def backend(request): return request.param``.
+PostgreSQL gets a fresh schema per test; under CI a missing server fails, elsewhere it skips."""
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    param: str = request.param
+    return param
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if backend == "memory":
         return "memory://"
-    return f"sqlite+aiosqlite:///{tmp_path / 'auth.sqlite3'}"
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'auth.sqlite3'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def database_schema(backend: str, request: pytest.FixtureRequest) -> str | None:
+    """The PostgreSQL schema of this test (``None`` on the other backends)."""
+    if backend != "postgresql":
+        return None
+    schema: str = request.getfixturevalue("pg_schema")
+    return schema
 
 
 @pytest.fixture
@@ -60,9 +86,11 @@ def settings() -> AuthSettings:
 
 
 @pytest.fixture
-def service_factory(database_url: str, settings: AuthSettings, clock: Clock) -> Callable[[], Awaitable[AuthService]]:
+def service_factory(
+    database_url: str, database_schema: str | None, settings: AuthSettings, clock: Clock
+) -> Callable[[], Awaitable[AuthService]]:
     async def open_service() -> AuthService:
-        return await AuthService.open(settings, await open_stores(database_url), clock=clock)
+        return await AuthService.open(settings, await open_stores(database_url, schema=database_schema), clock=clock)
 
     return open_service
 

@@ -4,15 +4,16 @@ Authorization headers, wrong methods and paths. Always a 4xx with a JSON error b
 
 import pytest
 
-from .conftest import PASSWORD, register
+from .conftest import PASSWORD, login, register
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def database_url():
-    """Junk never reaches storage: the memory store is enough here (the other suites cover SQLite)."""
-    return "memory://"
+@pytest.fixture(params=["memory", "postgresql"])
+def backend(request):
+    """Junk should never reach storage, but when it does, PostgreSQL is the strictest about it (a NUL
+    in a text parameter is an error there): the reference store and PostgreSQL."""
+    return request.param
 
 JSON = {"Content-Type": "application/json"}
 
@@ -57,6 +58,22 @@ async def test_a_form_field_sent_as_a_file_is_422(client):
 async def test_usernames_outside_the_charset_are_422(client, username):
     response = await client.post("/auth/register", json={"username": username, "password": PASSWORD})
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("username", ["al\x00ice", "\x00", "alice\x00", "x" * 10_000])
+@pytest.mark.parametrize("path", ["/auth/token", "/session/login"])
+async def test_logins_with_junk_usernames_are_the_plain_401(client, path, username):
+    await register(client)
+    response = await client.post(path, json={"username": username, "password": PASSWORD})
+    assert response.status_code == 401, response.text
+    assert response.json()["error"] == "invalid_credentials"
+
+
+async def test_a_nul_in_the_password_is_just_a_wrong_password(client):
+    await register(client)
+    response = await client.post("/auth/token", json={"username": "alice", "password": PASSWORD + "\x00"})
+    assert response.status_code == 401, response.text
+    assert (await login(client))["access_token"]
 
 
 async def test_a_body_over_64_kib_is_413(client):

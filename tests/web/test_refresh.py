@@ -7,9 +7,13 @@ import pytest
 
 import jwtkit
 
-from .conftest import bearer, login, register
+from .conftest import WITH_POSTGRESQL, bearer, login, register
 
 pytestmark = pytest.mark.anyio
+
+@pytest.fixture(params=WITH_POSTGRESQL)
+def backend(request):
+    return request.param
 
 
 async def refresh(client, token):

@@ -6,9 +6,13 @@ import pytest
 import jwtkit
 from jwtkit.auth.settings import AuthSettings
 
-from .conftest import FAST_HASHING, PASSWORD, bearer, register
+from .conftest import FAST_HASHING, PASSWORD, WITH_POSTGRESQL, bearer, register
 
 pytestmark = pytest.mark.anyio
+
+@pytest.fixture(params=WITH_POSTGRESQL)
+def backend(request):
+    return request.param
 
 
 async def test_login_with_json_returns_a_bearer_pair(client, settings):

@@ -3,9 +3,13 @@ after which the access token and the refresh family are refused."""
 
 import pytest
 
-from .conftest import bearer, login, register
+from .conftest import WITH_POSTGRESQL, bearer, login, register
 
 pytestmark = pytest.mark.anyio
+
+@pytest.fixture(params=WITH_POSTGRESQL)
+def backend(request):
+    return request.param
 
 
 async def verify(client, token):

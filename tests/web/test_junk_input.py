@@ -21,8 +21,8 @@ JUNK_BODIES = [
     # (content type, body, expected status, expected error code)
     ("application/json", b"not json", 400, "invalid_json"),
     ("application/json", b'{"username": "alice", "password":', 400, "invalid_json"),
-    ("application/json", b"\xff\xfe\x00junk", 400, None),
-    ("application/json", b"[" * 60_000, 400, None),
+    ("application/json", b"\xff\xfe\x00junk", 400, "invalid_json"),  # not UTF-8
+    ("application/json", b"[" * 60_000, 400, "invalid_json"),  # nested too deep
     ("application/json", b'{"username": 1e400, "password": "x"}', 422, "invalid_input"),
     ("application/json", b"[]", 422, "invalid_input"),
     ("application/json", b'"a string"', 422, "invalid_input"),
@@ -46,6 +46,16 @@ async def test_junk_bodies_are_a_4xx_json_error(client, path, content_type, body
     assert set(payload) <= {"error", "message", "fields"}
     if code is not None:
         assert payload["error"] == code
+
+
+@pytest.mark.parametrize("body", [b"{junk", b"\xff\xfe\x00junk", b"[" * 60_000])
+async def test_a_body_that_does_not_parse_is_invalid_json_on_logout_too(client, body):
+    await register(client)
+    token = (await client.post("/auth/token", json={"username": "alice", "password": PASSWORD})).json()
+    headers = {**JSON, "Authorization": f"Bearer {token['access_token']}"}
+    response = await client.post("/auth/logout", content=body, headers=headers)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_json"
 
 
 async def test_a_form_field_sent_as_a_file_is_422(client):

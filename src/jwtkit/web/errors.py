@@ -11,7 +11,7 @@ error                           status  extra
 ``ServiceUnavailableError``     503     ``Retry-After``
 other ``AuthError``             400
 pydantic body errors            422     ``fields`` (the input itself is never echoed)
-malformed JSON                  400     ``invalid_json``
+malformed JSON                  400     ``invalid_json`` (also not UTF-8, or nested too deep)
 body not JSON                   415     ``unsupported_media_type``
 Starlette ``HTTPException``     its status (404, 405, 400 ...)
 anything else (a bug)           500     logged with its traceback; body ``internal_error``
@@ -133,7 +133,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
-        return error_response(400, "invalid_json", "the request body is not valid JSON")
+        return _invalid_json()
     # a body that was not parsed at all (the framework kept raw bytes): it was not JSON
     unparsed = any(tuple(e.get("loc", ())) == ("body",) and e.get("type") != "missing" for e in errors)
     if unparsed and not is_json(request.headers.get("content-type", "")):
@@ -145,8 +145,16 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     return error_response(422, "invalid_input", "the request is not valid", fields=fields)
 
 
+def _invalid_json() -> JSONResponse:
+    return error_response(400, "invalid_json", "the request body is not valid JSON")
+
+
 async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and exc.__cause__ is not None and is_json(request.headers.get("content-type", "")):
+        # FastAPI's "error parsing the body" for JSON its parser could not even start on (not UTF-8,
+        # nested too deep): the same answer as any other body that is not JSON
+        return _invalid_json()
     codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
              415: "unsupported_media_type"}
     code = codes.get(exc.status_code, "http_error")

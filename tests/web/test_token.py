@@ -1,10 +1,14 @@
 """POST /auth/token: JSON or the OAuth 2 password form -> a pair; one 401 for unknown user and wrong
 password; 429 with Retry-After after repeated failures (per username and per client)."""
 
+import contextlib
+
+import httpx
 import pytest
 
 import jwtkit
 from jwtkit.auth.settings import AuthSettings
+from jwtkit.web.credentials import client_bucket
 
 from .conftest import FAST_HASHING, PASSWORD, WITH_POSTGRESQL, bearer, register
 
@@ -128,3 +132,62 @@ class TestThrottling:
         response = await client.post("/session/login", json={"username": "alice", "password": PASSWORD})
         assert response.status_code == 429
         assert "retry-after" in response.headers
+
+
+class TestThrottlingByAddress:
+    """Per-address throttling counts an IPv6 client by its /64 (one host holds a whole /64)."""
+
+    @pytest.fixture
+    def settings(self):
+        return AuthSettings(**FAST_HASHING, login_max_failures=100, login_max_failures_per_client=3,
+                            login_window=60)
+
+    @contextlib.asynccontextmanager
+    async def from_address(self, app, host):
+        transport = httpx.ASGITransport(app=app, client=(host, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+
+    async def fail_from(self, app, host):
+        async with self.from_address(app, host) as http:
+            response = await http.post("/auth/token", json={"username": f"u-{host}", "password": "wrong password"})
+            assert response.status_code in (401, 429)
+
+    async def login_status_from(self, app, host):
+        async with self.from_address(app, host) as http:
+            response = await http.post("/auth/token", json={"username": "alice", "password": PASSWORD})
+            return response.status_code
+
+    async def test_addresses_of_one_ipv6_64_share_a_throttle(self, app, client):
+        await register(client)
+        for host in ("2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff:ffff:ffff:ffff"):
+            await self.fail_from(app, host)
+        assert await self.login_status_from(app, "2001:db8:1:2:abcd::9") == 429
+
+    async def test_another_ipv6_64_is_not_throttled(self, app, client):
+        await register(client)
+        for host in ("2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2::3"):
+            await self.fail_from(app, host)
+        assert await self.login_status_from(app, "2001:db8:1:3::1") == 200
+
+    async def test_ipv4_addresses_are_counted_one_by_one(self, app, client):
+        await register(client)
+        for host in ("192.0.2.1", "192.0.2.2", "192.0.2.3"):
+            await self.fail_from(app, host)
+        assert await self.login_status_from(app, "192.0.2.4") == 200
+
+
+@pytest.mark.parametrize(
+    ("host", "bucket"),
+    [
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("2001:DB8:1:2::1", "2001:db8:1:2::/64"),
+        ("fe80::1%eth0", "fe80::/64"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),
+        ("192.0.2.7", "192.0.2.7"),
+        ("unknown", "unknown"),
+    ],
+)
+def test_client_addresses_are_bucketed_ipv6_by_64(host, bucket):
+    assert client_bucket(host) == bucket
+

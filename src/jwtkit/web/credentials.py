@@ -3,6 +3,7 @@ JSON ``{username, password}`` or the OAuth 2 password form (``grant_type=passwor
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from fastapi import Request
@@ -13,7 +14,8 @@ from jwtkit.auth.errors import InvalidInputError
 
 from .schemas import CredentialsIn, ErrorOut
 
-__all__ = ["CREDENTIALS_BODY", "LOGIN_ERRORS", "UnsupportedMediaTypeError", "client_address", "read_credentials"]
+__all__ = ["CREDENTIALS_BODY", "LOGIN_ERRORS", "UnsupportedMediaTypeError", "client_address", "client_bucket",
+           "read_credentials"]
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -52,8 +54,27 @@ class UnsupportedMediaTypeError(Exception):
 
 
 def client_address(request: Request) -> str:
-    """The peer address that login throttling counts against (proxy headers are not trusted)."""
-    return request.client.host if request.client else "unknown"
+    """The peer address that login throttling counts against (proxy headers are not trusted).
+
+    An IPv6 client is counted by its /64: one host usually holds a whole /64 (RFC 4291 §2.5.1,
+    SLAAC privacy addresses), so counting each address would let it try 2**64 times as often.
+    An IPv4-mapped IPv6 address counts as its IPv4 address.
+    """
+    host = request.client.host if request.client else "unknown"
+    return client_bucket(host)
+
+
+def client_bucket(host: str) -> str:
+    """``"2001:db8:1:2::/64"`` for any address in that /64; an IPv4 address or anything else unchanged."""
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])  # drop an IPv6 zone id
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 def is_json(media_type: str) -> bool:

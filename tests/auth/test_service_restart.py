@@ -72,3 +72,23 @@ async def test_sessions_and_users_survive_a_restart(open_service):
     session_id, _ = await service.session_login("alice", PASSWORD, client="c")
     service = await restart(open_service, service)
     assert await service.session_user(session_id) == alice
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite", "postgresql"])
+async def test_a_revoked_family_stays_denied_after_a_restart_with_a_shorter_access_ttl(open_service, clock,
+                                                                                       backend):
+    service = await open_service(access_ttl=3600)
+    await service.register("alice", PASSWORD)
+    first = await service.login("alice", PASSWORD, client="c")
+    clock.advance(10)
+    second = await service.refresh(first.refresh_token)
+    await service.close()
+    service = await open_service(access_ttl=300)
+
+    await service.logout(service.authenticate(second.access_token), second.refresh_token)
+    clock.advance(301)
+    await service.purge_expired()
+    service = await restart(lambda: open_service(access_ttl=300), service)
+
+    with pytest.raises(InvalidTokenError):
+        service.authenticate(first.access_token)  # issued under the 3600 s TTL, still unexpired

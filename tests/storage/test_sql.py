@@ -134,6 +134,7 @@ async def test_a_version_1_database_is_upgraded_with_the_denylist_write_time(sql
     with sqlite3.connect(tmp_path / "jwtkit.db") as conn:  # make it what version 1 created
         conn.execute("DROP INDEX ix_denylist_created_at")
         conn.execute("ALTER TABLE denylist DROP COLUMN created_at")
+        conn.execute("ALTER TABLE refresh_families DROP COLUMN access_expires_at")
         conn.execute("INSERT INTO denylist (kind, jti, exp) VALUES ('jti', 'from-v1', 9e9)")
         conn.execute("UPDATE schema_version SET version = 1")
 
@@ -144,7 +145,7 @@ async def test_a_version_1_database_is_upgraded_with_the_denylist_write_time(sql
     finally:
         await stores.close()
     with sqlite3.connect(tmp_path / "jwtkit.db") as conn:
-        assert [row[0] for row in conn.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2]
+        assert [row[0] for row in conn.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2, 3]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -175,3 +176,39 @@ async def test_a_failing_write_logs_no_key_material_or_password_hash(backend, sq
     assert private_d not in logged
     assert '"d"' not in logged
     assert "SECRETHASHVALUE" not in logged
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_a_version_2_database_is_upgraded_with_the_family_access_expiry(backend, sqlite_url, request):
+    from jwtkit.auth.models import Denial, RefreshRecord
+
+    if backend == "postgresql":
+        url, schema = request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
+    else:
+        url, schema = sqlite_url, None
+    stores = await open_sql_stores(url, schema=schema)
+    user = await stores.users.create_user("alice", "h", now=1.0)
+    async with stores.tokens.engine.begin() as conn:  # make it what version 2 created, with a family of then
+        await conn.execute(sa.text("ALTER TABLE refresh_families DROP COLUMN access_expires_at"))
+        await conn.execute(sa.text("UPDATE schema_version SET version = 2"))
+        await conn.execute(sa.text(
+            "INSERT INTO refresh_families (family_id, user_id, created_at, expires_at) VALUES ('old', :u, 1, 9e9)"
+        ), {"u": user.id})
+    await stores.close()
+
+    stores = await open_sql_stores(url, schema=schema)
+    try:
+        floor = Denial(kind="family", value="old", expires_at=500.0)
+        assert await stores.tokens.revoke(family_ids=["old"], denials=[floor], now=2.0) == [floor]
+        first = RefreshRecord(jti="r1", family_id="new", user_id=user.id, issued_at=3.0, expires_at=9e9,
+                              access_expires_at=3600.0)
+        await stores.tokens.start_family(first)
+        written = await stores.tokens.revoke(
+            family_ids=["new"], denials=[Denial(kind="family", value="new", expires_at=300.0)], now=4.0
+        )
+        assert [denial.expires_at for denial in written] == [3600.0]
+        async with stores.tokens.engine.connect() as conn:
+            versions = (await conn.execute(sa.text("SELECT version FROM schema_version ORDER BY version"))).all()
+        assert [row[0] for row in versions] == [2, 3]
+    finally:
+        await stores.close()

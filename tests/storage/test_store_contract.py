@@ -274,3 +274,25 @@ async def test_everything_survives_a_reopen(open_stores):
 def test_records_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         token("r").spent_at = 1.0
+
+
+async def test_a_family_denial_lasts_until_its_latest_access_token_expires(stores):
+    user = await stores.users.create_user("alice", "h", now=NOW)
+    await stores.tokens.start_family(dataclasses.replace(token("r1", user_id=user.id), access_expires_at=NOW + 50))
+    successor = dataclasses.replace(token("r2", user_id=user.id, issued_at=NOW + 1), access_expires_at=NOW + 3601)
+    assert await stores.tokens.spend_refresh("r1", now=NOW + 1, successor=successor) is SpendResult.SPENT
+
+    written = await stores.tokens.revoke(
+        family_ids=["fam-1"], denials=[Denial(kind="family", value="fam-1", expires_at=NOW + 300)], now=NOW + 2
+    )
+
+    assert written == [Denial(kind="family", value="fam-1", expires_at=NOW + 3601)]
+    assert await stores.tokens.live_denials(now=NOW + 1000) == written
+
+
+async def test_a_family_denial_is_never_shortened_to_the_access_expiry(stores):
+    user = await stores.users.create_user("alice", "h", now=NOW)
+    await stores.tokens.start_family(dataclasses.replace(token("r1", user_id=user.id), access_expires_at=NOW + 10))
+    denial = Denial(kind="family", value="fam-1", expires_at=NOW + 300)
+
+    assert await stores.tokens.revoke(family_ids=["fam-1"], denials=[denial], now=NOW) == [denial]

@@ -62,6 +62,8 @@ class RefreshRecord:
     user_id: int
     issued_at: float
     expires_at: float
+    # ``exp`` of the access token issued with it: a revoked family is denied until the latest one.
+    access_expires_at: float | None = None
     spent_at: float | None = None
     revoked_at: float | None = None
 

@@ -49,7 +49,8 @@ class TokenStore(Protocol):
     touches both in one transaction)."""
 
     async def start_family(self, first: RefreshRecord) -> None:
-        """Store a new refresh family (one login) and its first refresh token, in one transaction."""
+        """Store a new refresh family (one login) and its first refresh token, in one transaction;
+        the family remembers ``first.access_expires_at``."""
         ...
 
     async def get_refresh(self, jti: str) -> RefreshRecord | None:
@@ -58,13 +59,16 @@ class TokenStore(Protocol):
 
     async def spend_refresh(self, jti: str, *, now: float, successor: RefreshRecord) -> SpendResult:
         """In one transaction: mark ``jti`` spent by ONE conditional update (unspent and
-        unexpired; the row count decides), check its family is not revoked, store ``successor``.
+        unexpired; the row count decides), check its family is not revoked, store ``successor``
+        and raise the family's latest access-token expiry to ``successor.access_expires_at``.
         Anything but ``SPENT`` changes nothing."""
         ...
 
-    async def revoke(self, *, family_ids: Sequence[str], denials: Sequence[Denial], now: float) -> None:
+    async def revoke(self, *, family_ids: Sequence[str], denials: Sequence[Denial], now: float) -> list[Denial]:
         """In one transaction: mark ``family_ids`` revoked (no token of theirs can be spent
-        again) and add ``denials`` to the denylist (an existing entry keeps the later ``expires_at``)."""
+        again) and add ``denials`` to the denylist (an existing entry keeps the later ``expires_at``).
+        A ``"family"`` denial lasts at least until that family's latest access token expires
+        (whatever access TTL issued it). Returns the denials as written."""
         ...
 
     async def live_denials(self, *, now: float) -> list[Denial]:

@@ -406,11 +406,13 @@ class AuthService:
 
     async def _revoke(self, family_ids: Sequence[str], denials: Sequence[Denial], now: float) -> None:
         """Revoke families (in storage, and their access tokens in the denylist until the last one
-        expires) plus ``denials``, in one transaction; then apply and publish."""
+        expires) plus ``denials``, in one transaction; then apply and publish. The store extends
+        each family's denial to its latest access token's ``exp`` (which may have been issued under
+        a longer ``access_ttl``); ``now + access_ttl`` is the floor for families from before schema 3."""
         last_access_exp = int(now) + self._settings.access_ttl
         everything = [Denial(kind="family", value=fid, expires_at=last_access_exp) for fid in family_ids]
         everything += denials
-        await self._stores.tokens.revoke(family_ids=family_ids, denials=everything, now=now)
+        everything = await self._stores.tokens.revoke(family_ids=family_ids, denials=everything, now=now)
         self.on_denials(everything)
         await self._publish(self._stores.feed.publish_denials(everything))
 

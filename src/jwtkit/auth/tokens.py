@@ -38,7 +38,7 @@ def issue_pair(
     pair = TokenPair(access_token=encode(access, key), refresh_token=encode(refresh, key),
                      expires_in=settings.access_ttl)
     record = RefreshRecord(jti=refresh_jti, family_id=family_id, user_id=user.id, issued_at=now,
-                           expires_at=iat + settings.refresh_ttl)
+                           expires_at=iat + settings.refresh_ttl, access_expires_at=iat + settings.access_ttl)
     return pair, record
 
 

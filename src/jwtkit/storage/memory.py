@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from jwtkit.auth.errors import UsernameTakenError
 from jwtkit.auth.models import Denial, RefreshRecord, SessionRecord, SigningKeyRecord, UserRecord
@@ -28,7 +28,8 @@ class MemoryStore:
         self._users: dict[int, UserRecord] = {}
         self._user_ids: dict[str, int] = {}
         self._refresh: dict[str, RefreshRecord] = {}
-        self._families: dict[str, tuple[float, float | None]] = {}  # family id -> (expires_at, revoked_at)
+        # family id -> (expires_at, revoked_at, latest access-token expiry)
+        self._families: dict[str, tuple[float, float | None, float | None]] = {}
         self._denylist: dict[tuple[str, str], tuple[Denial, float]] = {}  # -> (entry, written at)
         self._sessions: dict[str, SessionRecord] = {}
         self._keys: dict[str, SigningKeyRecord] = {}
@@ -55,7 +56,7 @@ class MemoryStore:
 
     # ---- TokenStore
     async def start_family(self, first: RefreshRecord) -> None:
-        self._families[first.family_id] = (first.expires_at, None)
+        self._families[first.family_id] = (first.expires_at, None, first.access_expires_at)
         self._refresh[first.jti] = dataclasses.replace(first, spent_at=None, revoked_at=None)
 
     async def get_refresh(self, jti: str) -> RefreshRecord | None:
@@ -75,15 +76,20 @@ class MemoryStore:
         if record.spent_at is not None:
             return SpendResult.REUSED
         self._refresh[jti] = dataclasses.replace(record, spent_at=now)
-        self._families[record.family_id] = (max(successor.expires_at, family[0] if family else 0.0), None)
+        expires_at, access_expires_at = (family[0], family[2]) if family else (0.0, None)
+        self._families[record.family_id] = (
+            max(successor.expires_at, expires_at), None, _later(access_expires_at, successor.access_expires_at)
+        )
         self._refresh[successor.jti] = dataclasses.replace(successor, spent_at=None, revoked_at=None)
         return SpendResult.SPENT
 
-    async def revoke(self, *, family_ids: Sequence[str], denials: Sequence[Denial], now: float) -> None:
+    async def revoke(self, *, family_ids: Sequence[str], denials: Sequence[Denial], now: float) -> list[Denial]:
         for family_id in family_ids:
             family = self._families.get(family_id)
             if family is not None and family[1] is None:
-                self._families[family_id] = (family[0], now)
+                self._families[family_id] = (family[0], now, family[2])
+        access_expiry = {fid: family[2] for fid, family in self._families.items() if fid in family_ids}
+        denials = [until_access_expiry(denial, access_expiry) for denial in denials]
         for denial in denials:
             key = (denial.kind, denial.value)
             old = self._denylist.get(key)
@@ -91,6 +97,7 @@ class MemoryStore:
                 self._denylist[key] = (denial, now)
             else:
                 self._denylist[key] = (old[0], now)
+        return list(denials)
 
     async def live_denials(self, *, now: float) -> list[Denial]:
         return [denial for denial, _ in self._denylist.values() if denial.expires_at > now]
@@ -100,7 +107,7 @@ class MemoryStore:
 
     async def purge_tokens(self, *, now: float) -> int:
         dead_refresh = [jti for jti, record in self._refresh.items() if record.expires_at <= now]
-        dead_families = [fid for fid, (expires_at, _) in self._families.items() if expires_at <= now]
+        dead_families = [fid for fid, (expires_at, _, _) in self._families.items() if expires_at <= now]
         dead_denials = [key for key, (denial, _) in self._denylist.items() if denial.expires_at <= now]
         for jti in dead_refresh:
             del self._refresh[jti]
@@ -219,6 +226,20 @@ class LocalRevocationFeed:
     async def publish_keys_changed(self) -> None:
         for listener in list(self._listeners):
             listener.on_keys_changed()
+
+
+def _later(first: float | None, second: float | None) -> float | None:
+    return second if first is None else first if second is None else max(first, second)
+
+
+def until_access_expiry(denial: Denial, access_expiry: Mapping[str, float | None]) -> Denial:
+    """A family's denial, extended to its latest access token's ``exp`` (shared with the SQL store)."""
+    if denial.kind != "family":
+        return denial
+    latest = access_expiry.get(denial.value)
+    if latest is None or latest <= denial.expires_at:
+        return denial
+    return dataclasses.replace(denial, expires_at=latest)
 
 
 async def _nothing() -> None:

@@ -38,6 +38,8 @@ refresh_families = sa.Table(
     sa.Column("created_at", sa.Double, nullable=False),
     sa.Column("expires_at", sa.Double, nullable=False, index=True),  # exp of its newest refresh token
     sa.Column("revoked_at", sa.Double, nullable=True),
+    # exp of its latest access token (version 3; NULL before): how long a revocation must deny it.
+    sa.Column("access_expires_at", sa.Double, nullable=True),
 )
 
 refresh_tokens = sa.Table(
@@ -97,10 +99,16 @@ async def _denylist_write_time(conn: AsyncConnection) -> None:
     await conn.execute(sa.text("CREATE INDEX ix_denylist_created_at ON denylist (created_at)"))
 
 
+async def _family_access_expiry(conn: AsyncConnection) -> None:
+    """Version 3: ``refresh_families.access_expires_at``, so a revoked family is denied until its
+    latest access token expires even when that token was issued under a longer access TTL."""
+    await conn.execute(sa.text("ALTER TABLE refresh_families ADD COLUMN access_expires_at DOUBLE PRECISION"))
+
+
 # (version, step) in ascending order: step upgrades a database at version-1 to version.
 # Version 1 is the create_all of the first release; add later steps here, and bump SCHEMA_VERSION.
-MIGRATIONS: list[tuple[int, Migration]] = [(2, _denylist_write_time)]
-SCHEMA_VERSION = 2
+MIGRATIONS: list[tuple[int, Migration]] = [(2, _denylist_write_time), (3, _family_access_expiry)]
+SCHEMA_VERSION = 3
 
 
 class SchemaTooNewError(RuntimeError):

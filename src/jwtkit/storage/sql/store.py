@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from jwtkit.auth.errors import UsernameTakenError
 from jwtkit.auth.models import Denial, RefreshRecord, SessionRecord, SigningKeyRecord, UserRecord
 from jwtkit.auth.ports import SpendResult
+from jwtkit.storage.memory import until_access_expiry
 
 from .engine import unavailable_on_failure
 from .schema import denylist, refresh_families, refresh_tokens, sessions, signing_keys, users
@@ -69,7 +70,7 @@ class SqlStore:
             await conn.execute(
                 refresh_families.insert().values(
                     family_id=first.family_id, user_id=first.user_id, created_at=first.issued_at,
-                    expires_at=first.expires_at, revoked_at=None,
+                    expires_at=first.expires_at, revoked_at=None, access_expires_at=first.access_expires_at,
                 )
             )
             await conn.execute(refresh_tokens.insert().values(_token_row(first)))
@@ -101,8 +102,7 @@ class SqlStore:
                 live = await conn.execute(
                     refresh_families.update()
                     .where(family.family_id == successor.family_id, family.revoked_at.is_(None))
-                    .values(expires_at=sa.case((family.expires_at < successor.expires_at, successor.expires_at),
-                                               else_=family.expires_at))
+                    .values(**_extended(successor))
                 )
                 if _rowcount(live) != 1:
                     await tx.rollback()
@@ -123,7 +123,7 @@ class SqlStore:
             return SpendResult.REVOKED
         return SpendResult.REUSED
 
-    async def revoke(self, *, family_ids: Sequence[str], denials: Sequence[Denial], now: float) -> None:
+    async def revoke(self, *, family_ids: Sequence[str], denials: Sequence[Denial], now: float) -> list[Denial]:
         family = refresh_families.c
         async with unavailable_on_failure("revoke"), self.engine.begin() as conn:
             # One lock order (families, then denylist keys, each sorted) so concurrent revocations cannot deadlock.
@@ -133,6 +133,13 @@ class SqlStore:
                     .where(family.family_id == family_id, family.revoked_at.is_(None))
                     .values(revoked_at=now)
                 )
+            access_expiry: dict[str, float | None] = {}
+            if family_ids:
+                rows = await conn.execute(
+                    sa.select(family.family_id, family.access_expires_at).where(family.family_id.in_(set(family_ids)))
+                )
+                access_expiry = {row.family_id: row.access_expires_at for row in rows}
+            denials = [until_access_expiry(denial, access_expiry) for denial in denials]
             for denial in sorted(denials, key=lambda d: (d.kind, d.value)):
                 insert = self._insert(denylist).values(
                     kind=denial.kind, jti=denial.value, exp=denial.expires_at, created_at=now
@@ -145,6 +152,7 @@ class SqlStore:
                               "created_at": insert.excluded.created_at},
                     )
                 )
+        return list(denials)
 
     async def live_denials(self, *, now: float) -> list[Denial]:
         async with unavailable_on_failure("live_denials"), self.engine.connect() as conn:
@@ -230,6 +238,22 @@ class SqlStore:
                     signing_keys.delete().where(signing_keys.c.not_after.is_not(None), signing_keys.c.not_after <= now)
                 )
             )
+
+
+def _extended(successor: RefreshRecord) -> dict[str, Any]:
+    """The family's expiry and latest access-token expiry, raised to the successor's."""
+    family = refresh_families.c
+    values: dict[str, Any] = {
+        "expires_at": sa.case((family.expires_at < successor.expires_at, successor.expires_at),
+                              else_=family.expires_at)
+    }
+    if successor.access_expires_at is not None:
+        values["access_expires_at"] = sa.case(
+            (sa.or_(family.access_expires_at.is_(None), family.access_expires_at < successor.access_expires_at),
+             successor.access_expires_at),
+            else_=family.access_expires_at,
+        )
+    return values
 
 
 def _token_row(record: RefreshRecord) -> dict[str, Any]:

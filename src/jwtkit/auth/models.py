@@ -47,7 +47,7 @@ class UserRecord:
 
     id: int
     username: str
-    password_hash: str
+    password_hash: str = field(repr=False)
 
     def to_user(self) -> User:
         return User(self.id, self.username)
@@ -95,7 +95,7 @@ class SigningKeyRecord:
 
     kid: str
     alg: str
-    private_jwk: str
+    private_jwk: str = field(repr=False)
     encrypted: bool
     created_at: float
     retired_at: float | None = None

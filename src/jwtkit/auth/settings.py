@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,7 +42,7 @@ class AuthSettings:
     issuer: str | None = None
     audience: str | None = None
     alg: str = "ES256"
-    key_encryption_secret: bytes | None = None
+    key_encryption_secret: bytes | None = field(default=None, repr=False)  # a secret: never printed
     login_max_failures: int = 5
     login_max_failures_per_client: int = 20
     login_window: int = 300

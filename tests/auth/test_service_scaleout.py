@@ -12,7 +12,7 @@ import dataclasses
 
 import pytest
 
-from jwtkit.auth.errors import InvalidTokenError
+from jwtkit.auth.errors import InvalidTokenError, ServiceUnavailableError
 from jwtkit.auth.service import AuthService
 from jwtkit.storage import open_stores
 
@@ -113,3 +113,25 @@ async def test_a_worker_started_after_a_logout_refuses_the_token(open_worker):
     worker_c = await open_worker()
 
     assert refused(worker_c, pair.access_token)
+
+
+@pytest.mark.parametrize("topology", ["postgresql+redis"])
+async def test_a_failed_publish_is_retried_so_the_other_worker_still_refuses_the_token(open_worker, eventually,
+                                                                                      topology):
+    worker_a, worker_b = await open_worker(), await open_worker()
+    await worker_a.register("alice", PASSWORD)
+    pair = await worker_a.login("alice", PASSWORD, client="c")
+    feed = worker_a._stores.feed
+    publish, failures = feed.publish_denials, []
+
+    async def fails_once(denials):
+        if not failures:
+            failures.append(denials)
+            raise ServiceUnavailableError()
+        await publish(denials)
+
+    feed.publish_denials = fails_once
+    await worker_a.logout(worker_a.authenticate(pair.access_token), pair.refresh_token)
+
+    assert failures  # the first publish did fail
+    await eventually(lambda: refused(worker_b, pair.access_token), within=BOUND, what="refusal on B")

@@ -18,10 +18,11 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from jwtkit.core.keys import Key
@@ -44,6 +45,8 @@ __all__ = ["AuthService", "Clock"]
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
+
+_PUBLISH_RETRY_FIRST, _PUBLISH_RETRY_MAX = 0.1, 1.0  # seconds between tries of a failed feed publish
 
 
 class AuthService:
@@ -291,7 +294,7 @@ class AuthService:
             record, retire_others_at=now, not_after=now + self._settings.key_lifetime_after_retirement
         )
         await self._load_ring(create=False)
-        await self._publish(self._stores.feed.publish_keys_changed())
+        await self._publish(self._stores.feed.publish_keys_changed)
         log.info("signing keys rotated: new active key %s", record.kid)
         return record.kid
 
@@ -414,14 +417,33 @@ class AuthService:
         everything += denials
         everything = await self._stores.tokens.revoke(family_ids=family_ids, denials=everything, now=now)
         self.on_denials(everything)
-        await self._publish(self._stores.feed.publish_denials(everything))
+        await self._publish(functools.partial(self._stores.feed.publish_denials, everything))
 
-    async def _publish(self, message: Any) -> None:
-        # The database already holds the change; a feed failure only delays other processes.
+    async def _publish(self, send: Callable[[], Awaitable[None]]) -> None:
+        """Send a feed message; if that fails, keep retrying it in the background until it goes
+        through (or :meth:`close`). The database already holds the change, so a failure only
+        delays other processes: by the retry backoff (at most ``_PUBLISH_RETRY_MAX`` s between
+        tries) once the feed works again. While Redis is down the other workers' feeds are stale
+        too, and they fail closed (``revocation_max_staleness``); only if this process dies
+        before a retry succeeds do they wait for their maintenance reload (``run_maintenance``)."""
         try:
-            await message
-        except Exception:
-            log.exception("could not publish to the revocation feed; other processes will see it on reload")
+            await send()
+        except Exception as exc:
+            log.warning("could not publish to the revocation feed (%r); retrying in the background",
+                        exc.__cause__ or exc)
+            self._tasks.spawn(self._publish_until_sent(send))
+
+    async def _publish_until_sent(self, send: Callable[[], Awaitable[None]]) -> None:
+        delay = _PUBLISH_RETRY_FIRST
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await send()
+            except Exception:
+                delay = min(delay * 2, _PUBLISH_RETRY_MAX)
+            else:
+                log.warning("revocation feed: a delayed message was published")
+                return
 
     # ---- FeedListener ---------------------------------------------------------------------
 

@@ -212,3 +212,28 @@ async def test_a_version_2_database_is_upgraded_with_the_family_access_expiry(ba
         assert [row[0] for row in versions] == [2, 3]
     finally:
         await stores.close()
+
+
+async def test_a_revocation_that_waited_for_the_sqlite_lock_is_stamped_after_the_wait(sqlite_url, tmp_path):
+    import asyncio
+    import time
+
+    from jwtkit.auth.models import Denial
+
+    stores = await open_sql_stores(sqlite_url)
+    blocker = sqlite3.connect(tmp_path / "jwtkit.db", isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        started = time.time()
+        denial = Denial(kind="jti", value="j-1", expires_at=started + 3600)
+        revoking = asyncio.create_task(stores.tokens.revoke(family_ids=[], denials=[denial], now=started))
+        await asyncio.sleep(0.3)
+        assert not revoking.done()
+        released = time.time()
+        blocker.execute("ROLLBACK")
+        await revoking
+        # A poller that looked at `released` saw nothing yet: the entry must count as newer.
+        assert await stores.tokens.denials_since(released, now=started) == [denial]
+    finally:
+        blocker.close()
+        await stores.close()

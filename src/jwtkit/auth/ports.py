@@ -76,9 +76,11 @@ class TokenStore(Protocol):
         ...
 
     async def denials_since(self, since: float, *, now: float) -> list[Denial]:
-        """The unexpired entries written (added, or extended by ``revoke``) at ``revoke``'s
-        ``now`` >= ``since``: what a polling feed fetches. Entries from before schema
-        version 2 have no write time and appear only in :meth:`live_denials`."""
+        """The unexpired entries written (added, or extended by ``revoke``) at a time >= ``since``:
+        what a polling feed fetches. The write time is the later of ``revoke``'s ``now`` and the
+        store's clock once the writing transaction holds its locks (so a writer that waited for a
+        lock is not stamped in the past). Entries from before schema version 2 have no write
+        time and appear only in :meth:`live_denials`."""
         ...
 
     async def purge_tokens(self, *, now: float) -> int:

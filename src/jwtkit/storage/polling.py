@@ -4,8 +4,10 @@ processes of one database, without Redis (e.g. ``jwtkit serve --workers 2`` on S
 Every ``interval`` seconds (0.25 by default) it asks the database for the denylist entries
 written in the last ``overlap`` seconds before its previous poll, and for the signing keys;
 it hands the entries to its listeners and calls ``on_keys_changed`` when the keys differ.
-Entries are keyed by the revoking process's clock (``denylist.created_at``); ``overlap`` (5 s)
-covers transactions that commit late and clock skew between machines. Listeners in this
+Entries are keyed by the revoking process's clock (``denylist.created_at``), read once its
+transaction holds its locks (so a wait for SQLite's lock, up to its 10 s busy_timeout, is not
+a gap); ``overlap`` (5 s) covers the last statement before the commit and clock skew between
+machines. Listeners in this
 process are told at once when something is published here.
 
 Staleness bound: a revocation committed by another process reaches this one at the first

@@ -8,7 +8,8 @@ its row (PostgreSQL row lock, SQLite's single writer) and exactly one sees a cou
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,8 +32,9 @@ def _rowcount(result: Any) -> int:
 
 
 class SqlStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, clock: Callable[[], float] = time.time) -> None:
         self.engine = engine
+        self._clock = clock  # stamps denylist writes (denylist.created_at) once the locks are held
         self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
 
     # ---- UserStore
@@ -151,6 +153,17 @@ class SqlStore:
                                              else_=denylist.c.exp),
                               "created_at": insert.excluded.created_at},
                     )
+                )
+            # Stamp the write time now that this transaction holds every lock it needs (on SQLite
+            # a writer may have waited up to busy_timeout for the database lock; on PostgreSQL for
+            # the rows): the stamp is then at most one statement older than the commit, which a
+            # polling feed's look-back covers. Stamped at the revoker's ``now`` if that is later.
+            written_at = max(now, self._clock())
+            for denial in denials:
+                await conn.execute(
+                    denylist.update()
+                    .where(denylist.c.kind == denial.kind, denylist.c.jti == denial.value)
+                    .values(created_at=written_at)
                 )
         return list(denials)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping, Sequence
 
 from jwtkit.auth.errors import UsernameTakenError
@@ -154,10 +154,19 @@ class MemoryStore:
 
 
 class MemoryRateLimiter:
-    """A sliding log per key: the times of the latest ``limit`` events (one process only)."""
+    """A sliding log per key: the times of the latest ``limit`` events (one process only).
 
-    def __init__(self) -> None:
-        self._events: dict[str, deque[float]] = {}
+    At most ``max_keys`` keys are kept: past that the least recently used key is forgotten,
+    in O(1) per attempt (a spray of distinct usernames cannot grow memory or slow each hit).
+    A forgotten key's count restarts; an attacker who evicts a victim's key this way needs
+    ``max_keys`` attempts, which the per-client limit spreads over that many addresses.
+    """
+
+    def __init__(self, *, max_keys: int = 100_000) -> None:
+        if max_keys < 1:
+            raise ValueError("max_keys must be >= 1")
+        self._max_keys = max_keys
+        self._events: OrderedDict[str, deque[float]] = OrderedDict()  # least recently used first
 
     def _live(self, key: str, now: float, window: float) -> deque[float] | None:
         events = self._events.get(key)
@@ -175,9 +184,11 @@ class MemoryRateLimiter:
         wait = 0.0
         for key, limit in keys:
             events = self._live(key, now, window)
-            if events is not None and len(events) >= limit:
-                # Allowed again when the limit-th newest event leaves the window.
-                wait = max(wait, events[len(events) - limit] + window - now)
+            if events is not None:
+                self._events.move_to_end(key)
+                if len(events) >= limit:
+                    # Allowed again when the limit-th newest event leaves the window.
+                    wait = max(wait, events[len(events) - limit] + window - now)
         if wait > 0:
             return wait
         for key, limit in keys:
@@ -185,9 +196,8 @@ class MemoryRateLimiter:
             if events is None:
                 events = self._events[key] = deque(maxlen=max(1, limit))
             events.append(now)
-        if len(self._events) > 100_000:  # bound memory under a spray of usernames
-            for other in list(self._events):
-                self._live(other, now, window)
+        while len(self._events) > self._max_keys:
+            self._events.popitem(last=False)
         return 0.0
 
     async def release(self, key: str, *, now: float) -> None:

@@ -94,7 +94,7 @@ async def test_a_failed_open_unsubscribes_from_the_feed(settings, clock):
     with pytest.raises(ServiceUnavailableError):
         await AuthService.open(settings, open_memory_stores(Broken(), feed=feed), clock=clock)
 
-    assert feed._listeners == []
+    assert len(feed._listeners) == 0
 
 
 async def test_resync_applies_revocations_the_feed_never_delivered(open_on, memory, clock):

@@ -8,7 +8,6 @@ Without Redis these tests skip, except under ``CI`` where they fail.
 
 import asyncio
 import contextlib
-import math
 import os
 import secrets
 import socket
@@ -279,52 +278,16 @@ async def test_a_malformed_message_is_ignored(workers, redis):
     assert heard.keys_changed == 0
 
 
-# ---- the shared fast copy in Redis -------------------------------------------------------------
+# ---- nothing but messages in Redis -------------------------------------------------------------
 
 
-async def test_a_published_denial_is_stored_in_redis_until_it_expires(workers, redis, prefix):
-    worker = await workers.feed(start=False)
-    expires_at = time.time() + 120.5
-
-    await worker.publish_denials([Denial(kind="family", value="f-1", expires_at=expires_at)])
-
-    assert worker.deny_key("family", "f-1") == f"{prefix}deny:family:f-1"
-    assert await redis.get(f"{prefix}deny:family:f-1") == b"1"
-    assert await redis.pexpiretime(f"{prefix}deny:family:f-1") == math.ceil(expires_at) * 1000
-
-
-async def test_a_stored_denial_keeps_the_later_expiry(workers, redis, prefix):
-    worker = await workers.feed(start=False)
-    later, earlier = time.time() + 600, time.time() + 60
-
-    await worker.publish_denials([Denial(kind="jti", value="j-1", expires_at=later)])
-    await worker.publish_denials([Denial(kind="jti", value="j-1", expires_at=earlier)])
-    assert await redis.expiretime(f"{prefix}deny:jti:j-1") == math.ceil(later)
-
-    await worker.publish_denials([Denial(kind="jti", value="j-1", expires_at=later + 60)])
-    assert await redis.expiretime(f"{prefix}deny:jti:j-1") == math.ceil(later + 60)
-
-
-async def test_an_already_expired_denial_is_not_kept_in_redis(workers, redis, prefix):
+async def test_publishing_stores_nothing_in_redis(workers, redis, prefix):
     worker = await workers.feed(start=False)
 
-    await worker.publish_denials([Denial(kind="jti", value="j-old", expires_at=time.time() - 5)])
+    await worker.publish_denials([Denial(kind="family", value="f-1", expires_at=time.time() + 120)])
+    await worker.publish_keys_changed()
 
-    assert await redis.exists(f"{prefix}deny:jti:j-old") == 0
-
-
-async def test_live_denials_from_redis_lists_the_stored_denials(workers):
-    worker = await workers.feed(start=False)
-    sent = [Denial(kind="jti", value="j:with:colons", expires_at=1_900_000_000.2),
-            Denial(kind="family", value="f-1", expires_at=1_900_000_050.0)]
-    await worker.publish_denials(sent)
-
-    found = await worker.live_denials_from_redis()
-
-    assert sorted(found, key=lambda d: d.value) == [
-        Denial(kind="family", value="f-1", expires_at=1_900_000_050.0),
-        Denial(kind="jti", value="j:with:colons", expires_at=1_900_000_001.0),  # rounded up to the second
-    ]
+    assert [key async for key in redis.scan_iter(match=prefix + "*")] == []
 
 
 # ---- health, outages and resynchronisation -----------------------------------------------------

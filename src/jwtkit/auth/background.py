@@ -7,7 +7,7 @@ import logging
 from collections.abc import Coroutine, Iterator
 from typing import Any
 
-__all__ = ["BackgroundTasks"]
+__all__ = ["BackgroundTasks", "cancel_until_done"]
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +28,17 @@ class BackgroundTasks:
         task.add_done_callback(self._tasks.discard)
 
     async def stop(self) -> None:
-        """Cancel every task and wait until each is done. Cancels until done, not once: on
-        Python 3.11 a library's internal ``asyncio.wait_for`` can swallow a cancellation
-        (CPython gh-86296; see ``storage/redis/feed.py``)."""
+        """Cancel every task (:func:`cancel_until_done`) and log any that had failed."""
         for task in list(self._tasks):
-            while not task.done():
-                task.cancel()
-                await asyncio.wait({task}, timeout=0.1)
+            await cancel_until_done(task)
             if not task.cancelled() and task.exception() is not None:
                 log.error("background task failed", exc_info=task.exception())
+
+
+async def cancel_until_done(task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` and wait until it is done. Cancels until done, not once: on Python 3.11
+    a library's internal ``asyncio.wait_for`` (redis-py's, for one) can swallow a cancellation
+    (CPython gh-86296). Returns without raising what the task raised."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.1)

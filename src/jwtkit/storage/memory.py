@@ -16,6 +16,8 @@ from jwtkit.auth.errors import UsernameTakenError
 from jwtkit.auth.models import Denial, RefreshRecord, SessionRecord, SigningKeyRecord, UserRecord
 from jwtkit.auth.ports import FeedListener, SpendResult, Stores
 
+from .listeners import ListenerSet
+
 __all__ = ["LocalRevocationFeed", "MemoryRateLimiter", "MemoryStore", "open_memory_stores"]
 
 log = logging.getLogger(__name__)
@@ -214,28 +216,20 @@ class LocalRevocationFeed:
     deployments and tests that open several services in one process)."""
 
     def __init__(self) -> None:
-        self._listeners: list[FeedListener] = []
+        self._listeners = ListenerSet()
 
     def subscribe(self, listener: FeedListener) -> Callable[[], None]:
-        self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return unsubscribe
+        return self._listeners.subscribe(listener)
 
     def is_fresh(self, max_staleness: float) -> bool:
         """Always: every listener is in this process and told at once."""
         return True
 
     async def publish_denials(self, denials: Sequence[Denial]) -> None:
-        for listener in list(self._listeners):
-            listener.on_denials(denials)
+        self._listeners.deliver_denials(denials)
 
     async def publish_keys_changed(self) -> None:
-        for listener in list(self._listeners):
-            listener.on_keys_changed()
+        self._listeners.deliver_keys_changed()
 
 
 def _later(first: float | None, second: float | None) -> float | None:

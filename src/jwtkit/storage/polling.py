@@ -23,14 +23,16 @@ seconds ago. After a failed poll the next one first asks the listeners to resync
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
 
+from jwtkit.auth.background import cancel_until_done
 from jwtkit.auth.errors import ServiceUnavailableError
 from jwtkit.auth.models import Denial
 from jwtkit.auth.ports import FeedListener, KeyStore, TokenStore
+
+from .listeners import ListenerSet
 
 __all__ = ["DatabasePollingFeed"]
 
@@ -67,7 +69,7 @@ class DatabasePollingFeed:
         self._overlap = overlap
         self._clock = clock
         self._monotonic = monotonic
-        self._listeners: list[FeedListener] = []
+        self._listeners = ListenerSet()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
         self._cursor: float | None = None  # wall-clock start of the last successful poll
@@ -83,21 +85,15 @@ class DatabasePollingFeed:
         return self._monotonic() - self._last_healthy_at <= max_staleness
 
     def subscribe(self, listener: FeedListener) -> Callable[[], None]:
-        self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return unsubscribe
+        return self._listeners.subscribe(listener)
 
     async def publish_denials(self, denials: Sequence[Denial]) -> None:
         """Tell this process's listeners (other processes read the database)."""
-        self._deliver_denials(denials)
+        self._listeners.deliver_denials(denials)
 
     async def publish_keys_changed(self) -> None:
         """Tell this process's listeners (other processes read the database)."""
-        self._deliver_keys_changed()
+        self._listeners.deliver_keys_changed()
 
     async def start(self) -> None:
         """Poll once (so the feed is fresh), then keep polling in a background task.
@@ -116,13 +112,8 @@ class DatabasePollingFeed:
         self._closed = True
         self._listeners.clear()
         task, self._task = self._task, None
-        if task is None:
-            return
-        while not task.done():  # cancel until done: see RedisRevocationFeed.close
-            task.cancel()
-            await asyncio.wait({task}, timeout=0.1)
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        if task is not None:
+            await cancel_until_done(task)
 
     async def poll(self) -> None:
         """One round: resync the listeners if a poll failed before, then fetch recent denials
@@ -134,8 +125,7 @@ class DatabasePollingFeed:
         started_wall, started = self._clock(), self._monotonic()
         try:
             if self._needs_resync:
-                for listener in list(self._listeners):
-                    await listener.on_resync()
+                await self._listeners.resync()
             since = (started_wall if self._cursor is None else self._cursor) - self._overlap
             denials = await self._tokens.denials_since(since, now=started_wall)
             records = await self._keys.signing_keys()
@@ -144,9 +134,9 @@ class DatabasePollingFeed:
             raise
         keys_seen = tuple((r.kid, r.retired_at, r.not_after) for r in records)
         if denials:
-            self._deliver_denials(denials)
+            self._listeners.deliver_denials(denials)
         if self._keys_seen is not None and keys_seen != self._keys_seen:
-            self._deliver_keys_changed()
+            self._listeners.deliver_keys_changed()
         self._keys_seen = keys_seen
         self._cursor = started_wall
         self._last_healthy_at = started
@@ -167,17 +157,3 @@ class DatabasePollingFeed:
                 if self._failing:
                     log.warning("revocation feed: polling the database works again; listeners resynchronised")
                 self._failing = False
-
-    def _deliver_denials(self, denials: Sequence[Denial]) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener.on_denials(denials)
-            except Exception:
-                log.exception("revocation feed: a listener's on_denials failed")
-
-    def _deliver_keys_changed(self) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener.on_keys_changed()
-            except Exception:
-                log.exception("revocation feed: a listener's on_keys_changed failed")

@@ -1,5 +1,5 @@
 """``RedisRevocationFeed``: the :class:`~jwtkit.auth.ports.RevocationFeed` port across
-processes, over Redis pub/sub, with the denials also kept in Redis as a shared fast copy.
+processes, over Redis pub/sub.
 
 The database stays the source of truth. Redis pub/sub is at-most-once: a message published
 while a subscriber is disconnected is lost to it. So after every reconnection the feed asks
@@ -13,16 +13,13 @@ Wire format (one compact JSON object per message on channel ``{prefix}feed``)::
     {"v":1,"o":"<origin>","t":"keys"}
 
 ``o`` identifies the publishing feed instance, which has already told its own listeners.
-
-Redis keys: ``{prefix}deny:{kind}:{value}`` = ``1``, expiring at ``ceil(expires_at)`` (so the
-copy never expires before the database entry; it may outlive it by under a second).
+No denial is stored in Redis: a starting or resynchronising worker reads the database.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import json
 import logging
 import math
@@ -35,9 +32,11 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from jwtkit.auth.background import cancel_until_done
 from jwtkit.auth.errors import ServiceUnavailableError
 from jwtkit.auth.models import Denial, DenialKind
 from jwtkit.auth.ports import FeedListener
+from jwtkit.storage.listeners import ListenerSet
 
 from .errors import REDIS_ERRORS, unavailable_on_redis_error
 
@@ -90,7 +89,7 @@ class RedisRevocationFeed:
         self._prefix = prefix
         self.channel = f"{prefix}feed"
         self._origin = secrets.token_hex(8)
-        self._listeners: list[FeedListener] = []
+        self._listeners = ListenerSet()
         self._ping_interval = ping_interval
         self._dead_after = max(4 * ping_interval, 1.0) if dead_after is None else dead_after
         self._backoff_initial = backoff_initial
@@ -98,7 +97,6 @@ class RedisRevocationFeed:
         self._clock = clock
         self._task: asyncio.Task[None] | None = None
         self._first_subscription = asyncio.Event()
-        self._ever_subscribed = False
         self._connected = False
         self._closed = False
         self._last_healthy_at: float | None = None
@@ -125,31 +123,20 @@ class RedisRevocationFeed:
             return False
         return self._clock() - self._last_healthy_at <= max_staleness
 
-    def deny_key(self, kind: str, value: str) -> str:
-        """The Redis key of one denial."""
-        return f"{self._prefix}deny:{kind}:{value}"
-
     # ---- the port ---------------------------------------------------------------------------
 
     def subscribe(self, listener: FeedListener) -> Callable[[], None]:
-        self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return unsubscribe
+        return self._listeners.subscribe(listener)
 
     async def publish_denials(self, denials: Sequence[Denial]) -> None:
-        """Tell this process's listeners at once, store each denial in Redis until it expires
-        (an existing entry keeps the later expiry) and publish them, in one MULTI.
+        """Tell this process's listeners at once, and the other processes through Redis.
 
         Raises:
             ServiceUnavailableError: Redis failed (this process's listeners were told anyway).
         """
         if not denials:
             return
-        self._deliver_denials(denials)
+        self._listeners.deliver_denials(denials)
         message = {
             "v": _VERSION,
             "o": self._origin,
@@ -157,14 +144,7 @@ class RedisRevocationFeed:
             "d": [[denial.kind, denial.value, denial.expires_at] for denial in denials],
         }
         with unavailable_on_redis_error():
-            async with self._client.pipeline(transaction=True) as pipe:
-                for denial in denials:
-                    key = self.deny_key(denial.kind, denial.value)
-                    expires = max(1, math.ceil(denial.expires_at))
-                    pipe.set(key, b"1", exat=expires, nx=True)
-                    pipe.expireat(key, expires, gt=True)
-                pipe.publish(self.channel, _dumps(message))
-                await pipe.execute()
+            await self._client.publish(self.channel, _dumps(message))
 
     async def publish_keys_changed(self) -> None:
         """Tell this process's listeners at once, and the other processes through Redis.
@@ -172,36 +152,9 @@ class RedisRevocationFeed:
         Raises:
             ServiceUnavailableError: Redis failed (this process's listeners were told anyway).
         """
-        self._deliver_keys_changed()
+        self._listeners.deliver_keys_changed()
         with unavailable_on_redis_error():
             await self._client.publish(self.channel, _dumps({"v": _VERSION, "o": self._origin, "t": "keys"}))
-
-    # ---- the fast copy ----------------------------------------------------------------------
-
-    async def live_denials_from_redis(self) -> list[Denial]:
-        """Every denial Redis still holds (SCAN; ``expires_at`` rounded up to the second).
-
-        A fast path for a worker starting while the database is slow; the database remains
-        the source of truth (a Redis flush or restart empties this copy).
-
-        Raises:
-            ServiceUnavailableError: Redis failed.
-        """
-        start = f"{self._prefix}deny:"
-        names: list[str] = []
-        with unavailable_on_redis_error():
-            async for raw in self._client.scan_iter(match=_glob_escape(start) + "*", count=1000):
-                names.append(raw.decode() if isinstance(raw, bytes) else str(raw))
-            async with self._client.pipeline(transaction=False) as pipe:
-                for name in names:
-                    pipe.pexpiretime(name)
-                expiries: list[Any] = await pipe.execute() if names else []
-        denials = []
-        for name, expiry_ms in zip(names, expiries, strict=True):
-            kind, _, value = name[len(start) :].partition(":")
-            if kind in _KINDS and isinstance(expiry_ms, int) and expiry_ms > 0:
-                denials.append(Denial(kind=_KINDS[kind], value=value, expires_at=expiry_ms / 1000))
-        return denials
 
     # ---- the subscriber task ----------------------------------------------------------------
 
@@ -230,16 +183,10 @@ class RedisRevocationFeed:
         self._closed = True
         self._listeners.clear()
         task, self._task = self._task, None
-        if task is None:
-            return
-        # Cancel until it is done, not once: on Python 3.11 redis-py's internal
-        # asyncio.wait_for can swallow a cancellation (CPython gh-86296). The task also
-        # checks ``_closed`` at least every ``ping_interval``.
-        while not task.done():
-            task.cancel()
-            await asyncio.wait({task}, timeout=0.1)
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        if task is not None:
+            # redis-py may swallow a cancellation; the task also checks ``_closed`` at least
+            # every ``ping_interval``.
+            await cancel_until_done(task)
 
     async def _run(self) -> None:
         delay = self._backoff_initial
@@ -293,25 +240,15 @@ class RedisRevocationFeed:
         # A subscription confirmation after the first one means the connection was re-made
         # (by this loop or by redis-py's own retry): messages may have been lost meanwhile.
         self._connected = False
-        if self._ever_subscribed:
+        if self._first_subscription.is_set():
             self._reconnects += 1
             log.info("revocation feed: resubscribed to Redis; resynchronising listeners")
             try:
-                await self._resync()
+                await self._listeners.resync()
             except Exception as exc:
                 raise _ResyncFailedError() from exc
-        self._ever_subscribed = True
         self._connected = True
         self._first_subscription.set()
-
-    async def _resync(self) -> None:
-        for listener in list(self._listeners):
-            on_resync = getattr(listener, "on_resync", None)
-            if on_resync is None:
-                continue
-            result = on_resync()
-            if inspect.isawaitable(result):
-                await result
 
     # ---- delivery ---------------------------------------------------------------------------
 
@@ -323,27 +260,13 @@ class RedisRevocationFeed:
             if message.get("o") == self._origin:
                 return  # ours: this process's listeners were told when it was published
             if message.get("t") == "keys":
-                self._deliver_keys_changed()
+                self._listeners.deliver_keys_changed()
             elif message.get("t") == "deny":
-                self._deliver_denials([_denial(entry) for entry in message["d"]])
+                self._listeners.deliver_denials([_denial(entry) for entry in message["d"]])
             else:
                 raise ValueError(f"unknown type {message.get('t')!r}")
         except (TypeError, ValueError, KeyError) as exc:
             log.warning("revocation feed: ignored a malformed message on %s (%s)", self.channel, exc)
-
-    def _deliver_denials(self, denials: Sequence[Denial]) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener.on_denials(denials)
-            except Exception:
-                log.exception("revocation feed: a listener's on_denials failed")
-
-    def _deliver_keys_changed(self) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener.on_keys_changed()
-            except Exception:
-                log.exception("revocation feed: a listener's on_keys_changed failed")
 
 
 class _ResyncFailedError(Exception):
@@ -364,6 +287,3 @@ def _denial(entry: object) -> Denial:
 def _dumps(message: dict[str, Any]) -> str:
     return json.dumps(message, separators=(",", ":"), allow_nan=False)
 
-
-def _glob_escape(text: str) -> str:
-    return "".join("\\" + char if char in "\\*?[]" else char for char in text)

@@ -69,6 +69,8 @@ def test_unrelated_variables_are_ignored():
         ({"JWTKIT_ALG": "none"}, "alg"),
         ({"JWTKIT_WORKERS": "2", "JWTKIT_DATABASE_URL": "memory://"}, "shared database"),
         ({"JWTKIT_REVOCATION_FAIL_OPEN": "perhaps"}, "JWTKIT_REVOCATION_FAIL_OPEN"),
+        ({"JWTKIT_REVOCATION_MAX_STALENESS": "soon"}, "JWTKIT_REVOCATION_MAX_STALENESS"),
+        ({"JWTKIT_REVOCATION_MAX_STALENESS": "0"}, "revocation_max_staleness"),
         ({"JWTKIT_DATABASE_SCHEMA": "tenant1"}, "PostgreSQL only"),
     ],
 )
@@ -102,6 +104,13 @@ def test_revocation_fail_open_reaches_the_auth_settings():
     assert ServerSettings().auth_settings().revocation_fail_open is False
 
 
+def test_the_revocation_staleness_bound_reaches_the_auth_settings(monkeypatch):
+    assert ServerSettings.from_env({}).auth_settings().revocation_max_staleness == 1.0
+    settings = ServerSettings.from_env({"JWTKIT_REVOCATION_MAX_STALENESS": "2.5"})
+    assert settings.auth_settings().revocation_max_staleness == 2.5
+    assert settings_from_serve_flags(monkeypatch, "--revocation-max-staleness", "3").revocation_max_staleness == 3.0
+
+
 def test_the_postgresql_schema_variable_is_read():
     settings = ServerSettings.from_env({"JWTKIT_DATABASE_URL": "postgresql://u@127.0.0.1/db",
                                         "JWTKIT_DATABASE_SCHEMA": "tenant1"})
@@ -111,7 +120,7 @@ def test_the_postgresql_schema_variable_is_read():
 def test_to_env_round_trips():
     settings = ServerSettings(database_url="sqlite:///x.db", port=0, issuer="iss",
                               key_encryption_secret=b"0123456789abcdef", access_log=False, workers=3,
-                              revocation_fail_open=True, redis_prefix="app1:")
+                              revocation_fail_open=True, redis_prefix="app1:", revocation_max_staleness=2.5)
     assert ServerSettings.from_env(settings.to_env()) == settings
 
 

@@ -12,6 +12,7 @@ setting                            environment         default
 ``redis_url``                      JWTKIT_REDIS_URL     none (revocation feed and login throttle in Redis)
 ``redis_prefix``                   JWTKIT_REDIS_PREFIX  ``jwtkit:`` (namespaces the Redis keys and channel)
 ``revocation_fail_open``           JWTKIT_REVOCATION_FAIL_OPEN  off (fail closed while revocations are stale)
+``revocation_max_staleness``       JWTKIT_REVOCATION_MAX_STALENESS  ``1.0`` s (how stale before failing closed)
 ``host`` / ``port``                JWTKIT_HOST / _PORT  ``127.0.0.1`` / ``8000``
 ``access_ttl`` / ``refresh_ttl``   JWTKIT_ACCESS_TTL …  ``300`` / ``86400`` seconds
 ``session_ttl``                    JWTKIT_SESSION_TTL   ``1209600`` seconds (two weeks)
@@ -70,6 +71,7 @@ class ServerSettings:
     redis_url: str | None = None
     redis_prefix: str = "jwtkit:"
     revocation_fail_open: bool = False
+    revocation_max_staleness: float = 1.0
     host: str = "127.0.0.1"
     port: int = 8000
     access_ttl: int = 300
@@ -96,6 +98,9 @@ class ServerSettings:
             raise ValueError("redis_prefix must not be empty")
         if not isinstance(self.revocation_fail_open, bool):
             raise ValueError(f"revocation_fail_open must be a bool, got {self.revocation_fail_open!r}")
+        staleness = self.revocation_max_staleness
+        if isinstance(staleness, bool) or not isinstance(staleness, int | float) or not 0 < staleness < 1e9:
+            raise ValueError(f"revocation_max_staleness must be a positive number of seconds, got {staleness!r}")
         if self.workers > 1 and self.database_url.startswith("memory:"):
             raise ValueError("workers > 1 need a shared database, not memory://")
         if self.alg not in SUPPORTED_ALGORITHMS or self.alg.startswith("HS"):
@@ -125,6 +130,7 @@ class ServerSettings:
             access_ttl=self.access_ttl, refresh_ttl=self.refresh_ttl, session_ttl=self.session_ttl,
             issuer=self.issuer, audience=self.audience, alg=self.alg,
             key_encryption_secret=self.key_encryption_secret, revocation_fail_open=self.revocation_fail_open,
+            revocation_max_staleness=self.revocation_max_staleness,
         )
 
     def to_env(self) -> dict[str, str]:
@@ -149,6 +155,11 @@ def _parse(name: str, raw: str) -> Any:
             return int(raw)
         except ValueError:
             raise ValueError(f"{var} must be an integer, got {raw!r}") from None
+    if name == "revocation_max_staleness":
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"{var} must be a number of seconds, got {raw!r}") from None
     if name in ("access_log", "revocation_fail_open"):
         if raw.lower() in _TRUE:
             return True

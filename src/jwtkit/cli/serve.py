@@ -14,7 +14,8 @@ from .console import UsageError
 
 _EPILOG = """\
 environment (flags win): JWTKIT_DATABASE_URL, JWTKIT_DATABASE_SCHEMA, JWTKIT_REDIS_URL,
-  JWTKIT_REDIS_PREFIX, JWTKIT_REVOCATION_FAIL_OPEN (1/0), JWTKIT_HOST, JWTKIT_PORT,
+  JWTKIT_REDIS_PREFIX, JWTKIT_REVOCATION_FAIL_OPEN (1/0), JWTKIT_REVOCATION_MAX_STALENESS,
+  JWTKIT_HOST, JWTKIT_PORT,
   JWTKIT_ACCESS_TTL, JWTKIT_REFRESH_TTL, JWTKIT_SESSION_TTL, JWTKIT_ISSUER, JWTKIT_AUDIENCE,
   JWTKIT_ALG, JWTKIT_WORKERS, JWTKIT_ACCESS_LOG (1/0), and JWTKIT_KEY_ENCRYPTION_SECRET
   (at least 16 characters; encrypts the private signing keys at rest; environment only).
@@ -46,6 +47,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                         help="while revocations cannot be kept current (Redis down past the staleness bound), "
                              "keep accepting access tokens not known revoked, with a warning (default: refuse "
                              "them, fail closed)")
+    parser.add_argument("--revocation-max-staleness", type=float, metavar="SECONDS",
+                        help="how long revocations may go unconfirmed (feed down, database polls failing or "
+                             "starved by load) before the revocation mode applies (default 1.0)")
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
     parser.add_argument("--access-ttl", type=int, metavar="SECONDS", help="access token lifetime (default 300)")
@@ -68,6 +72,7 @@ def _handle(args: argparse.Namespace) -> int:
         settings = wiring.ServerSettings.from_env(
             database_url=args.database, database_schema=args.database_schema, redis_url=args.redis,
             redis_prefix=args.redis_prefix, revocation_fail_open=args.revocation_fail_open,
+            revocation_max_staleness=args.revocation_max_staleness,
             host=args.host, port=args.port,
             access_ttl=args.access_ttl, refresh_ttl=args.refresh_ttl, session_ttl=args.session_ttl,
             issuer=args.issuer, audience=args.audience, alg=args.alg, workers=args.workers,

@@ -237,3 +237,28 @@ async def test_a_revocation_that_waited_for_the_sqlite_lock_is_stamped_after_the
     finally:
         blocker.close()
         await stores.close()
+
+
+async def test_concurrent_rotations_on_postgresql_leave_exactly_one_active_key(postgres_url, pg_schema):
+    import asyncio
+
+    from jwtkit.auth.models import SigningKeyRecord
+
+    first, second = await open_sql_stores(postgres_url, schema=pg_schema), None
+    try:
+        second = await open_sql_stores(postgres_url, schema=pg_schema)
+
+        def record(i):
+            return SigningKeyRecord(kid=f"k{i}", alg="ES256", private_jwk="{}", encrypted=False, created_at=float(i))
+
+        await asyncio.gather(*(
+            (first if i % 2 else second).keys.add_signing_key(record(i), retire_others_at=100.0, not_after=200.0)
+            for i in range(20)
+        ))
+
+        active = [r.kid for r in await first.keys.signing_keys() if r.retired_at is None]
+        assert len(active) == 1
+    finally:
+        await first.close()
+        if second is not None:
+            await second.close()

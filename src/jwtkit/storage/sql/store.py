@@ -231,6 +231,11 @@ class SqlStore:
         self, record: SigningKeyRecord, *, retire_others_at: float | None, not_after: float | None
     ) -> None:
         async with unavailable_on_failure("add_signing_key"), self.engine.begin() as conn:
+            if self.engine.dialect.name == "postgresql":
+                # Serialize key changes: under READ COMMITTED two concurrent rotations each retire
+                # only the keys committed before they started, leaving both new keys active.
+                # (SQLite has one writer at a time already.)
+                await conn.execute(sa.text("SELECT pg_advisory_xact_lock(7411046002)"))
             if retire_others_at is not None:
                 await conn.execute(
                     signing_keys.update()

@@ -126,3 +126,21 @@ async def test_a_logout_reaches_another_service_through_the_feed(open_service):
     await first.logout(first.authenticate(pair.access_token), pair.refresh_token)
     with pytest.raises(InvalidTokenError):
         second.authenticate(pair.access_token)
+
+
+@pytest.mark.parametrize("backend", ["memory"])
+async def test_a_reload_that_finds_no_active_key_creates_none_and_keeps_the_ring(service, alice, backend):
+    import dataclasses
+
+    pair = await service.login("alice", PASSWORD, client="c")
+    store = service._stores.keys
+    for kid, record in list(store._keys.items()):  # e.g. retired by hand in the database
+        store._keys[kid] = dataclasses.replace(record, retired_at=1.0, not_after=None)
+    jwks = service.jwks()
+
+    await service.on_resync()
+
+    assert len(await store.signing_keys()) == 1
+    assert service.jwks() == jwks
+    service.authenticate(pair.access_token)
+

@@ -219,3 +219,17 @@ async def test_purge_drops_expired_rows_and_memory_entries(service, pair, clock,
     assert await service.purge_expired() >= 4  # refresh token, family, jti and family denials
     assert len(service._view) == 0
     assert await service._stores.tokens.live_denials(now=0) == []
+
+
+async def test_verify_token_verifies_an_access_token_once(service, pair, monkeypatch):
+    calls = []
+    verify = service._verify
+
+    def counting(token, token_type):
+        calls.append(token_type)
+        return verify(token, token_type)
+
+    monkeypatch.setattr(service, "_verify", counting)
+    await service.verify_token(pair.access_token)
+
+    assert len(calls) == 1

@@ -175,7 +175,10 @@ class AuthService:
         Raises:
             InvalidTokenError: for every failure (``reason`` says which, for the log).
         """
-        claims = self._verify(access_token, "access")
+        return self._principal(self._verify(access_token, "access"))
+
+    def _principal(self, claims: dict[str, Any]) -> Principal:
+        """The rest of :meth:`authenticate`, for claims already verified as an access token's."""
         self._view.check_fresh()
         jti: str = claims["jti"]
         family_id: str = claims["fid"]
@@ -201,7 +204,7 @@ class AuthService:
             raise InvalidTokenError("token is not a string")
         claims = self._verify(token, None)
         if claims["token_type"] == "access":
-            self.authenticate(token)
+            self._principal(claims)
             return
         if self._view.family_denied(claims["fid"]):
             raise InvalidTokenError("refresh family revoked")
@@ -351,13 +354,16 @@ class AuthService:
             ring: KeyRing | None = KeyRing.build(records, self._cipher, self._settings, now=now)
         except LookupError:
             ring = None
+        if ring is None and not create:
+            # A reload is no place to create keys: keep signing with the ring we have.
+            log.error("no active signing key in storage; keeping the current key ring")
+            return
         if ring is None or (create and ring.active.alg != self._settings.alg):
+            # Retire whatever is active, even when we found none: a process that started at the
+            # same moment may have just created one (the store serializes the two changes).
             record = new_signing_key(self._settings.alg, self._cipher, now=now)
-            retire = ring is not None
             await self._stores.keys.add_signing_key(
-                record,
-                retire_others_at=now if retire else None,
-                not_after=now + self._settings.key_lifetime_after_retirement if retire else None,
+                record, retire_others_at=now, not_after=now + self._settings.key_lifetime_after_retirement
             )
             log.info("created signing key %s (%s)", record.kid, record.alg)
             records = await self._stores.keys.signing_keys()

@@ -29,15 +29,15 @@ from jwtkit.core.keys import Key
 from jwtkit.errors import JWTError
 
 from .background import BackgroundTasks
-from .errors import InvalidCredentialsError, InvalidTokenError
+from .errors import InvalidTokenError
 from .keyring import KeyCipher, KeyRing, new_signing_key
-from .models import Denial, Principal, SessionRecord, SigningKeyRecord, TokenPair, User, UserRecord
-from .passwords import Passwords, check_password, check_username, is_valid_username
+from .login import Credentials
+from .models import Denial, Principal, SigningKeyRecord, TokenPair, User, UserRecord
+from .passwords import check_password, check_username
 from .ports import SpendResult, Stores
 from .revocation import RevocationView
-from .sessions import new_session_id, session_key_hash
+from .sessions import CookieSessions
 from .settings import AuthSettings
-from .throttling import LoginThrottle
 from .tokens import check_claims, issue_pair
 
 __all__ = ["AuthService", "Clock"]
@@ -57,8 +57,8 @@ class AuthService:
         self._settings = settings
         self._stores = stores
         self._clock = clock
-        self._passwords = Passwords(settings)
-        self._throttle = LoginThrottle(stores.rate_limiter, settings)
+        self._credentials = Credentials(settings, stores.users, stores.rate_limiter, clock)
+        self._sessions = CookieSessions(settings, stores.sessions, self._credentials, clock)
         self._cipher = KeyCipher(settings.key_encryption_secret)
         self._ring: KeyRing | None = None  # set by open(); swapped whole on rotation
         self._ring_records: list[SigningKeyRecord] | None = None  # what self._ring was built from
@@ -114,7 +114,7 @@ class AuthService:
         """
         check_username(username, self._settings)
         check_password(password, self._settings)
-        password_hash = await self._passwords.hash(password)
+        password_hash = await self._credentials.passwords.hash(password)
         record = await self._stores.users.create_user(username, password_hash, now=self._clock())
         return record.to_user()
 
@@ -130,7 +130,7 @@ class AuthService:
             InvalidCredentialsError: unknown user or wrong password.
             ServiceUnavailableError: storage is down.
         """
-        user = await self._check_credentials(username, password, client)
+        user = await self._credentials.check(username, password, client)
         return await self._start_family(user)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
@@ -240,16 +240,7 @@ class AuthService:
         Raises:
             ThrottledError, InvalidCredentialsError, ServiceUnavailableError: as :meth:`login`.
         """
-        user = await self._check_credentials(username, password, client)
-        session_id = new_session_id()
-        key_hash = session_key_hash(session_id)
-        assert key_hash is not None
-        ttl = self._settings.session_ttl
-        data = {"user_id": user.id, "username": user.username}
-        await self._stores.sessions.add_session(
-            SessionRecord(key_hash=key_hash, data=data, expires_at=self._clock() + ttl)
-        )
-        return session_id, ttl
+        return await self._sessions.login(username, password, client=client)
 
     async def session_user(self, session_id: str) -> User:
         """The user of a live session.
@@ -258,25 +249,11 @@ class AuthService:
             InvalidTokenError: unknown, expired or malformed session id.
             ServiceUnavailableError: storage is down.
         """
-        key_hash = session_key_hash(session_id)
-        if key_hash is None:
-            raise InvalidTokenError("malformed session id")
-        record = await self._stores.sessions.get_session(key_hash)
-        if record is None:
-            raise InvalidTokenError("unknown session")
-        if record.expires_at <= self._clock():
-            await self._stores.sessions.delete_session(key_hash)
-            raise InvalidTokenError("session expired")
-        user_id, username = record.data.get("user_id"), record.data.get("username")
-        if isinstance(user_id, bool) or not isinstance(user_id, int) or not isinstance(username, str):
-            raise InvalidTokenError("corrupt session data")
-        return User(user_id, username)
+        return await self._sessions.user(session_id)
 
     async def session_logout(self, session_id: str) -> None:
         """End a session (no error if it does not exist)."""
-        key_hash = session_key_hash(session_id)
-        if key_hash is not None:
-            await self._stores.sessions.delete_session(key_hash)
+        await self._sessions.logout(session_id)
 
     def jwks(self) -> dict[str, Any]:
         """The public JWKS: the active key and retired keys whose tokens may still be alive.
@@ -384,28 +361,6 @@ class AuthService:
     def _active_key(self) -> Key:
         assert self._ring is not None
         return self._ring.active
-
-    async def _check_credentials(self, username: str, password: str, client: str) -> UserRecord:
-        settings = self._settings
-        now = self._clock()
-        if not isinstance(username, str) or not isinstance(password, str) or not isinstance(client, str):
-            raise InvalidCredentialsError()
-        await self._throttle.reserve(username, client, now=now)  # counted before the password is checked
-        user = None
-        if is_valid_username(username, settings):  # no such user otherwise: a NUL would fail PostgreSQL
-            user = await self._stores.users.get_user_by_name(username)
-        if len(password) > settings.password_max_length:
-            ok = False  # never hash megabytes; the limit is public, so this tells nothing
-        elif user is None:
-            ok = await self._passwords.verify_dummy(password)
-        else:
-            ok = await self._passwords.verify(user.password_hash, password)
-        if not ok or user is None:
-            raise InvalidCredentialsError()  # the reservation stands as the failure
-        await self._throttle.succeeded(username, client, now=now)
-        if self._passwords.needs_rehash(user.password_hash):
-            await self._stores.users.set_password_hash(user.id, await self._passwords.hash(password))
-        return user
 
     async def _start_family(self, user: UserRecord) -> TokenPair:
         pair, first = issue_pair(self._active_key(), self._settings, user, secrets.token_urlsafe(16),

@@ -1,10 +1,23 @@
-"""Cookie-session ids: fresh random ids, stored only as their SHA-256."""
+"""Cookie sessions: fresh random ids, stored only as their SHA-256, over the session store.
+
+The second transport next to Bearer tokens (STYLE.md §9): the same credential check, a
+server-side record instead of a signed token. ``AuthService.session_*`` delegate here.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
+
+from .errors import InvalidTokenError
+from .login import Credentials
+from .models import SessionRecord, User
+from .ports import SessionStore
+from .settings import AuthSettings
+
+__all__ = ["CookieSessions", "new_session_id", "session_key_hash"]
 
 _SESSION_ID = re.compile(r"[A-Za-z0-9_\-]{43}")  # secrets.token_urlsafe(32)
 
@@ -19,3 +32,49 @@ def session_key_hash(session_id: str) -> str | None:
     if not isinstance(session_id, str) or _SESSION_ID.fullmatch(session_id) is None:
         return None
     return hashlib.sha256(session_id.encode("ascii")).hexdigest()
+
+
+class CookieSessions:
+    """Open, read and end cookie sessions."""
+
+    def __init__(self, settings: AuthSettings, sessions: SessionStore, credentials: Credentials,
+                 clock: Callable[[], float]) -> None:
+        self._ttl = settings.session_ttl
+        self._sessions = sessions
+        self._credentials = credentials
+        self._clock = clock
+
+    async def login(self, username: str, password: str, *, client: str) -> tuple[str, int]:
+        """Check credentials and open a session: ``(session_id, max_age_seconds)``, a fresh
+        ``secrets.token_urlsafe(32)`` every time (never one the client supplied)."""
+        user = await self._credentials.check(username, password, client)
+        session_id = new_session_id()
+        key_hash = session_key_hash(session_id)
+        assert key_hash is not None
+        data = {"user_id": user.id, "username": user.username}
+        await self._sessions.add_session(
+            SessionRecord(key_hash=key_hash, data=data, expires_at=self._clock() + self._ttl)
+        )
+        return session_id, self._ttl
+
+    async def user(self, session_id: str) -> User:
+        """The user of a live session; ``InvalidTokenError`` for an unknown, expired or malformed id."""
+        key_hash = session_key_hash(session_id)
+        if key_hash is None:
+            raise InvalidTokenError("malformed session id")
+        record = await self._sessions.get_session(key_hash)
+        if record is None:
+            raise InvalidTokenError("unknown session")
+        if record.expires_at <= self._clock():
+            await self._sessions.delete_session(key_hash)
+            raise InvalidTokenError("session expired")
+        user_id, username = record.data.get("user_id"), record.data.get("username")
+        if isinstance(user_id, bool) or not isinstance(user_id, int) or not isinstance(username, str):
+            raise InvalidTokenError("corrupt session data")
+        return User(user_id, username)
+
+    async def logout(self, session_id: str) -> None:
+        """End a session (no error if it does not exist)."""
+        key_hash = session_key_hash(session_id)
+        if key_hash is not None:
+            await self._sessions.delete_session(key_hash)

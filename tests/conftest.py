@@ -54,3 +54,90 @@ def pg_schema(postgres_url: str):
             await conn.close()
 
     asyncio.run(drop())
+
+
+# ---- Redis for the storage and auth suites ------------------------------------------------------
+# db 15 with a random key prefix per test, cleaned up afterwards; under CI a missing Redis fails.
+REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 15
+
+
+@pytest.fixture
+async def redis():
+    """An asyncio Redis client on the test database; fails under CI when Redis is down, skips otherwise."""
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    client = Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB, socket_connect_timeout=1)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as exc:
+        await client.aclose()
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is required under CI but {REDIS_HOST}:{REDIS_PORT} does not answer: {exc!r}")
+        pytest.skip(f"Redis is not running on {REDIS_HOST}:{REDIS_PORT} ({exc!r})")
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def prefix(redis):
+    """A fresh key prefix for one test; every key under it is deleted afterwards."""
+    prefix = f"jwtkit-test:{secrets.token_hex(6)}:"
+    yield prefix
+    keys = [key async for key in redis.scan_iter(match=prefix + "*")]
+    if keys:
+        await redis.delete(*keys)
+
+
+class TcpProxy:
+    """A loopback TCP proxy to Redis that can be stopped (Redis "goes away" for whoever connects
+    through it) and started again on the same port, without touching the shared Redis server."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/{REDIS_DB}"
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.close()
+        for writer in list(self._writers):
+            writer.close()
+        await self._server.wait_closed()
+        self._server = None
+
+    async def _serve(self, client_reader, client_writer) -> None:
+        import contextlib
+
+        upstream_reader, upstream_writer = await asyncio.open_connection(REDIS_HOST, REDIS_PORT)
+        self._writers.update((client_writer, upstream_writer))
+
+        async def pipe(reader, writer) -> None:
+            with contextlib.suppress(OSError):
+                while data := await reader.read(65536):
+                    writer.write(data)
+                    await writer.drain()
+            writer.close()
+
+        try:
+            await asyncio.gather(pipe(client_reader, upstream_writer), pipe(upstream_reader, client_writer))
+        finally:
+            self._writers.difference_update((client_writer, upstream_writer))
+
+
+@pytest.fixture
+async def redis_proxy(redis):
+    """A started :class:`TcpProxy` in front of the test Redis, stopped at the end."""
+    proxy = TcpProxy()
+    await proxy.start()
+    yield proxy
+    await proxy.stop()

@@ -7,8 +7,6 @@ Without Redis these tests skip, except under ``CI`` where they fail.
 """
 
 import asyncio
-import contextlib
-import os
 import secrets
 import socket
 import statistics
@@ -19,7 +17,6 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 
 from jwtkit.auth.errors import ServiceUnavailableError
 from jwtkit.auth.models import Denial
@@ -35,29 +32,6 @@ FAST = {"ping_interval": 0.05, "backoff_initial": 0.02, "backoff_max": 0.2}
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture
-async def redis():
-    client = Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        await client.ping()
-    except (RedisError, OSError) as exc:
-        await client.aclose()
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis is required under CI but 127.0.0.1:6379 does not answer: {exc!r}")
-        pytest.skip(f"Redis is not running on 127.0.0.1:6379 ({exc!r})")
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-async def prefix(redis):
-    prefix = f"jwtkit-test:{secrets.token_hex(6)}:"
-    yield prefix
-    keys = [key async for key in redis.scan_iter(match=prefix + "*")]
-    if keys:
-        await redis.delete(*keys)
 
 
 class Recorder:
@@ -133,44 +107,6 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-class TcpProxy:
-    """A loopback TCP proxy to Redis that can be stopped (Redis 'goes away') and started again
-    on the same port (Redis 'comes back'), without touching the shared Redis server."""
-
-    def __init__(self) -> None:
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        for writer in list(self._writers):
-            writer.close()
-        await self._server.wait_closed()
-        self._server = None
-
-    async def _serve(self, client_reader, client_writer) -> None:
-        upstream_reader, upstream_writer = await asyncio.open_connection(REDIS_HOST, REDIS_PORT)
-        self._writers.update((client_writer, upstream_writer))
-
-        async def pipe(reader, writer) -> None:
-            with contextlib.suppress(OSError):
-                while data := await reader.read(65536):
-                    writer.write(data)
-                    await writer.drain()
-            writer.close()
-
-        try:
-            await asyncio.gather(pipe(client_reader, upstream_writer), pipe(upstream_reader, client_writer))
-        finally:
-            self._writers.difference_update((client_writer, upstream_writer))
 
 
 # ---- delivery between workers ------------------------------------------------------------------
@@ -370,9 +306,8 @@ async def test_a_killed_connection_is_remade_and_listeners_resync(workers, redis
     await eventually(lambda: [d.value for d in heard_by_b.denials] == ["j-after"], what="delivery after reconnecting")
 
 
-async def test_while_redis_is_unreachable_the_feed_goes_stale_then_reconnects_and_resyncs(workers):
-    proxy = TcpProxy()
-    await proxy.start()
+async def test_while_redis_is_unreachable_the_feed_goes_stale_then_reconnects_and_resyncs(workers, redis_proxy):
+    proxy = redis_proxy
     try:
         worker_a = await workers.feed()
         worker_b = await workers.feed(workers.client(port=proxy.port), **FAST)
@@ -392,8 +327,7 @@ async def test_while_redis_is_unreachable_the_feed_goes_stale_then_reconnects_an
         await eventually(lambda: "j-after" in heard_by_b.arrived, what="delivery after the reconnection")
         assert "j-missed" not in heard_by_b.arrived  # why the listener must reload from the database
     finally:
-        with contextlib.suppress(AssertionError):
-            await proxy.stop()
+        await proxy.stop()
 
 
 async def test_a_failing_resync_keeps_the_feed_stale_and_is_retried(workers, redis):

@@ -6,16 +6,13 @@ Without Redis these tests skip, except under ``CI`` where they fail.
 """
 
 import asyncio
-import os
 import random
-import secrets
 import socket
 
 import pytest
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 
 from jwtkit.auth.errors import ServiceUnavailableError
 from jwtkit.storage.memory import MemoryRateLimiter
@@ -31,29 +28,6 @@ WINDOW = 60.0
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture
-async def redis():
-    client = Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        await client.ping()
-    except (RedisError, OSError) as exc:
-        await client.aclose()
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis is required under CI but 127.0.0.1:6379 does not answer: {exc!r}")
-        pytest.skip(f"Redis is not running on 127.0.0.1:6379 ({exc!r})")
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-async def prefix(redis):
-    prefix = f"jwtkit-test:{secrets.token_hex(6)}:"
-    yield prefix
-    keys = [key async for key in redis.scan_iter(match=prefix + "*")]
-    if keys:
-        await redis.delete(*keys)
 
 
 @pytest.fixture

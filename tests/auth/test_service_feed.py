@@ -146,14 +146,14 @@ async def test_a_failing_resync_raises_so_the_feed_stays_stale(open_on, memory, 
 # ---- a stale feed ------------------------------------------------------------------------------
 
 
-async def test_a_stale_feed_makes_authenticate_fail_closed_with_one_log_line(open_on, feed, caplog):
+async def test_a_stale_feed_makes_authenticate_fail_closed_as_unavailable_with_one_log_line(open_on, feed, caplog):
     service = await open_on(revocation_max_staleness=2.5)
     pair = await login(service)
     caplog.set_level(logging.INFO, logger=VIEW_LOG)
 
     feed.fresh = False
     for _ in range(10):
-        with pytest.raises(InvalidTokenError) as refused:
+        with pytest.raises(ServiceUnavailableError) as refused:
             service.authenticate(pair.access_token)
         assert "stale" in refused.value.reason
 
@@ -163,11 +163,32 @@ async def test_a_stale_feed_makes_authenticate_fail_closed_with_one_log_line(ope
     assert "failing closed" in line.getMessage()
 
 
+async def test_a_stale_feed_still_refuses_a_token_known_revoked_as_invalid(open_on, feed):
+    service = await open_on()
+    pair = await login(service)
+    await service.logout(service.authenticate(pair.access_token), pair.refresh_token)
+
+    feed.fresh = False
+    with pytest.raises(InvalidTokenError) as refused:
+        service.authenticate(pair.access_token)
+    assert refused.value.reason == "access token revoked"
+
+
+async def test_a_stale_feed_still_refuses_a_forged_token_as_invalid(open_on, feed):
+    service = await open_on()
+    pair = await login(service)
+    header, payload, signature = pair.access_token.split(".")
+
+    feed.fresh = False
+    with pytest.raises(InvalidTokenError):
+        service.authenticate(f"{header}.{payload}.{signature[::-1]}")
+
+
 async def test_a_feed_back_in_sync_accepts_tokens_again_and_says_so_once(open_on, feed, caplog):
     service = await open_on()
     pair = await login(service)
     feed.fresh = False
-    with pytest.raises(InvalidTokenError):
+    with pytest.raises(ServiceUnavailableError):
         service.authenticate(pair.access_token)
     caplog.set_level(logging.INFO, logger=VIEW_LOG)
     caplog.clear()
@@ -187,7 +208,7 @@ async def test_each_outage_is_logged_once(open_on, feed, caplog):
     for _ in range(2):
         feed.fresh = False
         for _ in range(3):
-            with pytest.raises(InvalidTokenError):
+            with pytest.raises(ServiceUnavailableError):
                 service.authenticate(pair.access_token)
         feed.fresh = True
         service.authenticate(pair.access_token)

@@ -36,6 +36,24 @@ async def test_storage_down_is_503_with_retry_after():
     assert int(response.headers["retry-after"]) > 0
 
 
+async def test_stale_revocations_answer_a_valid_access_token_with_503_and_retry_after_not_401():
+    stores = await open_stores("memory://")
+    service = await AuthService.open(AuthSettings(**FAST_HASHING), stores)
+    async with serve(app_over(service)) as client:
+        await client.post("/auth/register", json={"username": "alice", "password": "long enough"})
+        pair = (await client.post("/auth/token", json={"username": "alice", "password": "long enough"})).json()
+        stores.feed.is_fresh = lambda max_staleness: False  # type: ignore[method-assign]
+
+        me = await client.get("/auth/me", headers={"Authorization": f"Bearer {pair['access_token']}"})
+        verify = await client.post("/auth/token/verify", json={"token": pair["access_token"]})
+
+    for response in (me, verify):
+        assert response.status_code == 503
+        assert response.json()["error"] == "service_unavailable"
+        assert int(response.headers["retry-after"]) > 0
+        assert "www-authenticate" not in response.headers  # not a credential problem: do not log in again
+
+
 async def test_a_bug_is_a_logged_json_500_without_details(caplog):
     service = FakeService()
     service.fail_with = RuntimeError("secret internal detail")

@@ -8,7 +8,7 @@ The tree::
     ├── InvalidCredentialsError  "invalid_credentials" 401  same for unknown user and wrong password
     ├── ThrottledError           "throttled"           429  (retry_after seconds)
     ├── InvalidTokenError        "invalid_token"       401  (reason: for the log only, never the body)
-    └── ServiceUnavailableError  "service_unavailable" 503  storage down
+    └── ServiceUnavailableError  "service_unavailable" 503  storage down, or revocations stale (reason)
 
 ``message`` is safe to show to the client; ``reason`` (InvalidTokenError) and the chained
 ``__cause__`` are for the log.
@@ -90,7 +90,12 @@ class InvalidTokenError(AuthError):
 
 
 class ServiceUnavailableError(AuthError):
-    """Storage is unreachable or failing; the request may be retried later."""
+    """Storage is unreachable or failing, or the revocation state is stale; the request may be
+    retried later. ``reason`` says which, for the log (clients see ``service_unavailable``)."""
 
     code = "service_unavailable"
     message = "service temporarily unavailable"
+
+    def __init__(self, reason: str = "storage is unreachable or failing") -> None:
+        self.reason = reason
+        super().__init__()

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 
-from .errors import InvalidTokenError
+from .errors import ServiceUnavailableError
 from .models import Denial
 from .ports import RevocationFeed
 from .settings import AuthSettings
@@ -64,9 +64,10 @@ class RevocationView:
         return dropped
 
     def check_fresh(self) -> None:
-        """Raise ``InvalidTokenError`` when the feed has been out of sync for longer than
-        ``revocation_max_staleness`` (unless ``revocation_fail_open``). Logs once per outage,
-        and once when it ends. A cheap in-memory check: called per request."""
+        """Raise ``ServiceUnavailableError`` when the feed has been out of sync for longer than
+        ``revocation_max_staleness`` (unless ``revocation_fail_open``): the token may have been
+        revoked elsewhere, and the client should retry rather than log in again. Logs once per
+        outage, and once when it ends. A cheap in-memory check: called per request."""
         if self._feed.is_fresh(self._max_staleness):
             if self._stale_since is not None:
                 log.warning("revocation feed is in sync again after %.1f s; %s", self._monotonic() - self._stale_since,
@@ -84,4 +85,4 @@ class RevocationView:
                           "until it recovers (set revocation_fail_open to keep serving unrevoked tokens)",
                           self._max_staleness)
         if not self._fail_open:
-            raise InvalidTokenError("revocation state is stale (feed out of sync); failing closed")
+            raise ServiceUnavailableError("revocation state is stale (feed out of sync); failing closed")

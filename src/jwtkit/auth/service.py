@@ -169,21 +169,23 @@ class AuthService:
         ``token_type == "access"``, and neither its ``jti`` nor its family denied. Sync, no I/O.
 
         While the revocation feed is out of sync for longer than
-        ``settings.revocation_max_staleness`` every access token is refused (fail closed),
-        unless ``settings.revocation_fail_open``; one log line per outage says which.
+        ``settings.revocation_max_staleness`` every access token not known to be revoked is
+        refused with ``ServiceUnavailableError`` (fail closed: the client should retry, not log
+        in again), unless ``settings.revocation_fail_open``; one log line per outage says which.
 
         Raises:
-            InvalidTokenError: for every failure (``reason`` says which, for the log).
+            InvalidTokenError: the token is not valid, or known revoked (``reason`` says which).
+            ServiceUnavailableError: the revocation state is stale (fail closed).
         """
         return self._principal(self._verify(access_token, "access"))
 
     def _principal(self, claims: dict[str, Any]) -> Principal:
         """The rest of :meth:`authenticate`, for claims already verified as an access token's."""
-        self._view.check_fresh()
         jti: str = claims["jti"]
         family_id: str = claims["fid"]
         if self._view.jti_denied(jti) or self._view.family_denied(family_id):
             raise InvalidTokenError("access token revoked")
+        self._view.check_fresh()
         username = claims.get("username")
         if not isinstance(username, str):
             raise InvalidTokenError("claim 'username' is missing or not a string")

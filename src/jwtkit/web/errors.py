@@ -117,7 +117,10 @@ def auth_error_response(request: Request, exc: AuthError) -> JSONResponse:
     elif isinstance(exc, ThrottledError):
         headers["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, ServiceUnavailableError):
-        log.warning("%s %s: storage unavailable: %r", request.method, request.url.path, exc.__cause__)
+        if exc.__cause__ is not None:  # a storage failure; a stale feed was logged once by the service
+            log.warning("%s %s: %s: %r", request.method, request.url.path, exc.reason, exc.__cause__)
+        else:
+            log.info("%s %s: %s", request.method, request.url.path, exc.reason)
         headers["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE)
     elif isinstance(exc, InvalidInputError):
         fields = [{"field": exc.field, "reason": exc.reason}]

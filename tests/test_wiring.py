@@ -2,6 +2,7 @@
 the environment), database URLs, and the app it builds."""
 
 import ast
+import asyncio
 import dataclasses
 import os
 from pathlib import Path
@@ -9,7 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from jwtkit.wiring import ServerSettings, build_app, normalize_database_url, redacted
+from jwtkit.auth.errors import InvalidTokenError
+from jwtkit.auth.service import AuthService
+from jwtkit.wiring import ServerSettings, build_app, normalize_database_url, open_service, polls_database, redacted
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "jwtkit"
 
@@ -71,6 +74,10 @@ def test_unrelated_variables_are_ignored():
         ({"JWTKIT_REVOCATION_FAIL_OPEN": "perhaps"}, "JWTKIT_REVOCATION_FAIL_OPEN"),
         ({"JWTKIT_REVOCATION_MAX_STALENESS": "soon"}, "JWTKIT_REVOCATION_MAX_STALENESS"),
         ({"JWTKIT_REVOCATION_MAX_STALENESS": "0"}, "revocation_max_staleness"),
+        ({"JWTKIT_REVOCATION_POLL_INTERVAL": "often"}, "JWTKIT_REVOCATION_POLL_INTERVAL"),
+        ({"JWTKIT_REVOCATION_POLL_INTERVAL": "0"}, "revocation_poll_interval"),
+        ({"JWTKIT_REVOCATION_POLL_INTERVAL": "nan"}, "revocation_poll_interval"),
+        ({"JWTKIT_REVOCATION_POLL_INTERVAL": "1"}, "below revocation_max_staleness"),  # always stale otherwise
         ({"JWTKIT_DATABASE_SCHEMA": "tenant1"}, "PostgreSQL only"),
     ],
 )
@@ -111,6 +118,56 @@ def test_the_revocation_staleness_bound_reaches_the_auth_settings(monkeypatch):
     assert settings_from_serve_flags(monkeypatch, "--revocation-max-staleness", "3").revocation_max_staleness == 3.0
 
 
+def test_the_poll_interval_is_read_from_its_variable_and_its_flag(monkeypatch):
+    assert ServerSettings.from_env({}).revocation_poll_interval == 0.25
+    assert ServerSettings.from_env({"JWTKIT_REVOCATION_POLL_INTERVAL": "0.5"}).revocation_poll_interval == 0.5
+    assert settings_from_serve_flags(monkeypatch, "--revocation-poll-interval", "0.1").revocation_poll_interval == 0.1
+
+
+@pytest.mark.parametrize(
+    ("settings", "polls"),
+    [
+        (ServerSettings(), True),  # one SQLite file: another `jwtkit serve` may share it
+        (ServerSettings(workers=2), True),
+        (ServerSettings(database_url="postgresql://u@127.0.0.1/db"), True),  # other machines may share it
+        (ServerSettings(redis_url="redis://127.0.0.1:6379/0"), False),  # Redis carries revocations
+        (ServerSettings(database_url="memory://"), False),  # nobody else can see it
+    ],
+)
+def test_every_server_on_a_real_database_without_redis_polls_it(settings, polls):
+    assert polls_database(settings) is polls
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_two_servers_started_separately_on_one_sqlite_file_share_a_logout(tmp_path, anyio_backend):
+    settings = ServerSettings(database_url=f"sqlite:///{tmp_path / 'auth.db'}", revocation_poll_interval=0.02)
+    server_a = await open_service(settings)
+    server_b = await open_service(settings)
+    try:
+        await server_a.register("alice", "long enough")
+        pair = await server_a.login("alice", "long enough", client="c")
+        assert server_b.authenticate(pair.access_token).username == "alice"
+
+        await server_a.logout(server_a.authenticate(pair.access_token), pair.refresh_token)
+
+        deadline = asyncio.get_running_loop().time() + 10
+        while not revoked_on(server_b, pair.access_token):
+            assert asyncio.get_running_loop().time() < deadline, "B never learnt of A's logout"
+            await asyncio.sleep(0.01)
+    finally:
+        await server_a.close()
+        await server_b.close()
+
+
+def revoked_on(service: AuthService, token: str) -> bool:
+    try:
+        service.authenticate(token)
+    except InvalidTokenError as refused:
+        return refused.reason == "access token revoked"
+    return False
+
+
 def test_the_postgresql_schema_variable_is_read():
     settings = ServerSettings.from_env({"JWTKIT_DATABASE_URL": "postgresql://u@127.0.0.1/db",
                                         "JWTKIT_DATABASE_SCHEMA": "tenant1"})
@@ -120,7 +177,8 @@ def test_the_postgresql_schema_variable_is_read():
 def test_to_env_round_trips():
     settings = ServerSettings(database_url="sqlite:///x.db", port=0, issuer="iss",
                               key_encryption_secret=b"0123456789abcdef", access_log=False, workers=3,
-                              revocation_fail_open=True, redis_prefix="app1:", revocation_max_staleness=2.5)
+                              revocation_fail_open=True, redis_prefix="app1:", revocation_max_staleness=2.5,
+                              revocation_poll_interval=0.5)
     assert ServerSettings.from_env(settings.to_env()) == settings
 
 

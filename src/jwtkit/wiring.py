@@ -13,6 +13,7 @@ setting                            environment         default
 ``redis_prefix``                   JWTKIT_REDIS_PREFIX  ``jwtkit:`` (namespaces the Redis keys and channel)
 ``revocation_fail_open``           JWTKIT_REVOCATION_FAIL_OPEN  off (fail closed while revocations are stale)
 ``revocation_max_staleness``       JWTKIT_REVOCATION_MAX_STALENESS  ``1.0`` s (how stale before failing closed)
+``revocation_poll_interval``       JWTKIT_REVOCATION_POLL_INTERVAL  ``0.25`` s (no Redis: how often to poll the DB)
 ``host`` / ``port``                JWTKIT_HOST / _PORT  ``127.0.0.1`` / ``8000``
 ``access_ttl`` / ``refresh_ttl``   JWTKIT_ACCESS_TTL …  ``300`` / ``86400`` seconds
 ``session_ttl``                    JWTKIT_SESSION_TTL   ``1209600`` seconds (two weeks)
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
     from jwtkit.auth.service import AuthService
 
 __all__ = ["DEFAULT_DATABASE_URL", "ENV_PREFIX", "ServerSettings", "app_from_env", "build_app",
-           "normalize_database_url", "open_service", "prepare", "redacted", "run"]
+           "normalize_database_url", "open_service", "polls_database", "prepare", "redacted", "run"]
 
 ENV_PREFIX = "JWTKIT_"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///jwtkit.sqlite3"
@@ -72,6 +73,7 @@ class ServerSettings:
     redis_prefix: str = "jwtkit:"
     revocation_fail_open: bool = False
     revocation_max_staleness: float = 1.0
+    revocation_poll_interval: float = 0.25
     host: str = "127.0.0.1"
     port: int = 8000
     access_ttl: int = 300
@@ -101,6 +103,10 @@ class ServerSettings:
         staleness = self.revocation_max_staleness
         if isinstance(staleness, bool) or not isinstance(staleness, int | float) or not 0 < staleness < 1e9:
             raise ValueError(f"revocation_max_staleness must be a positive number of seconds, got {staleness!r}")
+        interval = self.revocation_poll_interval
+        if isinstance(interval, bool) or not isinstance(interval, int | float) or not 0 < interval < staleness:
+            raise ValueError(f"revocation_poll_interval must be a positive number of seconds below "
+                             f"revocation_max_staleness ({staleness!r}), got {interval!r}")
         if self.workers > 1 and self.database_url.startswith("memory:"):
             raise ValueError("workers > 1 need a shared database, not memory://")
         if self.alg not in SUPPORTED_ALGORITHMS or self.alg.startswith("HS"):
@@ -155,7 +161,7 @@ def _parse(name: str, raw: str) -> Any:
             return int(raw)
         except ValueError:
             raise ValueError(f"{var} must be an integer, got {raw!r}") from None
-    if name == "revocation_max_staleness":
+    if name in ("revocation_max_staleness", "revocation_poll_interval"):
         try:
             return float(raw)
         except ValueError:
@@ -184,9 +190,10 @@ def normalize_database_url(url: str) -> str:
 async def open_service(settings: ServerSettings) -> AuthService:
     """Open the stores behind ``settings.database_url`` and the service over them.
 
-    Revocations and key rotations reach the other worker processes through Redis when
-    ``settings.redis_url`` is set, else (``workers > 1``) by polling the database; a single
-    process needs neither.
+    Revocations and key rotations reach the other processes on the database (``--workers``, or
+    servers started separately) through Redis when ``settings.redis_url`` is set, else by polling
+    the database every ``settings.revocation_poll_interval`` seconds: a process cannot know that
+    it is alone on a database file or server. Only ``memory://`` (one process by nature) does neither.
 
     Raises:
         ServiceUnavailableError: the database (or Redis) cannot be reached.
@@ -197,8 +204,14 @@ async def open_service(settings: ServerSettings) -> AuthService:
 
     stores = await open_stores(settings.database_url, schema=settings.database_schema,
                                redis_url=settings.redis_url, redis_prefix=settings.redis_prefix,
-                               poll_database=settings.redis_url is None and settings.workers > 1)
+                               poll_database=polls_database(settings),
+                               poll_interval=settings.revocation_poll_interval)
     return await AuthService.open(settings.auth_settings(), stores)  # closes the stores if it fails
+
+
+def polls_database(settings: ServerSettings) -> bool:
+    """Whether revocations reach this process by polling the database (no Redis, a real database)."""
+    return settings.redis_url is None and not settings.database_url.startswith("memory:")
 
 
 async def prepare(settings: ServerSettings) -> None:
@@ -267,6 +280,8 @@ def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) ->
                f"refresh {settings.refresh_ttl} s, {workers}")
     if settings.redis_url is not None:
         details += f", redis {redacted(settings.redis_url)}"
+    elif polls_database(settings):
+        details += f", revocations polled from the database every {settings.revocation_poll_interval:g} s"
     if settings.revocation_fail_open:
         details += ", revocation checks FAIL OPEN while the feed is stale"
     if settings.workers > 1:

@@ -50,6 +50,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--revocation-max-staleness", type=float, metavar="SECONDS",
                         help="how long revocations may go unconfirmed (feed down, database polls failing or "
                              "starved by load) before the revocation mode applies (default 1.0)")
+    parser.add_argument("--revocation-poll-interval", type=float, metavar="SECONDS",
+                        help="without --redis: how often each server polls the database for revocations and "
+                             "key rotations made by the others (default 0.25; below --revocation-max-staleness)")
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
     parser.add_argument("--access-ttl", type=int, metavar="SECONDS", help="access token lifetime (default 300)")
@@ -59,7 +62,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--audience", metavar="AUD", help="the aud claim of issued tokens (checked on verify)")
     parser.add_argument("--alg", help="signing algorithm (default ES256; asymmetric only)")
     parser.add_argument("--workers", type=int, metavar="N",
-                        help="worker processes (default 1); without --redis they poll the database for revocations")
+                        help="worker processes (default 1); without --redis they share revocations, key "
+                             "rotations and login throttling through the database")
     parser.add_argument("--no-access-log", dest="access_log", action="store_const", const=False,
                         help="do not log one line per request")
     parser.set_defaults(func=_handle)
@@ -73,7 +77,7 @@ def _handle(args: argparse.Namespace) -> int:
             database_url=args.database, database_schema=args.database_schema, redis_url=args.redis,
             redis_prefix=args.redis_prefix, revocation_fail_open=args.revocation_fail_open,
             revocation_max_staleness=args.revocation_max_staleness,
-            host=args.host, port=args.port,
+            revocation_poll_interval=args.revocation_poll_interval, host=args.host, port=args.port,
             access_ttl=args.access_ttl, refresh_ttl=args.refresh_ttl, session_ttl=args.session_ttl,
             issuer=args.issuer, audience=args.audience, alg=args.alg, workers=args.workers,
             access_log=args.access_log,
@@ -82,8 +86,8 @@ def _handle(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if settings.workers > 1 and settings.redis_url is None:
         print(f"jwtkit serve: note: {settings.workers} workers without --redis: revocations and key rotations "
-              "reach the other workers by polling the database (within about 0.25 s), and login throttling "
-              "counts per worker", file=sys.stderr)
+              f"reach the other workers by polling the database (every {settings.revocation_poll_interval:g} s); "
+              "--redis makes that immediate", file=sys.stderr)
     try:
         started = wiring.run(settings, announce=lambda line: print(line, flush=True))
     except OSError as exc:  # the port is taken, the address is not ours

@@ -119,7 +119,7 @@ def test_the_revocation_staleness_bound_reaches_the_auth_settings(monkeypatch):
 
 
 def test_the_poll_interval_is_read_from_its_variable_and_its_flag(monkeypatch):
-    assert ServerSettings.from_env({}).revocation_poll_interval == 0.25
+    assert ServerSettings.from_env({}).revocation_poll_interval == 0.1
     assert ServerSettings.from_env({"JWTKIT_REVOCATION_POLL_INTERVAL": "0.5"}).revocation_poll_interval == 0.5
     assert settings_from_serve_flags(monkeypatch, "--revocation-poll-interval", "0.1").revocation_poll_interval == 0.1
 

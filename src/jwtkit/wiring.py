@@ -13,7 +13,7 @@ setting                            environment         default
 ``redis_prefix``                   JWTKIT_REDIS_PREFIX  ``jwtkit:`` (namespaces the Redis keys and channel)
 ``revocation_fail_open``           JWTKIT_REVOCATION_FAIL_OPEN  off (fail closed while revocations are stale)
 ``revocation_max_staleness``       JWTKIT_REVOCATION_MAX_STALENESS  ``1.0`` s (how stale before failing closed)
-``revocation_poll_interval``       JWTKIT_REVOCATION_POLL_INTERVAL  ``0.25`` s (no Redis: how often to poll the DB)
+``revocation_poll_interval``       JWTKIT_REVOCATION_POLL_INTERVAL  ``0.1`` s (no Redis: how often to poll the DB)
 ``host`` / ``port``                JWTKIT_HOST / _PORT  ``127.0.0.1`` / ``8000``
 ``access_ttl`` / ``refresh_ttl``   JWTKIT_ACCESS_TTL …  ``300`` / ``86400`` seconds
 ``session_ttl``                    JWTKIT_SESSION_TTL   ``1209600`` seconds (two weeks)
@@ -73,7 +73,7 @@ class ServerSettings:
     redis_prefix: str = "jwtkit:"
     revocation_fail_open: bool = False
     revocation_max_staleness: float = 1.0
-    revocation_poll_interval: float = 0.25
+    revocation_poll_interval: float = 0.1
     host: str = "127.0.0.1"
     port: int = 8000
     access_ttl: int = 300

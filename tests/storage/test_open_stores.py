@@ -2,6 +2,7 @@
 workers sharing Redis; and that a failure half-way leaves nothing open."""
 
 import socket
+import threading
 
 import pytest
 
@@ -45,6 +46,36 @@ async def test_poll_database_gives_a_fresh_polling_feed_that_close_stops(sqlite_
     await stores.close()
 
     assert not stores.feed.is_fresh(10.0)
+
+
+def reader_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "jwtkit-revocation-reads"]
+
+
+async def test_polling_an_sql_database_reads_on_a_thread_of_its_own_that_close_stops(sqlite_url):
+    before = len(reader_threads())
+    stores = await open_stores(sqlite_url, poll_database=True, poll_interval=0.05)
+    assert len(reader_threads()) == before + 1
+
+    await stores.close()
+
+    assert len(reader_threads()) == before
+
+
+async def test_a_reader_that_cannot_reach_the_database_is_service_unavailable_and_leaves_no_thread(
+    sqlite_url, tmp_path, monkeypatch
+):
+    from jwtkit.storage.sql import engine
+
+    unreachable = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'auth.db'}"  # no such directory
+    make_engine = engine.make_engine  # the stores open first; the reader's own engine then cannot connect
+    monkeypatch.setattr(engine, "make_engine", lambda url, schema=None: make_engine(unreachable))
+    before = len(reader_threads())
+
+    with pytest.raises(ServiceUnavailableError):
+        await open_stores(sqlite_url, poll_database=True)
+
+    assert len(reader_threads()) == before
 
 
 async def test_an_unreachable_redis_is_service_unavailable_and_leaves_nothing_open(sqlite_url):

@@ -3,9 +3,8 @@
 The previous key is retired, not deleted: it stays in the JWKS (and accepted) until every token
 it signed has expired, so live tokens keep working. Running servers pick the new key up at once
 when the command is given their ``--redis`` (the rotation is announced on the revocation feed),
-within about 0.25 s when they poll the database (several workers without Redis), and otherwise at
-their next maintenance round (every 60 s) or restart. The server stack is imported only when the
-command runs (STYLE.md §11).
+and otherwise at their next database poll (every ``--revocation-poll-interval``, 0.1 s by
+default). The server stack is imported only when the command runs (STYLE.md §11).
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                              "starved by load) before the revocation mode applies (default 1.0)")
     parser.add_argument("--revocation-poll-interval", type=float, metavar="SECONDS",
                         help="without --redis: how often each server polls the database for revocations and "
-                             "key rotations made by the others (default 0.25; below --revocation-max-staleness)")
+                             "key rotations made by the others (default 0.1; below --revocation-max-staleness)")
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
     parser.add_argument("--access-ttl", type=int, metavar="SECONDS", help="access token lifetime (default 300)")

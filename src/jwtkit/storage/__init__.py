@@ -23,7 +23,7 @@ async def open_stores(
     redis_url: str | None = None,
     redis_prefix: str = "jwtkit:",
     poll_database: bool = False,
-    poll_interval: float = 0.25,
+    poll_interval: float = 0.1,
 ) -> Stores:
     """Open (and on first use create) the stores behind ``database_url``.
 
@@ -36,10 +36,11 @@ async def open_stores(
       (:func:`jwtkit.storage.redis.open_redis`; keys and channel under ``redis_prefix``). The
       feed is subscribed before this returns, so before the service loads its state.
       Propagation: one pub/sub message (milliseconds). ``poll_database`` is then ignored.
-    - ``poll_database=True`` (no Redis; e.g. several workers on one SQLite file): a
+    - ``poll_database=True`` (no Redis; what ``jwtkit serve`` does on any real database): a
       :class:`~jwtkit.storage.polling.DatabasePollingFeed` polls the denylist and the keys
-      every ``poll_interval`` seconds (propagation within about ``poll_interval``); login
-      throttling stays per process.
+      every ``poll_interval`` seconds (propagation within about ``poll_interval``), reading
+      through a :class:`~jwtkit.storage.reader_thread.ReaderThread` on SQL; login throttling
+      counts in the database.
     - neither: a single process (rate limiter and feed in memory).
 
     ``Stores.close`` closes everything opened here.
@@ -63,15 +64,39 @@ async def open_stores(
                 stores, rate_limiter=redis.rate_limiter, feed=redis.feed, close=_both(redis.close, stores.close)
             )
         if poll_database:
-            from .polling import DatabasePollingFeed
-
-            feed = DatabasePollingFeed(stores.tokens, stores.keys, interval=poll_interval)
-            await feed.start()
-            return dataclasses.replace(stores, feed=feed, close=_both(feed.close, stores.close))
+            return await _with_polling_feed(stores, database_url, schema, poll_interval)
     except BaseException:
         await stores.close()
         raise
     return stores
+
+
+async def _with_polling_feed(stores: Stores, database_url: str, schema: str | None, interval: float) -> Stores:
+    """``stores`` with a polling feed; on SQL its reads run on a thread of their own (a second
+    connection), so a busy event loop cannot delay them past the staleness bound."""
+    from .polling import DatabasePollingFeed
+
+    if database_url.startswith("memory:"):
+        feed = DatabasePollingFeed(stores.tokens, stores.keys, interval=interval)
+        await feed.start()
+        return dataclasses.replace(stores, feed=feed, close=_both(feed.close, stores.close))
+    from .reader_thread import ReaderThread
+    from .sql import SqlStore
+    from .sql.engine import make_engine
+
+    async def open_reader() -> tuple[SqlStore, Callable[[], Awaitable[None]]]:
+        engine = make_engine(database_url, schema=schema)
+        return SqlStore(engine), engine.dispose
+
+    reader = ReaderThread(open_reader)
+    await reader.start()
+    feed = DatabasePollingFeed(reader, reader, interval=interval)
+    try:
+        await feed.start()
+    except BaseException:
+        await reader.close()
+        raise
+    return dataclasses.replace(stores, feed=feed, close=_both(_both(feed.close, reader.close), stores.close))
 
 
 async def _open_database(database_url: str, schema: str | None) -> Stores:

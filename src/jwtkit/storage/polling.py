@@ -1,14 +1,16 @@
 """``DatabasePollingFeed``: the :class:`~jwtkit.auth.ports.RevocationFeed` port across the
-processes of one database, without Redis (e.g. ``jwtkit serve --workers 2`` on SQLite).
+processes of one database, without Redis (every ``jwtkit serve`` on SQLite or PostgreSQL
+without ``--redis``: a process cannot know whether it is alone on its database).
 
-Every ``interval`` seconds (0.25 by default) it asks the database for the denylist entries
+Every ``interval`` seconds (0.1 by default) it asks the database for the denylist entries
 written in the last ``overlap`` seconds before its previous poll, and for the signing keys;
 it hands the entries to its listeners and calls ``on_keys_changed`` when the keys differ.
 Entries are keyed by the revoking process's clock (``denylist.created_at``), read once its
 transaction holds its locks (so a wait for SQLite's lock, up to its 10 s busy_timeout, is not
 a gap); ``overlap`` (5 s) covers the last statement before the commit and clock skew between
-machines. Listeners in this
-process are told at once when something is published here.
+machines. Listeners in this process are told at once when something is published here.
+The server gives the feed a :class:`~jwtkit.storage.reader_thread.ReaderThread` to read
+through, so a saturated event loop cannot starve the polls.
 
 Staleness bound: a revocation committed by another process reaches this one at the first
 poll that starts after the commit: within ``interval`` plus one poll's duration (typically
@@ -26,11 +28,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from jwtkit.auth.background import cancel_until_done
 from jwtkit.auth.errors import ServiceUnavailableError
-from jwtkit.auth.models import Denial
-from jwtkit.auth.ports import FeedListener, KeyStore, TokenStore
+from jwtkit.auth.models import Denial, SigningKeyRecord
+from jwtkit.auth.ports import FeedListener
 
 from .listeners import ListenerSet
 
@@ -39,12 +42,24 @@ __all__ = ["DatabasePollingFeed"]
 log = logging.getLogger(__name__)
 
 
+class DenialReads(Protocol):
+    """What the feed reads of a ``TokenStore``."""
+
+    async def denials_since(self, since: float, *, now: float) -> list[Denial]: ...
+
+
+class KeyReads(Protocol):
+    """What the feed reads of a ``KeyStore``."""
+
+    async def signing_keys(self) -> list[SigningKeyRecord]: ...
+
+
 class DatabasePollingFeed:
     """Revocations and key rotations, learnt by polling the shared database.
 
     Example::
 
-        feed = DatabasePollingFeed(stores.tokens, stores.keys, interval=0.25)
+        feed = DatabasePollingFeed(stores.tokens, stores.keys, interval=0.1)
         await feed.start()              # first poll; ServiceUnavailableError if it fails
         unsubscribe = feed.subscribe(listener)
         feed.is_fresh(1.0)              # False once no poll has succeeded for a second
@@ -53,10 +68,10 @@ class DatabasePollingFeed:
 
     def __init__(
         self,
-        tokens: TokenStore,
-        keys: KeyStore,
+        tokens: DenialReads,
+        keys: KeyReads,
         *,
-        interval: float = 0.25,
+        interval: float = 0.1,
         overlap: float = 5.0,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,

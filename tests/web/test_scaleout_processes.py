@@ -295,3 +295,28 @@ def test_two_workers_of_one_serve_share_a_logout(start):
     assert {status for _, status in later} == {401}  # whichever worker answers
     assert other_worker != logout_worker
 
+
+
+# ---- without Redis: separate servers on one SQLite file ------------------------------------------
+
+
+@pytest.fixture
+def sqlite_pair(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
+    """Two ``jwtkit serve`` processes started separately (no --workers, no --redis) on one SQLite file."""
+    database = ["--database", f"sqlite:///{tmp_path / 'shared.sqlite3'}"]
+    with jwtkit_serve(tmp_path / "a.log", *database) as a, jwtkit_serve(tmp_path / "b.log", *database) as b:
+        yield a, b
+
+
+def test_separate_servers_on_one_sqlite_file_share_a_logout_within_the_bound(sqlite_pair):
+    a, b = sqlite_pair
+    pair = sign_up(a)
+    assert me_status(b, pair["access_token"]) == 200
+
+    logout = httpx.post(a.url + "/auth/logout", json={"refresh_token": pair["refresh_token"]},
+                        headers=bearer(pair["access_token"]), timeout=10)
+
+    assert logout.status_code == 204
+    wait_until(lambda: me_status(b, pair["access_token"]) == 401, within=PROPAGATION_BOUND,
+               what="B (polling the SQLite file) refusing the token logged out on A")
+    assert "revocations polled from the database" in b.log_text()

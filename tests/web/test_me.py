@@ -109,3 +109,9 @@ async def test_openapi_marks_auth_me_as_bearer_protected(client):
         "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
         "description": "An access token from POST /auth/token",
     }
+
+
+async def test_openapi_documents_401_and_the_retryable_503_of_auth_me(client):
+    responses = (await client.get("/openapi.json")).json()["paths"]["/auth/me"]["get"]["responses"]
+    assert {"200", "401", "503"} <= set(responses)
+    assert "retry" in responses["503"]["description"].lower()

@@ -25,7 +25,11 @@ __all__ = ["router"]
 router = APIRouter(prefix="/auth", tags=["tokens"])
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-_401: dict[int | str, dict[str, Any]] = {401: {"model": ErrorOut, "description": "Missing or invalid token"}}
+_TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "Missing or invalid token"},
+    503: {"model": ErrorOut, "description": "Storage unavailable, or revocations not confirmed current: "
+                                            "retry after Retry-After seconds (do not log in again)"},
+}
 
 
 def _pair(pair: TokenPair) -> TokenPairOut:
@@ -33,7 +37,8 @@ def _pair(pair: TokenPair) -> TokenPairOut:
                         token_type=pair.token_type, expires_in=pair.expires_in)
 
 
-@router.get("/me", response_model=UserOut, responses=_401, openapi_extra={"security": [{"BearerJWT": []}]})
+@router.get("/me", response_model=UserOut, responses=_TOKEN_ERRORS,
+            openapi_extra={"security": [{"BearerJWT": []}]})
 async def me(request: Request) -> Response:
     """The user of the Bearer access token, from its claims alone (no database read)."""
     # First in the router: routes are matched in order, and this is the hot one.
@@ -67,7 +72,7 @@ async def token(request: Request, response: Response) -> TokenPairOut | Response
     return _pair(pair)
 
 
-@router.post("/token/refresh", response_model=TokenPairOut, responses=_401)
+@router.post("/token/refresh", response_model=TokenPairOut, responses=_TOKEN_ERRORS)
 async def refresh(body: RefreshIn, request: Request, response: Response) -> TokenPairOut:
     """Spend a refresh token for a new pair. A spent token presented again revokes its whole family."""
     pair = await service_of(request).refresh(body.refresh_token)
@@ -75,14 +80,14 @@ async def refresh(body: RefreshIn, request: Request, response: Response) -> Toke
     return _pair(pair)
 
 
-@router.post("/token/verify", responses=_401)
+@router.post("/token/verify", responses=_TOKEN_ERRORS)
 async def verify(body: TokenIn, request: Request) -> dict[str, Any]:
     """``{}`` when the token (access or refresh) is ours, valid and not revoked; 401 otherwise."""
     await service_of(request).verify_token(body.token)
     return {}
 
 
-@router.post("/logout", status_code=204, response_class=Response, responses=_401)
+@router.post("/logout", status_code=204, response_class=Response, responses=_TOKEN_ERRORS)
 async def logout(body: RefreshIn, request: Request,
                  principal: Annotated[Principal, Depends(bearer_principal)]) -> Response:
     """Revoke the refresh token's family and deny the access token until it expires."""

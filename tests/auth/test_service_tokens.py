@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 import jwtkit
-from jwtkit.auth.errors import InvalidTokenError
+from jwtkit.auth.errors import InvalidCredentialsError, InvalidTokenError
 
 pytestmark = pytest.mark.anyio
 
@@ -219,6 +219,17 @@ async def test_purge_drops_expired_rows_and_memory_entries(service, pair, clock,
     assert await service.purge_expired() >= 4  # refresh token, family, jti and family denials
     assert len(service._view) == 0
     assert await service._stores.tokens.live_denials(now=0) == []
+
+
+async def test_purge_forgets_login_attempts_once_they_left_the_throttling_window(service, alice, clock, settings):
+    with pytest.raises(InvalidCredentialsError):
+        await service.login("alice", "wrong password", client="10.0.0.1")
+    assert await service.purge_expired() == 0  # still counting
+
+    clock.advance(settings.login_window)
+
+    assert await service.purge_expired() == 2  # the attempt's event on the username and on the client
+    assert await service.purge_expired() == 0
 
 
 async def test_verify_token_verifies_an_access_token_once(service, pair, monkeypatch):

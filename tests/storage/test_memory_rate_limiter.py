@@ -1,5 +1,6 @@
 """``MemoryRateLimiter``: the reference sliding window (its behaviour is pinned against Redis in
-test_redis_rate_limiter.py) and its memory bound: least recently used keys are forgotten."""
+test_redis_rate_limiter.py and against SQL in test_sql_rate_limiter.py), its memory bound (least
+recently used keys are forgotten) and its purge (keys with no live event are)."""
 
 import pytest
 
@@ -50,3 +51,44 @@ async def test_the_number_of_keys_never_exceeds_the_bound():
 def test_a_bound_below_one_is_a_value_error():
     with pytest.raises(ValueError, match="max_keys"):
         MemoryRateLimiter(max_keys=0)
+
+
+async def test_purge_forgets_keys_whose_events_all_left_their_window_and_counts_the_events():
+    limiter = MemoryRateLimiter()
+    await limiter.acquire([("user:alice", 3), ("client:203.0.113.7", 20)], now=T0, window=WINDOW)
+    await hit(limiter, "user:alice", now=T0 + 1, limit=3)
+    await hit(limiter, "user:bob", now=T0 + 10)
+
+    assert await limiter.purge(now=T0 + 1 + WINDOW) == 3  # alice's two and the client's one
+
+    assert list(limiter._events) == ["user:bob"]
+
+
+async def test_purge_keeps_a_key_with_a_live_event_and_its_count():
+    limiter = MemoryRateLimiter()
+    await hit(limiter, "user:alice", now=T0, limit=2)
+    await hit(limiter, "user:alice", now=T0 + 30, limit=2)
+
+    assert await limiter.purge(now=T0 + WINDOW) == 0  # the event at T0 left; the one at T0 + 30 did not
+
+    assert await hit(limiter, "user:alice", now=T0 + WINDOW, limit=1) == 30.0
+
+
+async def test_purge_goes_by_each_events_own_window():
+    limiter = MemoryRateLimiter()
+    await limiter.acquire([("user:alice", 1)], now=T0, window=10.0)
+    await limiter.acquire([("user:bob", 1)], now=T0, window=100.0)
+
+    assert await limiter.purge(now=T0 + 50) == 1
+
+    assert list(limiter._events) == ["user:bob"]
+
+
+async def test_purge_forgets_a_key_left_without_events_by_release():
+    limiter = MemoryRateLimiter()
+    await hit(limiter, "user:alice")
+    await limiter.release("user:alice", now=T0)
+
+    assert await limiter.purge(now=T0) == 0
+
+    assert len(limiter._events) == 0

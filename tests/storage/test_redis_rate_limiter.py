@@ -172,6 +172,23 @@ async def test_answers_exactly_like_the_memory_reference(limiter):
         assert await limiter.acquire(keys, now=now, window=10.0) == expected, (keys, now)
 
 
+async def test_purge_leaves_forgetting_to_the_key_ttl(limiter, redis):
+    await hit(limiter, "user:alice", T0)
+
+    assert await limiter.purge(now=T0 + 10 * WINDOW) == 0
+
+    assert await redis.zcard(limiter.redis_key("user:alice")) == 1  # untouched: its TTL removes it
+    assert await redis.pttl(limiter.redis_key("user:alice")) > 0
+
+
+async def test_purge_sends_nothing_to_redis_so_an_outage_does_not_fail_it():
+    client = Redis(host="127.0.0.1", port=closed_port(), socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
+    try:
+        assert await RedisRateLimiter(client).purge(now=T0) == 0
+    finally:
+        await client.aclose()
+
+
 async def test_a_redis_outage_is_service_unavailable():
     client = Redis(host="127.0.0.1", port=closed_port(), socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
     limiter = RedisRateLimiter(client)

@@ -137,6 +137,12 @@ class RateLimiter(Protocol):
         """Forget every event of ``key``."""
         ...
 
+    async def purge(self, *, now: float) -> int:
+        """Forget events that have left their window (an event recorded at ``at`` with ``window``
+        is gone once ``at + window <= now``); return how many went. Housekeeping only, so that
+        storage stays bounded: ``acquire`` never counts such events anyway."""
+        ...
+
 
 class FeedListener(Protocol):
     def on_denials(self, denials: Sequence[Denial]) -> None:

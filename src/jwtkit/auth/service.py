@@ -281,15 +281,17 @@ class AuthService:
         return record.kid
 
     async def purge_expired(self) -> int:
-        """Delete expired refresh tokens, denylist entries, sessions and dead signing keys, and
-        drop expired denylist entries from memory. Returns the number of rows deleted.
+        """Delete expired refresh tokens, denylist entries, sessions, login attempts that left
+        the throttling window, and dead signing keys, and drop expired denylist entries from
+        memory. Returns the number of rows (and rate-limiter events) deleted.
 
         Raises:
-            ServiceUnavailableError: storage is down.
+            ServiceUnavailableError: storage (or the rate limiter's backend) is down.
         """
         now = self._clock()
         deleted = await self._stores.tokens.purge_tokens(now=now)
         deleted += await self._stores.sessions.purge_sessions(now=now)
+        deleted += await self._stores.rate_limiter.purge(now=now)
         dead_keys = await self._stores.keys.purge_signing_keys(now=now)
         if dead_keys:
             await self._load_ring(create=False)

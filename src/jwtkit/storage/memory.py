@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping, Sequence
 
@@ -155,6 +156,17 @@ class MemoryStore:
         return len(dead)
 
 
+class _EventLog:
+    """One key's events, oldest first (at most ``limit`` of them), and when the newest of them
+    leaves its window (what :meth:`MemoryRateLimiter.purge` goes by)."""
+
+    __slots__ = ("expires_at", "times")
+
+    def __init__(self, limit: int) -> None:
+        self.times: deque[float] = deque(maxlen=max(1, limit))
+        self.expires_at = -math.inf
+
+
 class MemoryRateLimiter:
     """A sliding log per key: the times of the latest ``limit`` events (one process only).
 
@@ -168,12 +180,13 @@ class MemoryRateLimiter:
         if max_keys < 1:
             raise ValueError("max_keys must be >= 1")
         self._max_keys = max_keys
-        self._events: OrderedDict[str, deque[float]] = OrderedDict()  # least recently used first
+        self._events: OrderedDict[str, _EventLog] = OrderedDict()  # least recently used first
 
     def _live(self, key: str, now: float, window: float) -> deque[float] | None:
-        events = self._events.get(key)
-        if events is None:
+        entry = self._events.get(key)
+        if entry is None:
             return None
+        events = entry.times
         while events and events[0] <= now - window:
             events.popleft()
         if not events:
@@ -194,21 +207,29 @@ class MemoryRateLimiter:
         if wait > 0:
             return wait
         for key, limit in keys:
-            events = self._events.get(key)
-            if events is None:
-                events = self._events[key] = deque(maxlen=max(1, limit))
-            events.append(now)
+            entry = self._events.get(key)
+            if entry is None:
+                entry = self._events[key] = _EventLog(limit)
+            entry.times.append(now)
+            entry.expires_at = max(entry.expires_at, now + window)
         while len(self._events) > self._max_keys:
             self._events.popitem(last=False)
         return 0.0
 
     async def release(self, key: str, *, now: float) -> None:
-        events = self._events.get(key)
-        if events is not None and now in events:
-            events.remove(now)
+        entry = self._events.get(key)
+        if entry is not None and now in entry.times:
+            entry.times.remove(now)
 
     async def reset(self, key: str) -> None:
         self._events.pop(key, None)
+
+    async def purge(self, *, now: float) -> int:
+        """Drop every key none of whose events is still in its window (or that has none left
+        after ``release``); return how many events went with them. A key that still has a live
+        event keeps its dead ones until its next ``acquire`` drops them (they never count)."""
+        dead = [key for key, entry in self._events.items() if entry.expires_at <= now or not entry.times]
+        return sum(len(self._events.pop(key).times) for key in dead)
 
 
 class LocalRevocationFeed:

@@ -31,7 +31,8 @@ async def test_a_fresh_database_is_stamped_with_the_current_schema_version(sqlit
     with sqlite3.connect(tmp_path / "jwtkit.db") as conn:
         assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"users", "refresh_families", "refresh_tokens", "denylist", "sessions", "signing_keys"} <= tables
+    assert {"users", "refresh_families", "refresh_tokens", "denylist", "sessions", "signing_keys",
+            "login_attempts"} <= tables
 
 
 async def test_reopening_does_not_restamp_or_recreate(sqlite_url, tmp_path):
@@ -132,6 +133,7 @@ async def test_a_version_1_database_is_upgraded_with_the_denylist_write_time(sql
     stores = await open_sql_stores(sqlite_url)
     await stores.close()
     with sqlite3.connect(tmp_path / "jwtkit.db") as conn:  # make it what version 1 created
+        conn.execute("DROP TABLE login_attempts")
         conn.execute("DROP INDEX ix_denylist_created_at")
         conn.execute("ALTER TABLE denylist DROP COLUMN created_at")
         conn.execute("ALTER TABLE refresh_families DROP COLUMN access_expires_at")
@@ -145,7 +147,7 @@ async def test_a_version_1_database_is_upgraded_with_the_denylist_write_time(sql
     finally:
         await stores.close()
     with sqlite3.connect(tmp_path / "jwtkit.db") as conn:
-        assert [row[0] for row in conn.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2, 3]
+        assert [row[0] for row in conn.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2, 3, 4]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -189,6 +191,7 @@ async def test_a_version_2_database_is_upgraded_with_the_family_access_expiry(ba
     stores = await open_sql_stores(url, schema=schema)
     user = await stores.users.create_user("alice", "h", now=1.0)
     async with stores.tokens.engine.begin() as conn:  # make it what version 2 created, with a family of then
+        await conn.execute(sa.text("DROP TABLE login_attempts"))
         await conn.execute(sa.text("ALTER TABLE refresh_families DROP COLUMN access_expires_at"))
         await conn.execute(sa.text("UPDATE schema_version SET version = 2"))
         await conn.execute(sa.text(
@@ -209,7 +212,34 @@ async def test_a_version_2_database_is_upgraded_with_the_family_access_expiry(ba
         assert [denial.expires_at for denial in written] == [3600.0]
         async with stores.tokens.engine.connect() as conn:
             versions = (await conn.execute(sa.text("SELECT version FROM schema_version ORDER BY version"))).all()
-        assert [row[0] for row in versions] == [2, 3]
+        assert [row[0] for row in versions] == [2, 3, 4]
+    finally:
+        await stores.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_a_version_3_database_is_upgraded_with_the_login_attempts_table(backend, sqlite_url, request):
+    if backend == "postgresql":
+        url, schema = request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
+    else:
+        url, schema = sqlite_url, None
+    stores = await open_sql_stores(url, schema=schema)
+    async with stores.users.engine.begin() as conn:  # make it what version 3 created
+        fresh_indexes = await conn.run_sync(lambda sync: sa.inspect(sync).get_indexes("login_attempts"))
+        await conn.execute(sa.text("DROP TABLE login_attempts"))
+        await conn.execute(sa.text("UPDATE schema_version SET version = 3"))
+    await stores.close()
+
+    stores = await open_sql_stores(url, schema=schema, shared_rate_limiter=True)
+    try:
+        assert await stores.rate_limiter.acquire([("user:alice", 1)], now=1.0, window=60.0) == 0.0
+        assert await stores.rate_limiter.acquire([("user:alice", 1)], now=2.0, window=60.0) == 59.0
+        async with stores.users.engine.connect() as conn:
+            versions = (await conn.execute(sa.text("SELECT version FROM schema_version ORDER BY version"))).all()
+            indexes = await conn.run_sync(lambda sync: sa.inspect(sync).get_indexes("login_attempts"))
+        assert [row[0] for row in versions] == [3, 4]
+        assert indexes == fresh_indexes  # the same table a fresh database gets
+        assert {index["name"] for index in indexes} == {"ix_login_attempts_key_at", "ix_login_attempts_expires_at"}
     finally:
         await stores.close()
 

@@ -115,8 +115,9 @@ class KeyStore(Protocol):
 
 
 class RateLimiter(Protocol):
-    """A sliding-window counter of attempts (logins) per key: in memory for one process, in Redis
-    (:class:`jwtkit.storage.redis.RedisRateLimiter`) for several.
+    """A sliding-window counter of attempts (logins) per key: in memory for one process; for
+    several, in Redis (:class:`jwtkit.storage.redis.RedisRateLimiter`) or in the database they
+    share (:class:`jwtkit.storage.sql.SqlRateLimiter`).
 
     An attempt is reserved BEFORE the work it limits (checking a password), in one atomic step
     that both checks and records: so of any number of concurrent attempts at most ``limit``

@@ -1,6 +1,7 @@
 """SQL storage (SQLAlchemy 2 async): SQLite via aiosqlite (the default), PostgreSQL via asyncpg.
 
-One schema on both (see :mod:`.schema`), created or upgraded at open.
+One schema on both (see :mod:`.schema`), created or upgraded at open. The login rate limiter
+can live in the database too (:class:`SqlRateLimiter`), for processes that share it without Redis.
 """
 
 from __future__ import annotations
@@ -13,17 +14,25 @@ from jwtkit.auth.ports import Stores
 from jwtkit.storage.memory import LocalRevocationFeed, MemoryRateLimiter
 
 from .engine import make_engine, unavailable_on_failure
+from .rate_limiter import SqlRateLimiter
 from .schema import SCHEMA_VERSION, SchemaTooNewError, ensure_schema
 from .store import SqlStore
 
-__all__ = ["SCHEMA_VERSION", "SchemaTooNewError", "SqlStore", "open_sql_stores"]
+__all__ = ["SCHEMA_VERSION", "SchemaTooNewError", "SqlRateLimiter", "SqlStore", "open_sql_stores"]
 
 log = logging.getLogger(__name__)
 
 
-async def open_sql_stores(database_url: str, *, schema: str | None = None) -> Stores:
-    """Connect, create or upgrade the schema, and return the stores (rate limiter and feed
-    in-process). ``close`` disposes of the engine.
+async def open_sql_stores(
+    database_url: str, *, schema: str | None = None, shared_rate_limiter: bool = False
+) -> Stores:
+    """Connect, create or upgrade the schema, and return the stores (the feed in-process).
+    ``close`` disposes of the engine.
+
+    The login rate limiter is in-process (:class:`~jwtkit.storage.memory.MemoryRateLimiter`)
+    unless ``shared_rate_limiter``: then it is a :class:`SqlRateLimiter` on the same engine, so
+    every process on this database counts the same attempts (what several processes need when
+    there is no Redis to share the count).
 
     Raises:
         ServiceUnavailableError: the database cannot be reached.
@@ -49,7 +58,7 @@ async def open_sql_stores(database_url: str, *, schema: str | None = None) -> St
         tokens=store,
         sessions=store,
         keys=store,
-        rate_limiter=MemoryRateLimiter(),
+        rate_limiter=SqlRateLimiter(engine) if shared_rate_limiter else MemoryRateLimiter(),
         feed=LocalRevocationFeed(),
         close=engine.dispose,
     )

@@ -90,6 +90,20 @@ signing_keys = sa.Table(
     sa.Column("not_after", sa.Double, nullable=True),
 )
 
+# The shared login rate limiter (version 4, :class:`~jwtkit.storage.sql.SqlRateLimiter`): one row
+# per attempt. ``key`` is the limiter key as given (``user:…``, ``client:…``) or, for one that is
+# long or not storable as text, its digest; ``expires_at`` (= at + window) is what purging goes by.
+# A 64-bit id: a sustained spray of attempts must not run a 32-bit sequence out.
+login_attempts = sa.Table(
+    "login_attempts",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(255), nullable=False),
+    sa.Column("at", sa.Double, nullable=False),
+    sa.Column("expires_at", sa.Double, nullable=False, index=True),
+    sa.Index("ix_login_attempts_key_at", "key", "at"),  # one key's events, in time order
+)
+
 Migration = Callable[[AsyncConnection], Awaitable[None]]
 
 
@@ -105,10 +119,19 @@ async def _family_access_expiry(conn: AsyncConnection) -> None:
     await conn.execute(sa.text("ALTER TABLE refresh_families ADD COLUMN access_expires_at DOUBLE PRECISION"))
 
 
+async def _login_attempts(conn: AsyncConnection) -> None:
+    """Version 4: the ``login_attempts`` table, so processes sharing the database without Redis
+    share the login rate limiter too. Created from its definition above (the same DDL as a fresh
+    database gets): a later change to that table must come with its own step, and freeze this one."""
+    await conn.run_sync(lambda sync: login_attempts.create(sync, checkfirst=True))
+
+
 # (version, step) in ascending order: step upgrades a database at version-1 to version.
 # Version 1 is the create_all of the first release; add later steps here, and bump SCHEMA_VERSION.
-MIGRATIONS: list[tuple[int, Migration]] = [(2, _denylist_write_time), (3, _family_access_expiry)]
-SCHEMA_VERSION = 3
+MIGRATIONS: list[tuple[int, Migration]] = [
+    (2, _denylist_write_time), (3, _family_access_expiry), (4, _login_attempts),
+]
+SCHEMA_VERSION = 4
 
 
 class SchemaTooNewError(RuntimeError):

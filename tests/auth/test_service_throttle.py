@@ -8,6 +8,7 @@ import pytest
 from jwtkit.auth.errors import InvalidCredentialsError, ThrottledError
 from jwtkit.auth.service import AuthService
 from jwtkit.storage import open_stores
+from jwtkit.storage.sql import open_sql_stores
 
 pytestmark = pytest.mark.anyio
 
@@ -158,3 +159,53 @@ async def test_two_workers_on_one_redis_share_the_limit(redis_service, redis_url
 async def test_a_lone_surrogate_username_or_client_is_throttled_through_redis_too(redis_service):
     with pytest.raises(InvalidCredentialsError):
         await redis_service.login("al\ud800ice", "wrong password", client="10.0.0.\udc80")
+
+
+# ---- through the database (several processes on one database, no Redis)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path):
+    if request.param == "postgresql":
+        return request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
+    return f"sqlite+aiosqlite:///{tmp_path / 'auth.db'}", None
+
+
+@pytest.fixture
+async def sql_workers(database, settings, clock):
+    """Two services on one database, each with its own engine (two processes), sharing the
+    database's rate limiter; alice is registered."""
+    url, schema = database
+    workers = []
+    try:
+        for _ in range(2):
+            stores = await open_sql_stores(url, schema=schema, shared_rate_limiter=True)
+            workers.append(await AuthService.open(settings, stores, clock=clock))
+        await workers[0].register("alice", PASSWORD)
+        yield workers
+    finally:
+        for worker in workers:
+            await worker.close()
+
+
+async def test_two_workers_on_one_database_share_the_limit(sql_workers, settings):
+    outcomes = await asyncio.gather(*(burst(worker, size=50) for worker in sql_workers))
+
+    wrong = sum(worker.count("wrong") for worker in outcomes)
+    assert wrong == settings.login_max_failures
+
+
+async def test_a_success_on_one_worker_clears_the_username_for_the_other(sql_workers, settings):
+    first, second = sql_workers
+    await fail(first, times=settings.login_max_failures - 1)
+
+    await second.login("alice", PASSWORD, client="10.0.0.1")
+
+    await fail(first, times=settings.login_max_failures)  # a fresh count: not throttled
+
+
+async def test_a_lone_surrogate_or_nul_username_is_throttled_through_the_database_too(sql_workers):
+    first, _ = sql_workers
+    for username in ("al\ud800ice", "al\x00ice"):
+        with pytest.raises(InvalidCredentialsError):
+            await first.login(username, "wrong password", client="10.0.0.\udc80")

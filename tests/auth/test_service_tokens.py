@@ -4,9 +4,12 @@ expiry, with the injectable clock."""
 import sqlite3
 
 import pytest
+import sqlalchemy as sa
 
 import jwtkit
 from jwtkit.auth.errors import InvalidCredentialsError, InvalidTokenError
+from jwtkit.auth.service import AuthService
+from jwtkit.storage.sql import open_sql_stores
 
 pytestmark = pytest.mark.anyio
 
@@ -230,6 +233,28 @@ async def test_purge_forgets_login_attempts_once_they_left_the_throttling_window
 
     assert await service.purge_expired() == 2  # the attempt's event on the username and on the client
     assert await service.purge_expired() == 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_purge_deletes_login_attempts_from_a_shared_database_limiter(backend, tmp_path, request, clock,
+                                                                          settings):
+    if backend == "postgresql":
+        url, schema = request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
+    else:
+        url, schema = f"sqlite+aiosqlite:///{tmp_path / 'auth.db'}", None
+    stores = await open_sql_stores(url, schema=schema, shared_rate_limiter=True)
+    service = await AuthService.open(settings, stores, clock=clock)
+    try:
+        with pytest.raises(InvalidCredentialsError):
+            await service.login("mallory", "wrong password", client="10.0.0.1")
+        clock.advance(settings.login_window)
+
+        assert await service.purge_expired() == 2
+
+        async with stores.users.engine.connect() as conn:
+            assert (await conn.execute(sa.text("SELECT count(*) FROM login_attempts"))).scalar() == 0
+    finally:
+        await service.close()
 
 
 async def test_verify_token_verifies_an_access_token_once(service, pair, monkeypatch):

@@ -8,8 +8,9 @@ import pytest
 
 from jwtkit.auth.errors import ServiceUnavailableError
 from jwtkit.storage import open_stores
-from jwtkit.storage.memory import LocalRevocationFeed
+from jwtkit.storage.memory import LocalRevocationFeed, MemoryRateLimiter
 from jwtkit.storage.polling import DatabasePollingFeed
+from jwtkit.storage.sql import SqlRateLimiter
 
 pytestmark = pytest.mark.anyio
 
@@ -46,6 +47,22 @@ async def test_poll_database_gives_a_fresh_polling_feed_that_close_stops(sqlite_
     await stores.close()
 
     assert not stores.feed.is_fresh(10.0)
+
+
+async def test_a_single_process_counts_logins_in_memory(sqlite_url):
+    stores = await open_stores(sqlite_url)
+    try:
+        assert isinstance(stores.rate_limiter, MemoryRateLimiter)
+    finally:
+        await stores.close()
+
+
+async def test_processes_sharing_a_database_without_redis_count_logins_in_it(sqlite_url):
+    stores = await open_stores(sqlite_url, poll_database=True, poll_interval=0.05)
+    try:
+        assert isinstance(stores.rate_limiter, SqlRateLimiter)
+    finally:
+        await stores.close()
 
 
 def reader_threads() -> list[threading.Thread]:

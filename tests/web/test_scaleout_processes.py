@@ -320,3 +320,17 @@ def test_separate_servers_on_one_sqlite_file_share_a_logout_within_the_bound(sql
     wait_until(lambda: me_status(b, pair["access_token"]) == 401, within=PROPAGATION_BOUND,
                what="B (polling the SQLite file) refusing the token logged out on A")
     assert "revocations polled from the database" in b.log_text()
+
+
+def test_separate_servers_on_one_sqlite_file_share_the_login_throttle(sqlite_pair):
+    a, b = sqlite_pair
+    sign_up(a, "alice")
+    wrong = {"username": "alice", "password": "not the password"}
+    statuses = [httpx.post(server.url + "/auth/token", json=wrong, timeout=30).status_code
+                for server in (a, b, a, b, a)]  # AuthSettings.login_max_failures: 5, spread over both
+    assert statuses == [401] * 5
+
+    for server in (a, b):
+        refused = httpx.post(server.url + "/auth/token", json={"username": "alice", "password": PASSWORD}, timeout=30)
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) > 0

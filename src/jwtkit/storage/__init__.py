@@ -54,7 +54,7 @@ async def open_stores(
         ServiceUnavailableError: the database or Redis cannot be reached.
         ValueError: an unsupported URL scheme.
     """
-    stores = await _open_database(database_url, schema)
+    stores = await _open_database(database_url, schema, shared_rate_limiter=poll_database and redis_url is None)
     try:
         if redis_url is not None:
             from .redis import open_redis
@@ -99,14 +99,14 @@ async def _with_polling_feed(stores: Stores, database_url: str, schema: str | No
     return dataclasses.replace(stores, feed=feed, close=_both(_both(feed.close, reader.close), stores.close))
 
 
-async def _open_database(database_url: str, schema: str | None) -> Stores:
+async def _open_database(database_url: str, schema: str | None, *, shared_rate_limiter: bool) -> Stores:
     if database_url.startswith("memory:"):
         from .memory import open_memory_stores
 
         return open_memory_stores()
     from .sql import open_sql_stores
 
-    return await open_sql_stores(database_url, schema=schema)
+    return await open_sql_stores(database_url, schema=schema, shared_rate_limiter=shared_rate_limiter)
 
 
 def _both(first: Callable[[], Awaitable[None]], second: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:

@@ -196,6 +196,7 @@ class MemoryRateLimiter:
 
     async def acquire(self, keys: Sequence[tuple[str, int]], *, now: float, window: float) -> float:
         # No await anywhere: the check and the record are one step under asyncio.
+        keys = [(key, max(1, limit)) for key, limit in keys]  # as the Redis and SQL limiters read a limit < 1
         wait = 0.0
         for key, limit in keys:
             events = self._live(key, now, window)
@@ -210,6 +211,8 @@ class MemoryRateLimiter:
             entry = self._events.get(key)
             if entry is None:
                 entry = self._events[key] = _EventLog(limit)
+            elif entry.times.maxlen is not None and entry.times.maxlen < limit:
+                entry.times = deque(entry.times, maxlen=limit)  # a larger limit must not drop events
             entry.times.append(now)
             entry.expires_at = max(entry.expires_at, now + window)
         while len(self._events) > self._max_keys:

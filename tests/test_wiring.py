@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from jwtkit.auth.errors import InvalidTokenError
+from jwtkit.auth.errors import InvalidTokenError, ServiceUnavailableError
 from jwtkit.auth.service import AuthService
 from jwtkit.wiring import ServerSettings, build_app, normalize_database_url, open_service, polls_database, redacted
 
@@ -165,6 +165,8 @@ def revoked_on(service: AuthService, token: str) -> bool:
         service.authenticate(token)
     except InvalidTokenError as refused:
         return refused.reason == "access token revoked"
+    except ServiceUnavailableError:  # a stall of this busy test process: not an answer yet
+        return False
     return False
 
 

@@ -2,6 +2,7 @@
 busy (or blocked) server loop cannot hold them up; errors, cancellation and close pass through."""
 
 import asyncio
+import logging
 import threading
 
 import pytest
@@ -120,6 +121,21 @@ async def test_close_closes_the_reader_on_its_thread_and_stops_the_thread(starte
     assert not any(t.name == "jwtkit-test-fixture-reads" for t in threading.enumerate())
     with pytest.raises(RuntimeError, match="after close"):
         await thread.signing_keys()
+
+
+async def test_closing_during_a_read_cancels_the_read_on_the_thread_before_the_loop_stops(started, caplog):
+    thread, reader = started
+    reader.block = True
+    read = asyncio.ensure_future(thread.denials_since(0.0, now=1.0))
+    await asyncio.to_thread(reader.started.wait, 30)
+
+    await thread.close()
+
+    assert reader.cancelled.is_set()
+    assert reader.closed_on is not None
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(read, 30)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # e.g. "Task was destroyed but it is pending"
 
 
 async def test_a_reader_that_cannot_open_leaves_no_thread_behind():

@@ -74,13 +74,26 @@ class ReaderThread:
         return await self._call(self._opened().signing_keys())
 
     async def close(self) -> None:
-        """Close the reader, then stop and join the thread. Idempotent."""
+        """Finish what runs on the thread (reads of cancelled callers included), close the
+        reader, then stop and join the thread. Idempotent."""
         close, self._close_reader = self._close_reader, None
         try:
-            if close is not None and self._thread.is_alive():
-                await self._call(close())
+            if self._thread.is_alive():
+                await self._call(self._shut_down(close))
         finally:
             await self._stop_thread()
+
+    @staticmethod
+    async def _shut_down(close: Callable[[], Awaitable[None]] | None) -> None:
+        """On the thread's loop: cancel and await every other task (a read whose caller was
+        cancelled may still be running), then close the reader, so that no driver thread calls
+        back into a stopped loop and no task is destroyed pending."""
+        others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+        if close is not None:
+            await close()
 
     def _opened(self) -> PollReads:
         if self._reader is None or not self._thread.is_alive():
@@ -106,4 +119,5 @@ class ReaderThread:
             self._loop.run_forever()
         finally:
             self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+            self._loop.run_until_complete(self._loop.shutdown_default_executor())
             self._loop.close()

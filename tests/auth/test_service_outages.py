@@ -132,6 +132,24 @@ async def test_with_fail_open_a_worker_keeps_serving_unrevoked_tokens_while_redi
     assert "stale" in warning.getMessage()
 
 
+async def test_a_revocation_whose_publish_failed_still_reaches_a_healthy_worker_through_the_backstop(
+    open_worker, redis_proxy, eventually
+):
+    worker_a = await open_worker(redis_url=redis_proxy.url)  # only A loses Redis
+    worker_b = await open_worker()
+    (pair,) = await alice_pairs(worker_a, 1)
+    principal = worker_a.authenticate(pair.access_token)
+    await redis_proxy.stop()
+
+    await worker_a.logout(principal, pair.refresh_token)  # committed; the publish fails and is retried
+    await worker_a.close()  # ... until A goes away: the message is lost for good
+
+    # B's feed never went stale (its Redis is fine): only the database poll can tell it
+    assert worker_b._stores.feed.is_fresh(1.0)
+    delay = await eventually(lambda: refused(worker_b, pair.access_token), within=BOUND, what="revocation on B")
+    print(f"\nB refused the token {delay:.2f} s after the logout whose message was lost (backstop poll 1 s)")
+
+
 async def test_flushing_redis_never_brings_a_revoked_token_back(open_worker, redis_prefix, eventually):
     # What FLUSHDB does to this deployment, limited to its prefix (the test db is shared).
     worker_a, worker_b = await open_worker(), await open_worker()

@@ -13,6 +13,9 @@ from collections.abc import Awaitable, Callable
 
 from jwtkit.auth.ports import Stores
 
+from .backstop import BackstoppedFeed
+from .polling import DatabasePollingFeed
+
 __all__ = ["open_stores"]
 
 
@@ -24,6 +27,7 @@ async def open_stores(
     redis_prefix: str = "jwtkit:",
     poll_database: bool = False,
     poll_interval: float = 0.1,
+    backstop_interval: float = 1.0,
 ) -> Stores:
     """Open (and on first use create) the stores behind ``database_url``.
 
@@ -35,7 +39,10 @@ async def open_stores(
     - ``redis_url``: the login rate limiter and the revocation feed are Redis ones
       (:func:`jwtkit.storage.redis.open_redis`; keys and channel under ``redis_prefix``). The
       feed is subscribed before this returns, so before the service loads its state.
-      Propagation: one pub/sub message (milliseconds). ``poll_database`` is then ignored.
+      Propagation: one pub/sub message (milliseconds). A poll of the database every
+      ``backstop_interval`` seconds delivers what pub/sub lost (a publisher that lost Redis or
+      died before retrying): :class:`~jwtkit.storage.backstop.BackstoppedFeed`.
+      ``poll_database`` is then ignored.
     - ``poll_database=True`` (no Redis; what ``jwtkit serve`` does on any real database): a
       :class:`~jwtkit.storage.polling.DatabasePollingFeed` polls the denylist and the keys
       every ``poll_interval`` seconds (propagation within about ``poll_interval``), reading
@@ -60,9 +67,12 @@ async def open_stores(
             from .redis import open_redis
 
             redis = await open_redis(redis_url, prefix=redis_prefix)
-            return dataclasses.replace(
-                stores, rate_limiter=redis.rate_limiter, feed=redis.feed, close=_both(redis.close, stores.close)
-            )
+            stores = dataclasses.replace(stores, close=_both(redis.close, stores.close))
+            backstop = DatabasePollingFeed(stores.tokens, stores.keys, interval=backstop_interval)
+            await backstop.start()
+            return dataclasses.replace(stores, rate_limiter=redis.rate_limiter,
+                                       feed=BackstoppedFeed(redis.feed, backstop),
+                                       close=_both(backstop.close, stores.close))
         if poll_database:
             return await _with_polling_feed(stores, database_url, schema, poll_interval)
     except BaseException:
@@ -74,8 +84,6 @@ async def open_stores(
 async def _with_polling_feed(stores: Stores, database_url: str, schema: str | None, interval: float) -> Stores:
     """``stores`` with a polling feed; on SQL its reads run on a thread of their own (a second
     connection), so a busy event loop cannot delay them past the staleness bound."""
-    from .polling import DatabasePollingFeed
-
     if database_url.startswith("memory:"):
         feed = DatabasePollingFeed(stores.tokens, stores.keys, interval=interval)
         await feed.start()

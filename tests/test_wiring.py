@@ -71,6 +71,7 @@ def test_unrelated_variables_are_ignored():
         ({"JWTKIT_ALG": "HS256"}, "asymmetric"),
         ({"JWTKIT_ALG": "none"}, "alg"),
         ({"JWTKIT_WORKERS": "2", "JWTKIT_DATABASE_URL": "memory://"}, "shared database"),
+        ({"JWTKIT_WORKERS": "2", "JWTKIT_DATABASE_URL": "sqlite:///:memory:"}, "shared database"),
         ({"JWTKIT_REVOCATION_FAIL_OPEN": "perhaps"}, "JWTKIT_REVOCATION_FAIL_OPEN"),
         ({"JWTKIT_REVOCATION_MAX_STALENESS": "soon"}, "JWTKIT_REVOCATION_MAX_STALENESS"),
         ({"JWTKIT_REVOCATION_MAX_STALENESS": "0"}, "revocation_max_staleness"),
@@ -132,6 +133,8 @@ def test_the_poll_interval_is_read_from_its_variable_and_its_flag(monkeypatch):
         (ServerSettings(database_url="postgresql://u@127.0.0.1/db"), True),  # other machines may share it
         (ServerSettings(redis_url="redis://127.0.0.1:6379/0"), False),  # Redis carries revocations
         (ServerSettings(database_url="memory://"), False),  # nobody else can see it
+        (ServerSettings(database_url="sqlite:///:memory:"), False),  # nor this
+        (ServerSettings(database_url="sqlite://"), False),
     ],
 )
 def test_every_server_on_a_real_database_without_redis_polls_it(settings, polls):
@@ -158,6 +161,19 @@ async def test_two_servers_started_separately_on_one_sqlite_file_share_a_logout(
     finally:
         await server_a.close()
         await server_b.close()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.parametrize("url", ["sqlite:///:memory:", "memory://"])
+async def test_a_server_on_an_in_process_database_opens_and_serves(url, anyio_backend):
+    service = await open_service(ServerSettings(database_url=url))
+    try:
+        await service.register("alice", "long enough")
+        pair = await service.login("alice", "long enough", client="c")
+        assert service.authenticate(pair.access_token).username == "alice"
+    finally:
+        await service.close()
 
 
 def revoked_on(service: AuthService, token: str) -> bool:

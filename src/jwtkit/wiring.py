@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from jwtkit.auth.service import AuthService
 
 __all__ = ["DEFAULT_DATABASE_URL", "ENV_PREFIX", "ServerSettings", "app_from_env", "build_app",
-           "normalize_database_url", "open_service", "polls_database", "prepare", "redacted", "run"]
+           "in_process_database", "normalize_database_url", "open_service", "polls_database", "prepare", "redacted", "run"]
 
 ENV_PREFIX = "JWTKIT_"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///jwtkit.sqlite3"
@@ -107,8 +107,8 @@ class ServerSettings:
         if isinstance(interval, bool) or not isinstance(interval, int | float) or not 0 < interval < staleness:
             raise ValueError(f"revocation_poll_interval must be a positive number of seconds below "
                              f"revocation_max_staleness ({staleness!r}), got {interval!r}")
-        if self.workers > 1 and self.database_url.startswith("memory:"):
-            raise ValueError("workers > 1 need a shared database, not memory://")
+        if self.workers > 1 and in_process_database(self.database_url):
+            raise ValueError(f"workers > 1 need a shared database, not {self.database_url}")
         if self.alg not in SUPPORTED_ALGORITHMS or self.alg.startswith("HS"):
             raise ValueError(f"alg must be an asymmetric JWS algorithm (the public keys go to the JWKS), "
                              f"got {self.alg!r}")
@@ -211,7 +211,17 @@ async def open_service(settings: ServerSettings) -> AuthService:
 
 def polls_database(settings: ServerSettings) -> bool:
     """Whether revocations reach this process by polling the database (no Redis, a real database)."""
-    return settings.redis_url is None and not settings.database_url.startswith("memory:")
+    return settings.redis_url is None and not in_process_database(settings.database_url)
+
+
+def in_process_database(url: str) -> bool:
+    """True for a database no other process can open: ``memory://`` or an in-memory SQLite."""
+    if url.startswith("memory:"):
+        return True
+    if not url.startswith("sqlite"):
+        return False
+    path = url.split("://", 1)[1].removeprefix("/")
+    return path.split("?", 1)[0] in ("", ":memory:")
 
 
 async def prepare(settings: ServerSettings) -> None:

@@ -51,7 +51,8 @@ if TYPE_CHECKING:
     from jwtkit.auth.service import AuthService
 
 __all__ = ["DEFAULT_DATABASE_URL", "ENV_PREFIX", "ServerSettings", "app_from_env", "build_app",
-           "in_process_database", "normalize_database_url", "open_service", "polls_database", "prepare", "redacted", "run"]
+           "in_process_database", "normalize_database_url", "open_service", "polls_database", "prepare",
+           "redacted", "run"]
 
 ENV_PREFIX = "JWTKIT_"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///jwtkit.sqlite3"

@@ -1,6 +1,7 @@
 """What only the SQL adapter has: the versioned schema, SQLite settings, and failures that become
 ServiceUnavailableError instead of a raw SQLAlchemy error."""
 
+import asyncio
 import json
 import sqlite3
 
@@ -41,6 +42,19 @@ async def test_reopening_does_not_restamp_or_recreate(sqlite_url, tmp_path):
         await stores.close()
     with sqlite3.connect(tmp_path / "jwtkit.db") as conn:
         assert conn.execute("SELECT count(*) FROM schema_version").fetchone() == (1,)
+
+
+async def test_servers_opening_a_new_sqlite_file_together_create_it_once(tmp_path):
+    # Each open has its own connection (aiosqlite: its own thread), so their DDL can interleave.
+    for attempt in range(10):
+        url = f"sqlite+aiosqlite:///{tmp_path / f'race{attempt}.db'}"
+        opened = await asyncio.gather(*(open_sql_stores(url) for _ in range(4)), return_exceptions=True)
+        for stores in opened:
+            if not isinstance(stores, BaseException):
+                await stores.close()
+        assert [type(s).__name__ for s in opened if isinstance(s, BaseException)] == []
+        with sqlite3.connect(tmp_path / f"race{attempt}.db") as conn:
+            assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
 
 
 async def test_a_database_from_a_newer_jwtkit_is_refused(sqlite_url, tmp_path):

@@ -147,6 +147,11 @@ async def ensure_schema(conn: AsyncConnection, *, pg_schema: str | None = None) 
         if pg_schema is not None:
             await conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{pg_schema}"'))
         await conn.execute(sa.text("SELECT pg_advisory_xact_lock(7411046001)"))
+    elif conn.dialect.name == "sqlite":
+        # The driver runs DDL outside any transaction, so servers starting together on one file
+        # would race to create or upgrade it. BEGIN IMMEDIATE takes the write lock first (waiting
+        # up to busy_timeout): the DDL then runs in this transaction, one server at a time.
+        await conn.exec_driver_sql("BEGIN IMMEDIATE")
     await conn.run_sync(lambda sync: schema_version.create(sync, checkfirst=True))
     version = (await conn.execute(sa.select(sa.func.max(schema_version.c.version)))).scalar()
     if version is None:

@@ -163,6 +163,18 @@ async def test_a_stale_feed_makes_authenticate_fail_closed_as_unavailable_with_o
     assert "failing closed" in line.getMessage()
 
 
+async def test_allow_stale_accepts_a_valid_token_while_the_feed_is_stale_for_revoking_it(open_on, feed):
+    service = await open_on()
+    pair = await login(service)
+    feed.fresh = False
+
+    principal = service.authenticate(pair.access_token, allow_stale=True)
+    await service.logout(principal, pair.refresh_token)
+
+    with pytest.raises(InvalidTokenError):
+        service.authenticate(pair.access_token, allow_stale=True)
+
+
 async def test_a_stale_feed_still_refuses_a_token_known_revoked_as_invalid(open_on, feed):
     service = await open_on()
     pair = await login(service)

@@ -54,7 +54,7 @@ class FakeService:
         refresh = jwtkit.encode({**claims, "token_type": "refresh", "jti": secrets.token_hex(8)}, self.key)
         return TokenPair(access_token=access, refresh_token=refresh, expires_in=300)
 
-    def authenticate(self, access_token: str) -> Principal:
+    def authenticate(self, access_token: str, *, allow_stale: bool = False) -> Principal:
         self._check()
         try:
             claims = self.verifier.verify(access_token)

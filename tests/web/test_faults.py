@@ -54,6 +54,22 @@ async def test_stale_revocations_answer_a_valid_access_token_with_503_and_retry_
         assert "www-authenticate" not in response.headers  # not a credential problem: do not log in again
 
 
+async def test_logout_works_while_revocations_are_stale_and_the_token_is_then_refused():
+    stores = await open_stores("memory://")
+    service = await AuthService.open(AuthSettings(**FAST_HASHING), stores)
+    async with serve(app_over(service)) as client:
+        await client.post("/auth/register", json={"username": "alice", "password": "long enough"})
+        pair = (await client.post("/auth/token", json={"username": "alice", "password": "long enough"})).json()
+        stores.feed.is_fresh = lambda max_staleness: False  # type: ignore[method-assign]
+        auth = {"Authorization": f"Bearer {pair['access_token']}"}
+
+        logout = await client.post("/auth/logout", json={"refresh_token": pair["refresh_token"]}, headers=auth)
+        me = await client.get("/auth/me", headers=auth)
+
+    assert logout.status_code == 204  # revoking is safe whatever else may have been revoked meanwhile
+    assert me.status_code == 401  # known revoked: a final answer even while stale
+
+
 async def test_a_bug_is_a_logged_json_500_without_details(caplog):
     service = FakeService()
     service.fail_with = RuntimeError("secret internal detail")

@@ -164,7 +164,7 @@ class AuthService:
             raise InvalidTokenError("refresh token reused; family revoked")
         raise InvalidTokenError(f"refresh token {result.value}")
 
-    def authenticate(self, access_token: str) -> Principal:
+    def authenticate(self, access_token: str, *, allow_stale: bool = False) -> Principal:
         """Verify an access token: signature by a key of the ring, ``exp``, ``iss``/``aud``,
         ``token_type == "access"``, and neither its ``jti`` nor its family denied. Sync, no I/O.
 
@@ -172,20 +172,23 @@ class AuthService:
         ``settings.revocation_max_staleness`` every access token not known to be revoked is
         refused with ``ServiceUnavailableError`` (fail closed: the client should retry, not log
         in again), unless ``settings.revocation_fail_open``; one log line per outage says which.
+        ``allow_stale=True`` skips that rule (for logout: revoking a token is safe whatever else
+        may have revoked it meanwhile, and users must be able to log out during an outage).
 
         Raises:
             InvalidTokenError: the token is not valid, or known revoked (``reason`` says which).
             ServiceUnavailableError: the revocation state is stale (fail closed).
         """
-        return self._principal(self._verify(access_token, "access"))
+        return self._principal(self._verify(access_token, "access"), allow_stale=allow_stale)
 
-    def _principal(self, claims: dict[str, Any]) -> Principal:
+    def _principal(self, claims: dict[str, Any], *, allow_stale: bool = False) -> Principal:
         """The rest of :meth:`authenticate`, for claims already verified as an access token's."""
         jti: str = claims["jti"]
         family_id: str = claims["fid"]
         if self._view.jti_denied(jti) or self._view.family_denied(family_id):
             raise InvalidTokenError("access token revoked")
-        self._view.check_fresh()
+        if not allow_stale:
+            self._view.check_fresh()
         username = claims.get("username")
         if not isinstance(username, str):
             raise InvalidTokenError("claim 'username' is missing or not a string")

@@ -18,7 +18,8 @@ from jwtkit.auth.service import AuthService
 
 from .errors import SESSION_COOKIE, MissingCredentialsError
 
-__all__ = ["MAX_AUTHORIZATION_LENGTH", "SESSION_COOKIE", "BearerPrincipal", "bearer_principal", "service_of"]
+__all__ = ["MAX_AUTHORIZATION_LENGTH", "SESSION_COOKIE", "BearerPrincipal", "bearer_principal",
+           "bearer_principal_to_revoke", "service_of"]
 
 MAX_AUTHORIZATION_LENGTH = 16 * 1024 + 7
 """``"Bearer "`` plus the core's largest token (16 KiB); anything longer is refused unread."""
@@ -53,16 +54,20 @@ def bearer_token(authorization: str | None) -> str:
 class BearerPrincipal(SecurityBase):
     """Dependency: the ``Principal`` of the request's Bearer access token.
 
-    Raises ``MissingCredentialsError`` or ``InvalidTokenError``, which the error table turns into 401.
+    Raises ``MissingCredentialsError`` or ``InvalidTokenError``, which the error table turns into
+    401, or ``ServiceUnavailableError`` (503) while revocations are stale, unless ``allow_stale``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, allow_stale: bool = False) -> None:
         self.model = HTTPBearerModel(bearerFormat="JWT", description="An access token from POST /auth/token")
         self.scheme_name = "BearerJWT"
+        self._allow_stale = allow_stale
 
     async def __call__(self, request: Request) -> Principal:
         token = bearer_token(request.headers.get("authorization"))
-        return service_of(request).authenticate(token)
+        return service_of(request).authenticate(token, allow_stale=self._allow_stale)
 
 
 bearer_principal = BearerPrincipal()
+bearer_principal_to_revoke = BearerPrincipal(allow_stale=True)
+"""For logout: works while revocations are stale (revoking is always safe)."""

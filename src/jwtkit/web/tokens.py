@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from jwtkit.auth.models import Principal, TokenPair
 
 from .credentials import CREDENTIALS_BODY, LOGIN_ERRORS, UnsupportedMediaTypeError, client_address, read_credentials
-from .deps import bearer_principal, service_of
+from .deps import bearer_principal, bearer_principal_to_revoke, service_of
 from .errors import error_response
 from .schemas import CredentialsIn, ErrorOut, RefreshIn, TokenIn, TokenPairOut, UserOut
 
@@ -89,7 +89,7 @@ async def verify(body: TokenIn, request: Request) -> dict[str, Any]:
 
 @router.post("/logout", status_code=204, response_class=Response, responses=_TOKEN_ERRORS)
 async def logout(body: RefreshIn, request: Request,
-                 principal: Annotated[Principal, Depends(bearer_principal)]) -> Response:
+                 principal: Annotated[Principal, Depends(bearer_principal_to_revoke)]) -> Response:
     """Revoke the refresh token's family and deny the access token until it expires."""
     await service_of(request).logout(principal, body.refresh_token)
     return Response(status_code=204)

@@ -12,7 +12,15 @@ import pytest
 
 from jwtkit.auth.errors import InvalidTokenError, ServiceUnavailableError
 from jwtkit.auth.service import AuthService
-from jwtkit.wiring import ServerSettings, build_app, normalize_database_url, open_service, polls_database, redacted
+from jwtkit.wiring import (
+    ServerSettings,
+    build_app,
+    normalize_database_url,
+    open_service,
+    polls_database,
+    redacted,
+    redis_ping_interval,
+)
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "jwtkit"
 
@@ -174,6 +182,13 @@ async def test_a_server_on_an_in_process_database_opens_and_serves(url, anyio_ba
         assert service.authenticate(pair.access_token).username == "alice"
     finally:
         await service.close()
+
+
+@pytest.mark.parametrize(("staleness", "ping"), [(1.0, 0.25), (0.5, 0.125), (0.2, 0.05)])
+def test_the_redis_feed_confirms_its_connection_four_times_per_staleness_bound_at_least(staleness, ping):
+    settings = ServerSettings(redis_url="redis://127.0.0.1:6379/0", revocation_max_staleness=staleness,
+                              revocation_poll_interval=staleness / 10)
+    assert redis_ping_interval(settings) == ping
 
 
 def revoked_on(service: AuthService, token: str) -> bool:

@@ -28,6 +28,7 @@ async def open_stores(
     poll_database: bool = False,
     poll_interval: float = 0.1,
     backstop_interval: float = 1.0,
+    redis_ping_interval: float = 0.25,
 ) -> Stores:
     """Open (and on first use create) the stores behind ``database_url``.
 
@@ -42,7 +43,8 @@ async def open_stores(
       Propagation: one pub/sub message (milliseconds). A poll of the database every
       ``backstop_interval`` seconds delivers what pub/sub lost (a publisher that lost Redis or
       died before retrying): :class:`~jwtkit.storage.backstop.BackstoppedFeed`.
-      ``poll_database`` is then ignored.
+      The feed confirms its connection every ``redis_ping_interval`` seconds (keep it well
+      under the service's ``revocation_max_staleness``). ``poll_database`` is then ignored.
     - ``poll_database=True`` (no Redis; what ``jwtkit serve`` does on any real database): a
       :class:`~jwtkit.storage.polling.DatabasePollingFeed` polls the denylist and the keys
       every ``poll_interval`` seconds (propagation within about ``poll_interval``), reading
@@ -66,7 +68,7 @@ async def open_stores(
         if redis_url is not None:
             from .redis import open_redis
 
-            redis = await open_redis(redis_url, prefix=redis_prefix)
+            redis = await open_redis(redis_url, prefix=redis_prefix, ping_interval=redis_ping_interval)
             stores = dataclasses.replace(stores, close=_both(redis.close, stores.close))
             backstop = DatabasePollingFeed(stores.tokens, stores.keys, interval=backstop_interval)
             await backstop.start()

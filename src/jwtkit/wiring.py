@@ -302,10 +302,9 @@ def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) ->
         details += f", revocations polled from the database every {settings.revocation_poll_interval:g} s"
     if settings.revocation_fail_open:
         details += ", revocation checks FAIL OPEN while the feed is stale"
+    if not in_process_database(settings.database_url) and not _prepared(settings):
+        return False
     if settings.workers > 1:
-        import asyncio
-
-        asyncio.run(prepare(settings))
         os.environ.update(settings.to_env())  # the workers rebuild these settings in app_from_env
         announce(f"jwtkit serve: listening on {_url(settings.host, settings.port)} ({details})")
         uvicorn.run("jwtkit.wiring:app_from_env", factory=True, host=settings.host, port=settings.port,
@@ -321,6 +320,28 @@ def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) ->
         server = uvicorn.Server(uvicorn.Config(app, **options))
         server.run(sockets=[sock])
         return server.started
+
+
+def _prepared(settings: ServerSettings) -> bool:
+    """Run :func:`prepare` before serving; on failure log one line that says why (not a traceback
+    from inside the server's startup) and return False."""
+    import asyncio
+    import logging
+
+    from jwtkit.auth.errors import ServiceUnavailableError
+    from jwtkit.storage.sql import SchemaTooNewError
+
+    log = logging.getLogger(__name__)
+    try:
+        asyncio.run(prepare(settings))
+    except ServiceUnavailableError:
+        log.error("cannot open the database %s%s: not starting", redacted(settings.database_url),
+                  f" or Redis {redacted(settings.redis_url)}" if settings.redis_url else "")
+        return False
+    except (SchemaTooNewError, ValueError) as exc:
+        log.error("cannot use the database %s: %s", redacted(settings.database_url), exc)
+        return False
+    return True
 
 
 def _url(host: str, port: int) -> str:

@@ -179,12 +179,16 @@ def test_hostile_requests_over_sockets_get_json_4xx(database, tmp_path):
         assert response.json()["error"]
 
 
-def test_serve_with_an_unreachable_database_exits_non_zero_without_announcing(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "jwtkit", "serve", "--port", "0",
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_with_an_unreachable_database_says_so_in_one_line_and_exits_1(tmp_path, workers):
+    result = subprocess.run([sys.executable, "-m", "jwtkit", "serve", "--port", "0", "--workers", workers,
                              "--database", f"sqlite:///{tmp_path / 'missing' / 'auth.db'}"],
                             capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False)
-    assert result.returncode != 0
-    assert "listening on" not in result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    assert result.returncode == 1
+    assert "cannot open the database sqlite+aiosqlite:///" in output
+    assert "Traceback" not in output
+    assert "listening on" not in output
 
 
 def free_port() -> int:

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from jwtkit.auth.errors import ServiceUnavailableError
 from jwtkit.storage import open_stores
 from jwtkit.storage.memory import MemoryStore
-from jwtkit.storage.sql import SCHEMA_VERSION, SchemaTooNewError, open_sql_stores
+from jwtkit.storage.sql import SCHEMA_VERSION, SchemaTooNewError, SqlStore, open_sql_stores
+from jwtkit.storage.sql.engine import make_engine
 
 pytestmark = pytest.mark.anyio
 
@@ -114,6 +115,25 @@ async def test_postgresql_connections_killed_by_the_server_are_replaced(postgres
         assert (await stores.users.get_user_by_name("alice")).username == "alice"
     finally:
         await stores.close()
+
+
+async def test_a_postgresql_statement_that_stalls_is_service_unavailable_not_a_hang(postgres_url, pg_schema):
+    stores = await open_sql_stores(postgres_url, schema=pg_schema)  # creates the tables
+    await stores.close()
+    store = SqlStore(make_engine(postgres_url, schema=pg_schema, statement_timeout=0.5))
+    blocker = await open_sql_stores(postgres_url, schema=pg_schema)
+    try:
+        async with blocker.users.engine.connect() as conn, conn.begin():
+            await conn.execute(sa.text("LOCK TABLE users IN ACCESS EXCLUSIVE MODE"))  # the server stalls us
+
+            with pytest.raises(ServiceUnavailableError) as caught:
+                await asyncio.wait_for(store.get_user_by_name("alice"), 30)  # 30 s: a hang guard only
+
+        assert isinstance(caught.value.__cause__, (sa.exc.SQLAlchemyError, TimeoutError))
+        assert await store.get_user_by_name("alice") is None  # the connection is usable again
+    finally:
+        await blocker.close()
+        await store.engine.dispose()
 
 
 async def test_postgresql_tables_live_in_the_requested_schema(postgres_url, pg_schema):

@@ -19,13 +19,21 @@ from jwtkit.auth.errors import ServiceUnavailableError
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+POSTGRESQL_CONNECT_TIMEOUT = 5.0
+POSTGRESQL_STATEMENT_TIMEOUT = 10.0
+"""Seconds before a PostgreSQL connect, or a statement, gives up: a partitioned or stalled server
+is then a 503 (``ServiceUnavailableError``), not a request that hangs."""
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
-def make_engine(database_url: str, *, schema: str | None = None) -> AsyncEngine:
+def make_engine(
+    database_url: str, *, schema: str | None = None, statement_timeout: float = POSTGRESQL_STATEMENT_TIMEOUT
+) -> AsyncEngine:
     """An async engine for ``sqlite+aiosqlite://`` or ``postgresql+asyncpg://`` URLs. Its errors
     never carry the statement's parameters (``hide_parameters``): those are password hashes and
-    private signing keys.
+    private signing keys. On PostgreSQL, connecting gives up after ``POSTGRESQL_CONNECT_TIMEOUT``
+    seconds, a statement after ``statement_timeout``, and waiting for a pooled connection after
+    ``statement_timeout`` too. (SQLite waits for its lock up to its busy_timeout.)
 
     Raises:
         ValueError: another scheme, or a bad schema name.
@@ -39,12 +47,13 @@ def make_engine(database_url: str, *, schema: str | None = None) -> AsyncEngine:
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     if url.drivername == "postgresql+asyncpg":
-        connect_args: dict[str, Any] = {}
+        connect_args: dict[str, Any] = {"timeout": POSTGRESQL_CONNECT_TIMEOUT, "command_timeout": statement_timeout}
         if schema is not None:
             if _SCHEMA_NAME.fullmatch(schema) is None:
                 raise ValueError(f"bad schema name {schema!r}")
             connect_args["server_settings"] = {"search_path": schema}
-        return create_async_engine(url, pool_pre_ping=True, connect_args=connect_args, hide_parameters=True)
+        return create_async_engine(url, pool_pre_ping=True, pool_timeout=statement_timeout,
+                                   connect_args=connect_args, hide_parameters=True)
     raise ValueError(f"unsupported database URL scheme {url.drivername!r} (use sqlite+aiosqlite or postgresql+asyncpg)")
 
 

@@ -55,10 +55,13 @@ async def open_worker(shared, settings):
 
 
 def refused(service, token) -> bool:
+    """True once ``service`` refuses ``token`` as invalid; a stalled feed (503) is not an answer yet."""
     try:
         service.authenticate(token)
     except InvalidTokenError:
         return True
+    except ServiceUnavailableError:
+        return False
     return False
 
 

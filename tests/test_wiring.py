@@ -304,3 +304,14 @@ def test_serve_schema_and_redis_prefix_flags_are_read(monkeypatch):
     settings = settings_from_serve_flags(monkeypatch, "--database", "postgresql://u@127.0.0.1/db",
                                          "--database-schema", "tenant1", "--redis-prefix", "app1:")
     assert (settings.database_schema, settings.redis_prefix) == ("tenant1", "app1:")
+
+
+def test_serve_help_names_the_variable_of_every_setting(capsys):
+    from jwtkit.cli import main
+
+    assert main(["serve", "--help"]) == 0
+    help_text = capsys.readouterr().out
+
+    missing = [f"JWTKIT_{spec.name.upper()}" for spec in dataclasses.fields(ServerSettings)
+               if f"JWTKIT_{spec.name.upper()}" not in help_text]
+    assert missing == []

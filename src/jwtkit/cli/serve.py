@@ -15,7 +15,7 @@ from .console import UsageError
 _EPILOG = """\
 environment (flags win): JWTKIT_DATABASE_URL, JWTKIT_DATABASE_SCHEMA, JWTKIT_REDIS_URL,
   JWTKIT_REDIS_PREFIX, JWTKIT_REVOCATION_FAIL_OPEN (1/0), JWTKIT_REVOCATION_MAX_STALENESS,
-  JWTKIT_HOST, JWTKIT_PORT,
+  JWTKIT_REVOCATION_POLL_INTERVAL, JWTKIT_HOST, JWTKIT_PORT,
   JWTKIT_ACCESS_TTL, JWTKIT_REFRESH_TTL, JWTKIT_SESSION_TTL, JWTKIT_ISSUER, JWTKIT_AUDIENCE,
   JWTKIT_ALG, JWTKIT_WORKERS, JWTKIT_ACCESS_LOG (1/0), and JWTKIT_KEY_ENCRYPTION_SECRET
   (at least 16 characters; encrypts the private signing keys at rest; environment only).
@@ -44,7 +44,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--redis-prefix", metavar="PREFIX",
                         help="namespace of the Redis keys and channel (default jwtkit:)")
     parser.add_argument("--revocation-fail-open", action="store_const", const=True,
-                        help="while revocations cannot be kept current (Redis down past the staleness bound), "
+                        help="while revocations cannot be kept current (Redis down, or database polls failing, "
+                             "past the staleness bound), "
                              "keep accepting access tokens not known revoked, with a warning (default: refuse "
                              "them, fail closed)")
     parser.add_argument("--revocation-max-staleness", type=float, metavar="SECONDS",

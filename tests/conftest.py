@@ -80,6 +80,18 @@ async def redis():
 
 
 @pytest.fixture
+def redis_url(redis_prefix):
+    """The test Redis as a URL (db 15); requesting it checks Redis answers and gets a fresh prefix."""
+    return f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
+
+
+@pytest.fixture
+def redis_prefix(prefix):
+    """The test's Redis key prefix (``prefix``), under the name the server settings use."""
+    return prefix
+
+
+@pytest.fixture
 async def prefix(redis):
     """A fresh key prefix for one test; every key under it is deleted afterwards."""
     prefix = f"jwtkit-test:{secrets.token_hex(6)}:"

@@ -8,6 +8,7 @@ import pytest
 
 from jwtkit.auth.service import AuthService
 from jwtkit.auth.settings import AuthSettings
+from jwtkit.storage import open_stores
 from jwtkit.storage.memory import LocalRevocationFeed, MemoryStore, open_memory_stores
 from jwtkit.storage.sql import open_sql_stores
 
@@ -42,26 +43,42 @@ def settings():
     return AuthSettings(**FAST)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgresql+redis"])
 def backend(request):
+    """Every service test runs on the in-memory reference, SQLite, and the scaled-out deployment
+    (PostgreSQL in a fresh schema + Redis with a fresh key prefix, composed as ``jwtkit serve
+    --redis`` composes it). Under CI a missing PostgreSQL or Redis fails; elsewhere it skips."""
     return request.param
 
 
 @pytest.fixture
-async def open_service(backend, tmp_path, clock, settings, request):
+def storage(backend, tmp_path, request):
+    """Where this test's stores live: ``(database_url, pg_schema, redis_url, redis_prefix)``
+    (resolved here, in a sync fixture, because the Redis fixtures are async)."""
+    if backend == "memory":
+        return None, None, None, None
+    if not backend.startswith("postgresql"):
+        return f"sqlite+aiosqlite:///{tmp_path / 'auth.db'}", None, None, None
+    url, schema = request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
+    if backend == "postgresql":
+        return url, schema, None, None
+    return url, schema, request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
+
+
+@pytest.fixture
+async def open_service(backend, storage, clock, settings):
     """``await open_service(**settings_changes)``: a service over this test's stores; calling it
     again opens a second service on the same data (a restart, or a second process)."""
     memory = MemoryStore()
     feed = LocalRevocationFeed()
     opened = []
-    if backend == "postgresql":
-        url, schema = request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
-    else:
-        url, schema = f"sqlite+aiosqlite:///{tmp_path / 'auth.db'}", None
+    url, schema, redis_url, redis_prefix = storage
 
     async def open_(**changes):
         if backend == "memory":
             stores = open_memory_stores(memory, feed=feed)
+        elif redis_url is not None:
+            stores = await open_stores(url, schema=schema, redis_url=redis_url, redis_prefix=redis_prefix)
         else:
             stores = await open_sql_stores(url, schema=schema)
         service = await AuthService.open(dataclasses.replace(settings, **changes), stores, clock=clock)
@@ -81,24 +98,6 @@ async def service(open_service):
 @pytest.fixture
 async def alice(service):
     return await service.register("alice", PASSWORD)
-
-
-# ---- Redis and a cutting proxy, for the scale-out tests -----------------------------------------
-# Redis on 127.0.0.1:6379, db 15, a random key prefix per test (other suites share that db, so never
-# FLUSHDB). Under CI a missing Redis fails the tests that need it; elsewhere they skip.
-
-REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 15
-
-
-@pytest.fixture
-def redis_prefix(prefix):
-    """The test Redis key prefix (the root conftest's ``prefix``), under the name the auth tests use."""
-    return prefix
-
-
-@pytest.fixture
-def redis_url(redis_prefix):
-    return f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
 
 
 @pytest.fixture

@@ -47,11 +47,14 @@ def clock() -> Clock:
     return Clock()
 
 
-BACKENDS = ["memory", "sqlite"]
+BACKENDS = ["memory", "sqlite", "postgresql+redis"]
 WITH_POSTGRESQL = [*BACKENDS, "postgresql"]
-"""The main flows (login, refresh and its race, verify/logout, junk input) also run on PostgreSQL:
-a module says ``@pytest.fixture(params=WITH_POSTGRESQL) def backend(request): return request.param``.
-PostgreSQL gets a fresh schema per test; under CI a missing server fails, elsewhere it skips."""
+"""Every HTTP test runs on the in-memory reference, SQLite (polled, as ``jwtkit serve`` runs it) and the
+scaled-out deployment (PostgreSQL + Redis, as ``jwtkit serve --redis`` composes it). The main flows
+(login, refresh and its race, verify/logout) also run on PostgreSQL without Redis (polled): a module
+says ``@pytest.fixture(params=WITH_POSTGRESQL) def backend(request): return request.param``.
+PostgreSQL gets a fresh schema per test, Redis a fresh key prefix; under CI a missing server fails,
+elsewhere it skips."""
 
 
 @pytest.fixture(params=BACKENDS)
@@ -71,9 +74,17 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
 
 
 @pytest.fixture
+def redis_target(backend: str, request: pytest.FixtureRequest) -> tuple[str | None, str]:
+    """``(redis_url, redis_prefix)`` for the ``postgresql+redis`` backend, ``(None, "")`` otherwise."""
+    if backend != "postgresql+redis":
+        return None, ""
+    return request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
+
+
+@pytest.fixture
 def database_schema(backend: str, request: pytest.FixtureRequest) -> str | None:
     """The PostgreSQL schema of this test (``None`` on the other backends)."""
-    if backend != "postgresql":
+    if not backend.startswith("postgresql"):
         return None
     schema: str = request.getfixturevalue("pg_schema")
     return schema
@@ -87,10 +98,16 @@ def settings() -> AuthSettings:
 
 @pytest.fixture
 def service_factory(
-    database_url: str, database_schema: str | None, settings: AuthSettings, clock: Clock
+    database_url: str, database_schema: str | None, redis_target: tuple[str | None, str], settings: AuthSettings,
+    clock: Clock,
 ) -> Callable[[], Awaitable[AuthService]]:
+    redis_url, redis_prefix = redis_target
+    polled = redis_url is None and database_url != "memory://"  # what `jwtkit serve` does on a real database
+
     async def open_service() -> AuthService:
-        return await AuthService.open(settings, await open_stores(database_url, schema=database_schema), clock=clock)
+        stores = await open_stores(database_url, schema=database_schema, redis_url=redis_url,
+                                   redis_prefix=redis_prefix or "jwtkit:", poll_database=polled)
+        return await AuthService.open(settings, stores, clock=clock)
 
     return open_service
 

@@ -27,6 +27,7 @@ import httpx
 import pytest
 
 from .processes import (
+    CuttableProxy,
     PrivateRedis,
     Server,
     children,
@@ -334,3 +335,46 @@ def test_separate_servers_on_one_sqlite_file_share_the_login_throttle(sqlite_pai
         refused = httpx.post(server.url + "/auth/token", json={"username": "alice", "password": PASSWORD}, timeout=30)
         assert refused.status_code == 429
         assert int(refused.headers["retry-after"]) > 0
+
+
+# ---- PostgreSQL goes away under one server -------------------------------------------------------
+
+
+def test_a_postgresql_outage_is_503_then_heals_enforcing_a_logout_made_meanwhile(postgres_url, pg_schema, tmp_path):
+    proxy = CuttableProxy(upstream_port=5432)
+    direct = ["--database", postgres_url, "--database-schema", pg_schema]  # no Redis: both poll PostgreSQL
+    through_proxy = ["--database", postgres_url.replace(":5432/", f":{proxy.port}/"), "--database-schema", pg_schema]
+    seen: list[int] = []
+
+    def status(response: httpx.Response) -> int:
+        seen.append(response.status_code)
+        return response.status_code
+
+    try:
+        with jwtkit_serve(tmp_path / "b.log", *direct) as b, jwtkit_serve(tmp_path / "a.log", *through_proxy) as a:
+            bob, carol = sign_up(b, "bob"), sign_up(b, "carol")
+            assert me_status(a, bob["access_token"]) == 200
+
+            proxy.cut()  # A loses PostgreSQL; B keeps it
+            wait_until(lambda: status(httpx.post(a.url + "/auth/token", timeout=30,
+                                                 json={"username": "bob", "password": PASSWORD})) == 503,
+                       within=OUTAGE_BOUND, what="A answering 503 to a login")
+            wait_until(lambda: status(httpx.get(a.url + "/auth/me", headers=bearer(bob["access_token"]),
+                                                timeout=30)) == 503,
+                       within=OUTAGE_BOUND, what="A failing closed once its polls fail past the staleness bound")
+            assert "failing closed" in a.log_text()
+            logout = httpx.post(b.url + "/auth/logout", json={"refresh_token": carol["refresh_token"]},
+                                headers=bearer(carol["access_token"]), timeout=30)
+            assert logout.status_code == 204  # in PostgreSQL; A cannot read it yet
+
+            proxy.restore()
+            wait_until(lambda: status(httpx.get(a.url + "/auth/me", headers=bearer(bob["access_token"]),
+                                                timeout=30)) == 200,
+                       within=OUTAGE_BOUND, what="A serving again once PostgreSQL is back")
+            assert me_status(a, carol["access_token"]) == 401  # the logout made during the outage holds
+            assert httpx.post(a.url + "/auth/token", json={"username": "bob", "password": PASSWORD},
+                              timeout=30).status_code == 200
+    finally:
+        proxy.close()
+    assert 500 not in seen
+    assert set(seen) <= {200, 503}

@@ -32,8 +32,10 @@ class Reader:
         self.closed_on: int | None = None
         self.fail: Exception | None = None
         self.started = threading.Event()
-        self.block = False
+        self.block = False  # wait until ``release`` is set (or forever)
+        self.release = threading.Event()
         self.cancelled = threading.Event()
+        self.finished = threading.Event()
 
     async def denials_since(self, since: float, *, now: float) -> list[Denial]:
         self.threads.append(threading.get_ident())
@@ -42,10 +44,12 @@ class Reader:
             raise self.fail
         if self.block:
             try:
-                await asyncio.sleep(3600)
+                while not self.release.is_set():
+                    await asyncio.sleep(0.005)
             except asyncio.CancelledError:
                 self.cancelled.set()
                 raise
+        self.finished.set()
         return [DENIAL]
 
     async def signing_keys(self) -> list[SigningKeyRecord]:
@@ -63,7 +67,7 @@ async def started():
     async def open_reader():
         return reader, reader.close
 
-    thread = ReaderThread(open_reader, name="jwtkit-test-fixture-reads")
+    thread = ReaderThread(open_reader, name="jwtkit-test-fixture-reads", close_timeout=0.2)
     await thread.start()
     yield thread, reader
     await thread.close()
@@ -97,7 +101,7 @@ async def test_the_readers_errors_reach_the_caller(started):
         await thread.denials_since(0.0, now=1.0)
 
 
-async def test_cancelling_the_caller_cancels_the_read_on_the_thread(started):
+async def test_cancelling_the_caller_lets_the_read_finish_on_the_thread(started):
     thread, reader = started
     reader.block = True
     read = asyncio.ensure_future(thread.denials_since(0.0, now=1.0))
@@ -106,8 +110,31 @@ async def test_cancelling_the_caller_cancels_the_read_on_the_thread(started):
     read.cancel()
     with pytest.raises(asyncio.CancelledError):
         await read
+    reader.release.set()
 
-    assert await asyncio.to_thread(reader.cancelled.wait, 30)
+    assert await asyncio.to_thread(reader.finished.wait, 30)  # not interrupted halfway
+    assert not reader.cancelled.is_set()
+
+
+async def test_close_waits_for_a_read_in_flight_to_finish():
+    reader = Reader()
+
+    async def open_reader():
+        return reader, reader.close
+
+    thread = ReaderThread(open_reader, close_timeout=60)
+    await thread.start()
+    reader.block = True
+    read = asyncio.ensure_future(thread.denials_since(0.0, now=1.0))
+    await asyncio.to_thread(reader.started.wait, 30)
+
+    closing = asyncio.ensure_future(thread.close())
+    await asyncio.sleep(0.05)
+    reader.release.set()
+    await closing
+
+    assert await read == [DENIAL]
+    assert not reader.cancelled.is_set()
 
 
 async def test_close_closes_the_reader_on_its_thread_and_stops_the_thread(started):
@@ -123,7 +150,7 @@ async def test_close_closes_the_reader_on_its_thread_and_stops_the_thread(starte
         await thread.signing_keys()
 
 
-async def test_closing_during_a_read_cancels_the_read_on_the_thread_before_the_loop_stops(started, caplog):
+async def test_closing_cancels_a_read_that_outlasts_the_close_timeout_before_the_loop_stops(started, caplog):
     thread, reader = started
     reader.block = True
     read = asyncio.ensure_future(thread.denials_since(0.0, now=1.0))

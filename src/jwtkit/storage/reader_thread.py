@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from jwtkit.auth.models import Denial, SigningKeyRecord
 
@@ -47,8 +47,10 @@ OpenReader = Callable[[], Awaitable[tuple[PollReads, Callable[[], Awaitable[None
 class ReaderThread:
     """:class:`PollReads` served by a reader opened and run on a daemon thread's event loop."""
 
-    def __init__(self, open_reader: OpenReader, *, name: str = "jwtkit-revocation-reads") -> None:
+    def __init__(self, open_reader: OpenReader, *, name: str = "jwtkit-revocation-reads",
+                 close_timeout: float = 10.0) -> None:
         self._open_reader = open_reader
+        self._close_timeout = close_timeout
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._reader: PollReads | None = None
@@ -79,19 +81,21 @@ class ReaderThread:
         close, self._close_reader = self._close_reader, None
         try:
             if self._thread.is_alive():
-                await self._call(self._shut_down(close))
+                await self._call(self._shut_down(close, self._close_timeout))
         finally:
             await self._stop_thread()
 
     @staticmethod
-    async def _shut_down(close: Callable[[], Awaitable[None]] | None) -> None:
-        """On the thread's loop: cancel and await every other task (a read whose caller was
-        cancelled may still be running), then close the reader, so that no driver thread calls
-        back into a stopped loop and no task is destroyed pending."""
+    async def _shut_down(close: Callable[[], Awaitable[None]] | None, timeout: float) -> None:
+        """On the thread's loop: let the reads still running finish (those whose callers were
+        cancelled included; one that takes over ``timeout`` s is cancelled), then close the
+        reader, so that every connection is closed cleanly and nothing calls into a stopped loop."""
         others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-        for task in others:
-            task.cancel()
-        await asyncio.gather(*others, return_exceptions=True)
+        if others:
+            _, late = await asyncio.wait(others, timeout=timeout)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         if close is not None:
             await close()
 
@@ -101,19 +105,23 @@ class ReaderThread:
         return self._reader
 
     async def _call(self, awaitable: Awaitable[T]) -> T:
-        """Await ``awaitable`` on the thread's loop. Cancelling the caller cancels it there too."""
+        """Await ``awaitable`` on the thread's loop. Cancelling the caller does not interrupt it
+        there: a database call cancelled halfway can leave its connection in an unknown state;
+        it finishes (unobserved), and :meth:`close` waits for it."""
 
         async def run() -> T:
             return await awaitable
 
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(run(), self._loop))
+        answer = asyncio.wrap_future(asyncio.run_coroutine_threadsafe(run(), self._loop))
+        answer.add_done_callback(_observe)
+        return await asyncio.shield(answer)
 
     async def _stop_thread(self) -> None:
         if self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._loop.stop)
             await asyncio.to_thread(self._thread.join)
 
-    def _run(self) -> None:
+    def _run(self) -> None:  # the thread
         asyncio.set_event_loop(self._loop)
         try:
             self._loop.run_forever()
@@ -121,3 +129,10 @@ class ReaderThread:
             self._loop.run_until_complete(self._loop.shutdown_asyncgens())
             self._loop.run_until_complete(self._loop.shutdown_default_executor())
             self._loop.close()
+
+
+def _observe(answer: asyncio.Future[Any]) -> None:
+    """Retrieve the outcome of an answer nobody may await any more (its caller was cancelled),
+    so asyncio does not log "exception was never retrieved" for it."""
+    if not answer.cancelled():
+        answer.exception()

@@ -65,6 +65,16 @@ async def test_processes_sharing_a_database_without_redis_count_logins_in_it(sql
         await stores.close()
 
 
+async def test_polling_an_in_memory_sqlite_polls_its_own_connection_with_no_reader_thread():
+    before = len(reader_threads())
+    stores = await open_stores("sqlite+aiosqlite://", poll_database=True, poll_interval=0.05)
+    try:
+        assert stores.feed.is_fresh(1.0)
+        assert len(reader_threads()) == before
+    finally:
+        await stores.close()
+
+
 def reader_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "jwtkit-revocation-reads"]
 

@@ -85,8 +85,9 @@ async def open_stores(
 
 async def _with_polling_feed(stores: Stores, database_url: str, schema: str | None, interval: float) -> Stores:
     """``stores`` with a polling feed; on SQL its reads run on a thread of their own (a second
-    connection), so a busy event loop cannot delay them past the staleness bound."""
-    if database_url.startswith("memory:"):
+    connection), so a busy event loop cannot delay them past the staleness bound. A database
+    private to this process (memory, in-memory SQLite) has no second connection: polled in-loop."""
+    if database_url.startswith("memory:") or _in_memory_sqlite(database_url):
         feed = DatabasePollingFeed(stores.tokens, stores.keys, interval=interval)
         await feed.start()
         return dataclasses.replace(stores, feed=feed, close=_both(feed.close, stores.close))
@@ -107,6 +108,13 @@ async def _with_polling_feed(stores: Stores, database_url: str, schema: str | No
         await reader.close()
         raise
     return dataclasses.replace(stores, feed=feed, close=_both(_both(feed.close, reader.close), stores.close))
+
+
+def _in_memory_sqlite(database_url: str) -> bool:
+    from sqlalchemy import make_url
+
+    url = make_url(database_url)
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
 async def _open_database(database_url: str, schema: str | None, *, shared_rate_limiter: bool) -> Stores:

@@ -47,7 +47,7 @@ async def test_reopening_does_not_restamp_or_recreate(sqlite_url, tmp_path):
 
 async def test_servers_opening_a_new_sqlite_file_together_create_it_once(tmp_path):
     # Each open has its own connection (aiosqlite: its own thread), so their DDL can interleave.
-    for attempt in range(10):
+    for attempt in range(25):
         url = f"sqlite+aiosqlite:///{tmp_path / f'race{attempt}.db'}"
         opened = await asyncio.gather(*(open_sql_stores(url) for _ in range(4)), return_exceptions=True)
         for stores in opened:

@@ -1,6 +1,6 @@
-"""``MemoryRateLimiter``: the reference sliding window (its behaviour is pinned against Redis in
-test_redis_rate_limiter.py and against SQL in test_sql_rate_limiter.py), its memory bound (least
-recently used keys are forgotten) and its purge (keys with no live event are)."""
+"""``MemoryRateLimiter``: the reference sliding window (the behaviour every adapter shares is in
+test_rate_limiter_contract.py), its memory bound (least recently used keys are forgotten) and its
+purge (keys with no live event are)."""
 
 import pytest
 
@@ -94,18 +94,3 @@ async def test_purge_forgets_a_key_left_without_events_by_release():
     assert len(limiter._events) == 0
 
 
-async def test_a_limit_below_one_counts_as_one_as_in_redis_and_sql():
-    limiter = MemoryRateLimiter()
-
-    assert await hit(limiter, "a", limit=0) == 0.0
-    assert await hit(limiter, "a", limit=0) == WINDOW
-
-
-async def test_a_key_asked_later_with_a_larger_limit_keeps_every_event():
-    limiter = MemoryRateLimiter()
-    await hit(limiter, "a", now=T0, limit=1)
-
-    for i in range(1, 3):
-        assert await hit(limiter, "a", now=T0 + i, limit=3) == 0.0
-
-    assert await hit(limiter, "a", now=T0 + 3, limit=3) == WINDOW - 3  # all three still count

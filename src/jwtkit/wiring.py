@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from jwtkit.auth.service import AuthService
 
 __all__ = ["DEFAULT_DATABASE_URL", "ENV_PREFIX", "ServerSettings", "app_from_env", "build_app",
-           "in_process_database", "normalize_database_url", "open_service", "polls_database", "prepare",
+           "normalize_database_url", "open_service", "polls_database", "prepare",
            "redacted", "redis_ping_interval", "run"]
 
 ENV_PREFIX = "JWTKIT_"
@@ -108,6 +108,8 @@ class ServerSettings:
         if isinstance(interval, bool) or not isinstance(interval, int | float) or not 0 < interval < staleness:
             raise ValueError(f"revocation_poll_interval must be a positive number of seconds below "
                              f"revocation_max_staleness ({staleness!r}), got {interval!r}")
+        from jwtkit.storage import in_process_database
+
         if self.workers > 1 and in_process_database(self.database_url):
             raise ValueError(f"workers > 1 need a shared database, not {self.database_url}")
         if self.alg not in SUPPORTED_ALGORITHMS or self.alg.startswith("HS"):
@@ -213,6 +215,8 @@ async def open_service(settings: ServerSettings) -> AuthService:
 
 def polls_database(settings: ServerSettings) -> bool:
     """Whether revocations reach this process by polling the database (no Redis, a real database)."""
+    from jwtkit.storage import in_process_database
+
     return settings.redis_url is None and not in_process_database(settings.database_url)
 
 
@@ -222,20 +226,10 @@ def redis_ping_interval(settings: ServerSettings) -> float:
     return min(0.25, settings.revocation_max_staleness / 4)
 
 
-def in_process_database(url: str) -> bool:
-    """True for a database no other process can open: ``memory://`` or an in-memory SQLite."""
-    if url.startswith("memory:"):
-        return True
-    if not url.startswith("sqlite"):
-        return False
-    path = url.split("://", 1)[1].removeprefix("/")
-    return path.split("?", 1)[0] in ("", ":memory:")
-
-
 async def prepare(settings: ServerSettings) -> None:
-    """Create the schema and the first signing key once, before several workers start on one database
-    (each would otherwise race to create them)."""
-    service = await open_service(dataclasses.replace(settings, workers=1))
+    """Open the database once before serving: create or upgrade the schema and the first signing
+    key (so several workers do not race to), and fail here, with a clear line, if it cannot be reached."""
+    service = await open_service(settings)
     await service.close()
 
 
@@ -302,6 +296,8 @@ def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) ->
         details += f", revocations polled from the database every {settings.revocation_poll_interval:g} s"
     if settings.revocation_fail_open:
         details += ", revocation checks FAIL OPEN while the feed is stale"
+    from jwtkit.storage import in_process_database
+
     if not in_process_database(settings.database_url) and not _prepared(settings):
         return False
     if settings.workers > 1:

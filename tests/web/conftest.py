@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from jwtkit.auth.service import AuthService
 from jwtkit.auth.settings import AuthSettings
-from jwtkit.storage import open_stores
+from jwtkit.storage import in_process_database, open_stores
 from jwtkit.web import create_app
 
 PASSWORD = "correct horse battery"
@@ -75,9 +75,9 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
 
 @pytest.fixture
 def redis_target(backend: str, request: pytest.FixtureRequest) -> tuple[str | None, str]:
-    """``(redis_url, redis_prefix)`` for the ``postgresql+redis`` backend, ``(None, "")`` otherwise."""
+    """``(redis_url, redis_prefix)`` for the ``postgresql+redis`` backend, ``(None, "jwtkit:")`` otherwise."""
     if backend != "postgresql+redis":
-        return None, ""
+        return None, "jwtkit:"
     return request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
 
 
@@ -102,11 +102,11 @@ def service_factory(
     clock: Clock,
 ) -> Callable[[], Awaitable[AuthService]]:
     redis_url, redis_prefix = redis_target
-    polled = redis_url is None and database_url != "memory://"  # what `jwtkit serve` does on a real database
+    polled = redis_url is None and not in_process_database(database_url)  # as `jwtkit serve` decides
 
     async def open_service() -> AuthService:
         stores = await open_stores(database_url, schema=database_schema, redis_url=redis_url,
-                                   redis_prefix=redis_prefix or "jwtkit:", poll_database=polled)
+                                   redis_prefix=redis_prefix, poll_database=polled)
         return await AuthService.open(settings, stores, clock=clock)
 
     return open_service

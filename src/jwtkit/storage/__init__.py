@@ -16,7 +16,7 @@ from jwtkit.auth.ports import Stores
 from .backstop import BackstoppedFeed
 from .polling import DatabasePollingFeed
 
-__all__ = ["open_stores"]
+__all__ = ["in_process_database", "open_stores"]
 
 
 async def open_stores(
@@ -87,7 +87,7 @@ async def _with_polling_feed(stores: Stores, database_url: str, schema: str | No
     """``stores`` with a polling feed; on SQL its reads run on a thread of their own (a second
     connection), so a busy event loop cannot delay them past the staleness bound. A database
     private to this process (memory, in-memory SQLite) has no second connection: polled in-loop."""
-    if database_url.startswith("memory:") or _in_memory_sqlite(database_url):
+    if in_process_database(database_url):
         feed = DatabasePollingFeed(stores.tokens, stores.keys, interval=interval)
         await feed.start()
         return dataclasses.replace(stores, feed=feed, close=_both(feed.close, stores.close))
@@ -110,11 +110,14 @@ async def _with_polling_feed(stores: Stores, database_url: str, schema: str | No
     return dataclasses.replace(stores, feed=feed, close=_both(_both(feed.close, reader.close), stores.close))
 
 
-def _in_memory_sqlite(database_url: str) -> bool:
-    from sqlalchemy import make_url
-
-    url = make_url(database_url)
-    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+def in_process_database(database_url: str) -> bool:
+    """True for a database no other process can open: ``memory://`` or an in-memory SQLite."""
+    if database_url.startswith("memory:"):
+        return True
+    if not database_url.startswith("sqlite"):
+        return False
+    path = database_url.split("://", 1)[1].removeprefix("/")
+    return path.split("?", 1)[0] in ("", ":memory:")
 
 
 async def _open_database(database_url: str, schema: str | None, *, shared_rate_limiter: bool) -> Stores:

@@ -3,6 +3,7 @@ storage down (503 + Retry-After), a true bug (the last-resort JSON 500, logged);
 (service opened at startup, its maintenance started, closed at shutdown)."""
 
 import asyncio
+import contextlib
 import logging
 
 import pytest
@@ -36,14 +37,21 @@ async def test_storage_down_is_503_with_retry_after():
     assert int(response.headers["retry-after"]) > 0
 
 
-async def test_stale_revocations_answer_a_valid_access_token_with_503_and_retry_after_not_401():
+@contextlib.asynccontextmanager
+async def alice_on_a_stale_server():
+    """A client of a real service (memory stores) with alice logged in, whose revocation feed then
+    reports stale: ``(client, alice's token pair)``."""
     stores = await open_stores("memory://")
     service = await AuthService.open(AuthSettings(**FAST_HASHING), stores)
     async with serve(app_over(service)) as client:
         await client.post("/auth/register", json={"username": "alice", "password": "long enough"})
         pair = (await client.post("/auth/token", json={"username": "alice", "password": "long enough"})).json()
         stores.feed.is_fresh = lambda max_staleness: False  # type: ignore[method-assign]
+        yield client, pair
 
+
+async def test_stale_revocations_answer_a_valid_access_token_with_503_and_retry_after_not_401():
+    async with alice_on_a_stale_server() as (client, pair):
         me = await client.get("/auth/me", headers={"Authorization": f"Bearer {pair['access_token']}"})
         verify = await client.post("/auth/token/verify", json={"token": pair["access_token"]})
 
@@ -55,14 +63,8 @@ async def test_stale_revocations_answer_a_valid_access_token_with_503_and_retry_
 
 
 async def test_logout_works_while_revocations_are_stale_and_the_token_is_then_refused():
-    stores = await open_stores("memory://")
-    service = await AuthService.open(AuthSettings(**FAST_HASHING), stores)
-    async with serve(app_over(service)) as client:
-        await client.post("/auth/register", json={"username": "alice", "password": "long enough"})
-        pair = (await client.post("/auth/token", json={"username": "alice", "password": "long enough"})).json()
-        stores.feed.is_fresh = lambda max_staleness: False  # type: ignore[method-assign]
+    async with alice_on_a_stale_server() as (client, pair):
         auth = {"Authorization": f"Bearer {pair['access_token']}"}
-
         logout = await client.post("/auth/logout", json={"refresh_token": pair["refresh_token"]}, headers=auth)
         me = await client.get("/auth/me", headers=auth)
 

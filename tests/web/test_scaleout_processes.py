@@ -95,6 +95,12 @@ def sign_up(server: Server, username: str = "alice") -> dict[str, Any]:
         return pair
 
 
+def log_out(server: Server, pair: dict[str, Any]) -> httpx.Response:
+    """POST /auth/logout on ``server`` with ``pair``'s refresh token and Bearer access token."""
+    return httpx.post(server.url + "/auth/logout", json={"refresh_token": pair["refresh_token"]},
+                      headers=bearer(pair["access_token"]), timeout=30)
+
+
 def me_status(server: Server, access_token: str) -> int:
     return httpx.get(server.url + "/auth/me", headers=bearer(access_token), timeout=10).status_code
 
@@ -113,8 +119,7 @@ def test_logout_on_a_is_refused_on_b_within_the_bound(pair_ab, record_property):
     a, b = pair_ab
     pair = sign_up(a)
     assert me_status(b, pair["access_token"]) == 200
-    logout = httpx.post(a.url + "/auth/logout", json={"refresh_token": pair["refresh_token"]},
-                        headers=bearer(pair["access_token"]), timeout=10)
+    logout = log_out(a, pair)
     assert logout.status_code == 204
     delay = wait_until(lambda: me_status(b, pair["access_token"]) == 401, within=PROPAGATION_BOUND,
                        what="B refusing the token logged out on A")
@@ -199,8 +204,7 @@ def test_a_redis_outage_with_fail_open_keeps_serving_and_enforces_a_logout_made_
     # the outage is noticed (and logged) by the requests that check revocation; they keep working
     wait_until(lambda: me_status(b, bob["access_token"]) == 200 and "FAILING OPEN" in b.log_text(),
                within=OUTAGE_BOUND, what="B noticing the outage")
-    logout = httpx.post(a.url + "/auth/logout", json={"refresh_token": carol["refresh_token"]},
-                        headers=bearer(carol["access_token"]), timeout=10)
+    logout = log_out(a, carol)
     assert logout.status_code == 204  # written to PostgreSQL; B cannot hear of it yet
     assert me_status(a, carol["access_token"]) == 401
 
@@ -250,8 +254,7 @@ def test_postgresql_connections_killed_under_the_servers_give_503_never_500(pair
     statuses = asyncio.run(burst())
     assert set(statuses) <= {200, 201, 503}, statuses
     # recovered: writes and revocations work on both, and a logout on B is enforced on A
-    logout = httpx.post(b.url + "/auth/logout", json={"refresh_token": alice["refresh_token"]},
-                        headers=bearer(alice["access_token"]), timeout=10)
+    logout = log_out(b, alice)
     assert logout.status_code == 204
     assert me_status(a, alice["access_token"]) == 401
     assert sign_up(a, "dave")["access_token"]
@@ -317,8 +320,7 @@ def test_separate_servers_on_one_sqlite_file_share_a_logout_within_the_bound(sql
     pair = sign_up(a)
     assert me_status(b, pair["access_token"]) == 200
 
-    logout = httpx.post(a.url + "/auth/logout", json={"refresh_token": pair["refresh_token"]},
-                        headers=bearer(pair["access_token"]), timeout=10)
+    logout = log_out(a, pair)
 
     assert logout.status_code == 204
     wait_until(lambda: me_status(b, pair["access_token"]) == 401, within=PROPAGATION_BOUND,
@@ -366,8 +368,7 @@ def test_a_postgresql_outage_is_503_then_heals_enforcing_a_logout_made_meanwhile
                                                 timeout=30)) == 503,
                        within=OUTAGE_BOUND, what="A failing closed once its polls fail past the staleness bound")
             assert "failing closed" in a.log_text()
-            logout = httpx.post(b.url + "/auth/logout", json={"refresh_token": carol["refresh_token"]},
-                                headers=bearer(carol["access_token"]), timeout=30)
+            logout = log_out(b, carol)
             assert logout.status_code == 204  # in PostgreSQL; A cannot read it yet
 
             proxy.restore()

@@ -234,7 +234,9 @@ async def terminate_backends(postgres_url: str, client_ports: list[int]) -> int:
         await conn.close()
 
 
-def test_postgresql_connections_killed_under_the_servers_give_503_never_500(pair_ab, postgres_url):
+def test_postgresql_connections_killed_under_the_servers_are_replaced_never_a_500(pair_ab, postgres_url):
+    # Killed pooled connections are caught by the pool's pre-ping and replaced, so this burst is
+    # normally all 2xx (503 allowed); the 503 path is the outage test at the end of this file.
     a, b = pair_ab
     alice = sign_up(a)
     sign_up(b, "bob")  # both servers hold pooled connections now
@@ -256,7 +258,8 @@ def test_postgresql_connections_killed_under_the_servers_give_503_never_500(pair
     # recovered: writes and revocations work on both, and a logout on B is enforced on A
     logout = log_out(b, alice)
     assert logout.status_code == 204
-    assert me_status(a, alice["access_token"]) == 401
+    wait_until(lambda: me_status(a, alice["access_token"]) == 401, within=PROPAGATION_BOUND,
+               what="A refusing the token logged out on B")
     assert sign_up(a, "dave")["access_token"]
 
 

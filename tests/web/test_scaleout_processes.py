@@ -4,8 +4,9 @@ schema per test) and one private ``redis-server`` (so a test can stop and restar
 Log out on A and B refuses the token within the 1 s bound; a refresh race spread over A and B has
 one winner; ``jwtkit keys rotate`` reaches both; a Redis outage fails closed (or open when chosen)
 and heals without restarting the servers, enforcing what was revoked meanwhile; PostgreSQL
-connections killed under the servers give 503s, never 500s; and ``--workers 2`` shares revocations
-between its worker processes. Under ``CI`` a missing PostgreSQL or ``redis-server`` fails the
+connections killed under the servers are replaced, never a 500; ``--workers 2`` shares revocations
+between its worker processes; separate servers on one SQLite file share logouts and the login
+throttle; and PostgreSQL cut away from one server gives 503s and heals. Under ``CI`` a missing PostgreSQL or ``redis-server`` fails the
 tests; elsewhere they skip. Every process started here is stopped by the test.
 """
 

@@ -6,8 +6,9 @@ one winner; ``jwtkit keys rotate`` reaches both; a Redis outage fails closed (or
 and heals without restarting the servers, enforcing what was revoked meanwhile; PostgreSQL
 connections killed under the servers are replaced, never a 500; ``--workers 2`` shares revocations
 between its worker processes; separate servers on one SQLite file share logouts and the login
-throttle; and PostgreSQL cut away from one server gives 503s and heals. Under ``CI`` a missing PostgreSQL or ``redis-server`` fails the
-tests; elsewhere they skip. Every process started here is stopped by the test.
+throttle; and PostgreSQL cut away from one server gives 503s and heals. Under ``CI`` a missing
+PostgreSQL or ``redis-server`` fails the tests; elsewhere they skip. Every process started here is
+stopped by the test.
 """
 
 from __future__ import annotations

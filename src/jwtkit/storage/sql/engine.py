@@ -83,6 +83,11 @@ def _switch_to_wal(cursor: Any) -> None:
             time.sleep(0.01)  # on the driver's connection thread, never the event loop
 
 
+def rowcount(result: Any) -> int:
+    """The number of rows a DML statement's result touched (typed: SQLAlchemy's is ``Any`` here)."""
+    return int(result.rowcount)
+
+
 @contextlib.asynccontextmanager
 async def unavailable_on_failure(what: str) -> AsyncIterator[None]:
     """Turn every database or connection failure into ``ServiceUnavailableError`` (logged with

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from .engine import unavailable_on_failure
+from .engine import rowcount, unavailable_on_failure
 from .schema import login_attempts
 
 __all__ = ["SqlRateLimiter", "stored_key"]
@@ -67,10 +66,6 @@ def _lock_id(stored: str) -> int:
     """The key's half of its advisory lock: 32 bits of its SHA-256. Two keys that share one only
     wait for each other now and then; they still count apart."""
     return int.from_bytes(hashlib.sha256(stored.encode("utf-8")).digest()[:4], "big", signed=True)
-
-
-def _rowcount(result: Any) -> int:
-    return int(result.rowcount)
 
 
 class SqlRateLimiter:
@@ -172,4 +167,4 @@ class SqlRateLimiter:
         """Delete every event whose window has passed (``expires_at <= now``); return how many."""
         async with unavailable_on_failure("rate limiter purge"), self._engine.begin() as conn:
             deleted = await conn.execute(login_attempts.delete().where(login_attempts.c.expires_at <= now))
-        return _rowcount(deleted)
+        return rowcount(deleted)

@@ -23,12 +23,8 @@ from jwtkit.auth.models import Denial, RefreshRecord, SessionRecord, SigningKeyR
 from jwtkit.auth.ports import SpendResult
 from jwtkit.storage.memory import until_access_expiry
 
-from .engine import unavailable_on_failure
+from .engine import rowcount, unavailable_on_failure
 from .schema import denylist, refresh_families, refresh_tokens, sessions, signing_keys, users
-
-
-def _rowcount(result: Any) -> int:
-    return int(result.rowcount)
 
 
 class SqlStore:
@@ -100,13 +96,13 @@ class SqlStore:
                 .where(token.jti == jti, token.spent_at.is_(None), token.expires_at > now)
                 .values(spent_at=now)
             )
-            if _rowcount(spent) == 1:
+            if rowcount(spent) == 1:
                 live = await conn.execute(
                     refresh_families.update()
                     .where(family.family_id == successor.family_id, family.revoked_at.is_(None))
                     .values(**_extended(successor))
                 )
-                if _rowcount(live) != 1:
+                if rowcount(live) != 1:
                     await tx.rollback()
                     return SpendResult.REVOKED
                 await conn.execute(refresh_tokens.insert().values(_token_row(successor)))
@@ -183,11 +179,11 @@ class SqlStore:
 
     async def purge_tokens(self, *, now: float) -> int:
         async with unavailable_on_failure("purge_tokens"), self.engine.begin() as conn:
-            deleted = _rowcount(await conn.execute(refresh_tokens.delete().where(refresh_tokens.c.expires_at <= now)))
-            deleted += _rowcount(
+            deleted = rowcount(await conn.execute(refresh_tokens.delete().where(refresh_tokens.c.expires_at <= now)))
+            deleted += rowcount(
                 await conn.execute(refresh_families.delete().where(refresh_families.c.expires_at <= now))
             )
-            deleted += _rowcount(await conn.execute(denylist.delete().where(denylist.c.exp <= now)))
+            deleted += rowcount(await conn.execute(denylist.delete().where(denylist.c.exp <= now)))
         return deleted
 
     # ---- SessionStore
@@ -212,7 +208,7 @@ class SqlStore:
 
     async def purge_sessions(self, *, now: float) -> int:
         async with unavailable_on_failure("purge_sessions"), self.engine.begin() as conn:
-            return _rowcount(await conn.execute(sessions.delete().where(sessions.c.expire_date <= now)))
+            return rowcount(await conn.execute(sessions.delete().where(sessions.c.expire_date <= now)))
 
     # ---- KeyStore
     async def signing_keys(self) -> list[SigningKeyRecord]:
@@ -251,7 +247,7 @@ class SqlStore:
 
     async def purge_signing_keys(self, *, now: float) -> int:
         async with unavailable_on_failure("purge_signing_keys"), self.engine.begin() as conn:
-            return _rowcount(
+            return rowcount(
                 await conn.execute(
                     signing_keys.delete().where(signing_keys.c.not_after.is_not(None), signing_keys.c.not_after <= now)
                 )

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 import jwtkit
 from jwtkit.auth.errors import InvalidTokenError
+from jwtkit.auth.settings import AuthSettings
 
 PASSWORD = "correct horse battery"  # as in conftest.py
 
@@ -157,3 +158,9 @@ async def test_two_services_on_one_database_answer_a_race_within_the_grace_with_
     assert await family_tokens(first, claims_of(pair.refresh_token)["fid"]) == 2
     assert first.authenticate(results[0].access_token).username == "alice"
     assert second.authenticate(results[1].access_token).username == "alice"
+
+
+@pytest.mark.parametrize("value", [-1, float("nan"), float("inf"), True, "5"])
+def test_a_bad_grace_is_refused_when_the_settings_are_built(value):
+    with pytest.raises(ValueError, match="refresh_reuse_grace"):
+        AuthSettings(refresh_reuse_grace=value)

@@ -64,8 +64,8 @@ class Session:
             SessionEndedError: the server refused the refresh token earlier.
         """
         state = self._state
-        if state.ended is not None:
-            raise state.ended
+        if state.ended is not None:  # a new instance each time: threads must not share one traceback
+            raise SessionEndedError(str(state.ended), status=state.ended.status)
         return state.tokens, state.generation
 
     def needs_renewal(self, now: float) -> bool:

@@ -16,6 +16,7 @@ ALLOWED = {
     "storage": _BASE | {"auth", "storage"},
     "web": _BASE | {"auth", "web"},
     "integrations": _BASE | {"auth", "integrations"},
+    "client": _BASE | {"client"},  # for users' own apps: the token core only, never the server
     "wiring": _BASE | {"auth", "storage", "web", "integrations", "wiring"},
     "cli": _BASE | {"auth", "storage", "web", "integrations", "wiring", "cli"},
 }

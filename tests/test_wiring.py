@@ -88,6 +88,9 @@ def test_unrelated_variables_are_ignored():
         ({"JWTKIT_REVOCATION_POLL_INTERVAL": "nan"}, "revocation_poll_interval"),
         ({"JWTKIT_REVOCATION_POLL_INTERVAL": "1"}, "below revocation_max_staleness"),  # always stale otherwise
         ({"JWTKIT_DATABASE_SCHEMA": "tenant1"}, "PostgreSQL only"),
+        ({"JWTKIT_REFRESH_REUSE_GRACE": "briefly"}, "JWTKIT_REFRESH_REUSE_GRACE"),
+        ({"JWTKIT_REFRESH_REUSE_GRACE": "-1"}, "refresh_reuse_grace"),
+        ({"JWTKIT_REFRESH_REUSE_GRACE": "nan"}, "refresh_reuse_grace"),
     ],
 )
 def test_bad_values_are_refused_naming_the_setting(env, message):
@@ -125,6 +128,13 @@ def test_the_revocation_staleness_bound_reaches_the_auth_settings(monkeypatch):
     settings = ServerSettings.from_env({"JWTKIT_REVOCATION_MAX_STALENESS": "2.5"})
     assert settings.auth_settings().revocation_max_staleness == 2.5
     assert settings_from_serve_flags(monkeypatch, "--revocation-max-staleness", "3").revocation_max_staleness == 3.0
+
+
+def test_the_refresh_reuse_grace_is_off_by_default_and_read_from_its_variable_and_its_flag(monkeypatch):
+    assert ServerSettings.from_env({}).auth_settings().refresh_reuse_grace == 0
+    settings = ServerSettings.from_env({"JWTKIT_REFRESH_REUSE_GRACE": "2.5"})
+    assert settings.auth_settings().refresh_reuse_grace == 2.5
+    assert settings_from_serve_flags(monkeypatch, "--refresh-reuse-grace", "3").refresh_reuse_grace == 3.0
 
 
 def test_the_poll_interval_is_read_from_its_variable_and_its_flag(monkeypatch):

@@ -17,6 +17,8 @@ setting                            environment         default
 ``host`` / ``port``                JWTKIT_HOST / _PORT  ``127.0.0.1`` / ``8000``
 ``access_ttl`` / ``refresh_ttl``   JWTKIT_ACCESS_TTL …  ``300`` / ``86400`` seconds
 ``session_ttl``                    JWTKIT_SESSION_TTL   ``1209600`` seconds (two weeks)
+``refresh_reuse_grace``            JWTKIT_REFRESH_REUSE_GRACE  ``0`` s (off; a refresh token spent again within
+                                                       it gets the same rotated pair, not a revocation)
 ``issuer`` / ``audience``          JWTKIT_ISSUER …      none
 ``alg``                            JWTKIT_ALG           ``ES256``
 ``key_encryption_secret``          JWTKIT_KEY_ENCRYPTION_SECRET  none (keys stored unencrypted, with a warning)
@@ -80,6 +82,7 @@ class ServerSettings:
     access_ttl: int = 300
     refresh_ttl: int = 86400
     session_ttl: int = 1209600
+    refresh_reuse_grace: float = 0.0
     issuer: str | None = None
     audience: str | None = None
     alg: str = "ES256"
@@ -104,6 +107,9 @@ class ServerSettings:
         staleness = self.revocation_max_staleness
         if isinstance(staleness, bool) or not isinstance(staleness, int | float) or not 0 < staleness < 1e9:
             raise ValueError(f"revocation_max_staleness must be a positive number of seconds, got {staleness!r}")
+        grace = self.refresh_reuse_grace
+        if isinstance(grace, bool) or not isinstance(grace, int | float) or not 0 <= grace < 1e9:
+            raise ValueError(f"refresh_reuse_grace must be a number of seconds >= 0, got {grace!r}")
         interval = self.revocation_poll_interval
         if isinstance(interval, bool) or not isinstance(interval, int | float) or not 0 < interval < staleness:
             raise ValueError(f"revocation_poll_interval must be a positive number of seconds below "
@@ -139,7 +145,7 @@ class ServerSettings:
             access_ttl=self.access_ttl, refresh_ttl=self.refresh_ttl, session_ttl=self.session_ttl,
             issuer=self.issuer, audience=self.audience, alg=self.alg,
             key_encryption_secret=self.key_encryption_secret, revocation_fail_open=self.revocation_fail_open,
-            revocation_max_staleness=self.revocation_max_staleness,
+            revocation_max_staleness=self.revocation_max_staleness, refresh_reuse_grace=self.refresh_reuse_grace,
         )
 
     def to_env(self) -> dict[str, str]:
@@ -164,7 +170,7 @@ def _parse(name: str, raw: str) -> Any:
             return int(raw)
         except ValueError:
             raise ValueError(f"{var} must be an integer, got {raw!r}") from None
-    if name in ("revocation_max_staleness", "revocation_poll_interval"):
+    if name in ("revocation_max_staleness", "revocation_poll_interval", "refresh_reuse_grace"):
         try:
             return float(raw)
         except ValueError:
@@ -294,6 +300,8 @@ def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) ->
         details += f", redis {redacted(settings.redis_url)}"
     elif polls_database(settings):
         details += f", revocations polled from the database every {settings.revocation_poll_interval:g} s"
+    if settings.refresh_reuse_grace:
+        details += f", refresh reuse grace {settings.refresh_reuse_grace:g} s"
     if settings.revocation_fail_open:
         details += ", revocation checks FAIL OPEN while the feed is stale"
     from jwtkit.storage import in_process_database

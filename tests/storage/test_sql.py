@@ -181,7 +181,8 @@ async def test_a_version_1_database_is_upgraded_with_the_denylist_write_time(sql
     finally:
         await stores.close()
     with sqlite3.connect(tmp_path / "jwtkit.db") as conn:
-        assert [row[0] for row in conn.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2, 3, 4]
+        versions = [row[0] for row in conn.execute("SELECT version FROM schema_version ORDER BY version")]
+    assert versions == [1, 2, 3, 4, 7]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -246,7 +247,7 @@ async def test_a_version_2_database_is_upgraded_with_the_family_access_expiry(ba
         assert [denial.expires_at for denial in written] == [3600.0]
         async with stores.tokens.engine.connect() as conn:
             versions = (await conn.execute(sa.text("SELECT version FROM schema_version ORDER BY version"))).all()
-        assert [row[0] for row in versions] == [2, 3, 4]
+        assert [row[0] for row in versions] == [2, 3, 4, 7]
     finally:
         await stores.close()
 
@@ -271,7 +272,7 @@ async def test_a_version_3_database_is_upgraded_with_the_login_attempts_table(ba
         async with stores.users.engine.connect() as conn:
             versions = (await conn.execute(sa.text("SELECT version FROM schema_version ORDER BY version"))).all()
             indexes = await conn.run_sync(lambda sync: sa.inspect(sync).get_indexes("login_attempts"))
-        assert [row[0] for row in versions] == [3, 4]
+        assert [row[0] for row in versions] == [3, 4, 7]
         assert indexes == fresh_indexes  # the same table a fresh database gets
         assert {index["name"] for index in indexes} == {"ix_login_attempts_key_at", "ix_login_attempts_expires_at"}
     finally:

@@ -134,6 +134,66 @@ async def test_of_twenty_concurrent_spends_exactly_one_wins(stores):
     assert len(stored) == 1
 
 
+def paired(jti, **kwargs):
+    """A refresh record that describes the access token issued with it (schema version 7)."""
+    record = token(jti, **kwargs)
+    return dataclasses.replace(record, access_jti=f"a-{jti}", access_expires_at=record.issued_at + 10)
+
+
+async def test_a_refresh_record_keeps_the_access_token_issued_with_it(stores):
+    user = await stores.users.create_user("alice", "h", now=NOW)
+    await stores.tokens.start_family(paired("r1", user_id=user.id))
+    await stores.tokens.spend_refresh("r1", now=NOW + 1, successor=paired("r2", user_id=user.id, issued_at=NOW + 1))
+    assert (await stores.tokens.get_refresh("r1")).access_jti == "a-r1"
+    assert (await stores.tokens.get_refresh("r2")).access_jti == "a-r2"
+    assert (await stores.tokens.get_refresh("r2")).access_expires_at == NOW + 11
+
+
+async def test_a_spent_token_answers_with_the_successor_its_spend_stored(stores):
+    user = await _user_and_family(stores)
+    successor = paired("r2", user_id=user.id, issued_at=NOW + 1)
+    await stores.tokens.spend_refresh("r1", now=NOW + 1, successor=successor)
+    assert await stores.tokens.spent_successor("r1", spent_since=NOW + 1) == successor
+
+
+async def test_a_replayed_spend_leaves_the_recorded_successor_alone(stores):
+    user = await _user_and_family(stores)
+    successor = paired("r2", user_id=user.id, issued_at=NOW + 1)
+    await stores.tokens.spend_refresh("r1", now=NOW + 1, successor=successor)
+    assert await stores.tokens.spend_refresh("r1", now=NOW + 2, successor=paired("r3", user_id=user.id)) \
+        is SpendResult.REUSED
+    assert await stores.tokens.spent_successor("r1", spent_since=NOW) == successor
+
+
+async def test_no_successor_for_a_spend_before_the_window(stores):
+    user = await _user_and_family(stores)
+    await stores.tokens.spend_refresh("r1", now=NOW + 1, successor=paired("r2", user_id=user.id))
+    assert await stores.tokens.spent_successor("r1", spent_since=NOW + 1.5) is None
+
+
+async def test_no_successor_for_an_unspent_or_unknown_token(stores):
+    await _user_and_family(stores)
+    assert await stores.tokens.spent_successor("r1", spent_since=NOW) is None
+    assert await stores.tokens.spent_successor("nope", spent_since=NOW) is None
+
+
+async def test_no_successor_once_the_family_is_revoked(stores):
+    user = await _user_and_family(stores)
+    await stores.tokens.spend_refresh("r1", now=NOW + 1, successor=paired("r2", user_id=user.id))
+    await stores.tokens.revoke(family_ids=["fam-1"], denials=[], now=NOW + 2)
+    assert await stores.tokens.spent_successor("r1", spent_since=NOW) is None
+
+
+async def test_of_twenty_concurrent_spends_the_losers_all_find_the_one_successor(stores):
+    user = await _user_and_family(stores)
+    results = await asyncio.gather(*(
+        stores.tokens.spend_refresh("r1", now=NOW + 1, successor=paired(f"s{i}", user_id=user.id)) for i in range(20)
+    ))
+    (winner,) = [f"s{i}" for i, result in enumerate(results) if result is SpendResult.SPENT]
+    found = await asyncio.gather(*(stores.tokens.spent_successor("r1", spent_since=NOW) for _ in range(19)))
+    assert {record.jti for record in found} == {winner}
+
+
 async def test_revoking_a_family_revokes_every_token_of_it_and_no_other(stores):
     user = await _user_and_family(stores)
     await stores.tokens.spend_refresh("r1", now=NOW + 1, successor=token("r2", user_id=user.id))

@@ -64,6 +64,9 @@ class RefreshRecord:
     expires_at: float
     # ``exp`` of the access token issued with it: a revoked family is denied until the latest one.
     access_expires_at: float | None = None
+    # ``jti`` of the access token issued with it (version 7; None before): with ``issued_at`` and the
+    # expiries, what re-signs the pair for a replay within ``AuthSettings.refresh_reuse_grace``.
+    access_jti: str | None = None
     spent_at: float | None = None
     revoked_at: float | None = None
 

@@ -60,8 +60,16 @@ class TokenStore(Protocol):
     async def spend_refresh(self, jti: str, *, now: float, successor: RefreshRecord) -> SpendResult:
         """In one transaction: mark ``jti`` spent by ONE conditional update (unspent and
         unexpired; the row count decides), check its family is not revoked, store ``successor``
-        and raise the family's latest access-token expiry to ``successor.access_expires_at``.
+        and raise the family's latest access-token expiry to ``successor.access_expires_at``; the
+        spent token remembers ``successor.jti`` (what :meth:`spent_successor` answers with).
         Anything but ``SPENT`` changes nothing."""
+        ...
+
+    async def spent_successor(self, jti: str, *, spent_since: float) -> RefreshRecord | None:
+        """The token that spending ``jti`` stored (with its ``access_jti`` and
+        ``access_expires_at``), when ``jti`` was spent at or after ``spent_since`` and its family is
+        not revoked; else None (unknown, unspent, spent earlier, revoked, or spent before schema
+        version 7). One read: what a replay within ``refresh_reuse_grace`` is answered with."""
         ...
 
     async def revoke(self, *, family_ids: Sequence[str], denials: Sequence[Denial], now: float) -> list[Denial]:

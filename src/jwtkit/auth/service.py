@@ -30,6 +30,7 @@ from jwtkit.errors import JWTError
 
 from .background import BackgroundTasks
 from .errors import InvalidTokenError
+from .grace import replay_within_grace
 from .keyring import KeyCipher, KeyRing, new_signing_key
 from .login import Credentials
 from .models import Denial, Principal, SigningKeyRecord, TokenPair, User, UserRecord
@@ -139,8 +140,10 @@ class AuthService:
         The spend is one atomic conditional update: of concurrent refreshes with one token
         exactly one succeeds. A spent token presented again is reuse (RFC 9700 §4.14): the
         whole family is revoked, its refresh tokens in storage and its access tokens in the
-        denylist. Concurrent refreshes of one token count as reuse too (a client never
-        legitimately sends them), so the family of the winner is revoked as well.
+        denylist. Concurrent refreshes of one token count as reuse too, so the family of the
+        winner is revoked as well — unless ``settings.refresh_reuse_grace`` is set: a token spent
+        again within that many seconds of its first spend gets the pair the first spend issued
+        (same ``jti``s and claims, signed again), and the family lives on.
 
         Raises:
             InvalidTokenError: not a live refresh token of ours (``reason`` says why).
@@ -159,6 +162,10 @@ class AuthService:
         if result is SpendResult.SPENT:
             return pair
         if result is SpendResult.REUSED:
+            replayed = await replay_within_grace(self._stores.tokens, self._active_key(), self._settings, user,
+                                                 claims["jti"], now=now)
+            if replayed is not None:
+                return replayed
             log.warning("refresh token reuse (jti %s, user %s): revoking family %s", claims["jti"], user.id, family_id)
             await self._revoke([family_id], [], now)
             raise InvalidTokenError("refresh token reused; family revoked")

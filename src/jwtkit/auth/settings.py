@@ -28,7 +28,16 @@ class AuthSettings:
     (``jwtkit.Verifier(cache_size=...)``): a client sending the same token on every request
     pays the signature check once; expiry and revocation are still checked every time.
 
+    ``refresh_reuse_grace`` (seconds, default 0: off): a refresh token spent again within this
+    long of its first spend is answered with the pair that first spend issued (the same ``jti``s
+    and claims, signed again) instead of being treated as reuse, so that concurrent requests of one
+    client cannot revoke their own family (as Okta's and Auth0's rotation grace). Later reuse still
+    revokes the family.
+
     Warning:
+        ``refresh_reuse_grace`` lets a stolen refresh token replayed within the grace get the pair
+        the victim got (not a new family); keep it to a few seconds.
+
         ``revocation_fail_open=True`` lets a token revoked during an outage of the feed be
         used until the feed recovers (or the token expires).
 
@@ -52,6 +61,7 @@ class AuthSettings:
     revocation_max_staleness: float = 1.0
     revocation_fail_open: bool = False
     verified_token_cache: int = 4096
+    refresh_reuse_grace: float = 0.0
     # argon2id cost (argon2-cffi's defaults, RFC 9106's "second recommended" profile). Tests lower them;
     # changing them makes the service rehash each user's password at their next login.
     password_time_cost: int = 3
@@ -67,6 +77,9 @@ class AuthSettings:
         staleness = self.revocation_max_staleness
         if isinstance(staleness, bool) or not isinstance(staleness, int | float) or not 0 < staleness < 1e9:
             raise ValueError(f"AuthSettings.revocation_max_staleness must be a positive number, got {staleness!r}")
+        grace = self.refresh_reuse_grace
+        if isinstance(grace, bool) or not isinstance(grace, int | float) or not 0 <= grace < 1e9:
+            raise ValueError(f"AuthSettings.refresh_reuse_grace must be a number >= 0, got {grace!r}")
         cache = self.verified_token_cache
         if isinstance(cache, bool) or not isinstance(cache, int) or cache < 0:
             raise ValueError(f"AuthSettings.verified_token_cache must be an int >= 0, got {cache!r}")

@@ -18,7 +18,7 @@ from .errors import InvalidTokenError
 from .models import RefreshRecord, TokenPair, UserRecord
 from .settings import AuthSettings
 
-__all__ = ["check_claims", "issue_pair"]
+__all__ = ["check_claims", "issue_pair", "resign_pair"]
 
 
 def issue_pair(
@@ -26,20 +26,33 @@ def issue_pair(
 ) -> tuple[TokenPair, RefreshRecord]:
     """Sign an access/refresh pair with ``key``; return it and the refresh token's record."""
     iat = int(now)
-    common: dict[str, Any] = {"sub": str(user.id), "user_id": user.id, "fid": family_id, "iat": iat}
+    record = RefreshRecord(jti=secrets.token_urlsafe(16), family_id=family_id, user_id=user.id, issued_at=now,
+                           expires_at=iat + settings.refresh_ttl, access_expires_at=iat + settings.access_ttl,
+                           access_jti=secrets.token_urlsafe(16))
+    return resign_pair(key, settings, user, record), record
+
+
+def resign_pair(key: Key, settings: AuthSettings, user: UserRecord, record: RefreshRecord) -> TokenPair:
+    """Sign the pair ``record`` describes (the refresh token and the access token issued with it):
+    the same claims, ``jti``s, ``iat`` and ``exp``s as when it was issued; only the signature may
+    differ (ECDSA signatures are randomized anyway, and ``key`` may have been rotated in since).
+
+    Raises:
+        ValueError: ``record`` does not describe its access token (stored before schema version 7).
+    """
+    if record.access_jti is None or record.access_expires_at is None:
+        raise ValueError("the refresh record does not describe its access token")
+    iat, access_exp = int(record.issued_at), int(record.access_expires_at)
+    common: dict[str, Any] = {"sub": str(user.id), "user_id": user.id, "fid": record.family_id, "iat": iat}
     if settings.issuer is not None:
         common["iss"] = settings.issuer
     if settings.audience is not None:
         common["aud"] = settings.audience
-    access_jti, refresh_jti = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
-    access = common | {"token_type": "access", "jti": access_jti, "username": user.username,
-                       "exp": iat + settings.access_ttl}
-    refresh = common | {"token_type": "refresh", "jti": refresh_jti, "exp": iat + settings.refresh_ttl}
-    pair = TokenPair(access_token=encode(access, key), refresh_token=encode(refresh, key),
-                     expires_in=settings.access_ttl)
-    record = RefreshRecord(jti=refresh_jti, family_id=family_id, user_id=user.id, issued_at=now,
-                           expires_at=iat + settings.refresh_ttl, access_expires_at=iat + settings.access_ttl)
-    return pair, record
+    access = common | {"token_type": "access", "jti": record.access_jti, "username": user.username,
+                       "exp": access_exp}
+    refresh = common | {"token_type": "refresh", "jti": record.jti, "exp": int(record.expires_at)}
+    return TokenPair(access_token=encode(access, key), refresh_token=encode(refresh, key),
+                     expires_in=access_exp - iat)
 
 
 def check_claims(claims: dict[str, Any], token_type: str | None) -> dict[str, Any]:

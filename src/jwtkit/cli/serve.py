@@ -16,7 +16,8 @@ _EPILOG = """\
 environment (flags win): JWTKIT_DATABASE_URL, JWTKIT_DATABASE_SCHEMA, JWTKIT_REDIS_URL,
   JWTKIT_REDIS_PREFIX, JWTKIT_REVOCATION_FAIL_OPEN (1/0), JWTKIT_REVOCATION_MAX_STALENESS,
   JWTKIT_REVOCATION_POLL_INTERVAL, JWTKIT_HOST, JWTKIT_PORT,
-  JWTKIT_ACCESS_TTL, JWTKIT_REFRESH_TTL, JWTKIT_SESSION_TTL, JWTKIT_ISSUER, JWTKIT_AUDIENCE,
+  JWTKIT_ACCESS_TTL, JWTKIT_REFRESH_TTL, JWTKIT_SESSION_TTL, JWTKIT_REFRESH_REUSE_GRACE,
+  JWTKIT_ISSUER, JWTKIT_AUDIENCE,
   JWTKIT_ALG, JWTKIT_WORKERS, JWTKIT_ACCESS_LOG (1/0), and JWTKIT_KEY_ENCRYPTION_SECRET
   (at least 16 characters; encrypts the private signing keys at rest; environment only).
 
@@ -58,6 +59,10 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
     parser.add_argument("--access-ttl", type=int, metavar="SECONDS", help="access token lifetime (default 300)")
     parser.add_argument("--refresh-ttl", type=int, metavar="SECONDS", help="refresh token lifetime (default 86400)")
+    parser.add_argument("--refresh-reuse-grace", type=float, metavar="SECONDS",
+                        help="a refresh token spent again within SECONDS of its first spend gets the same "
+                             "rotated pair instead of revoking its family (concurrent requests of one client); "
+                             "later reuse still revokes (default 0: off; keep it to a few seconds)")
     parser.add_argument("--session-ttl", type=int, metavar="SECONDS", help="session lifetime (default 1209600)")
     parser.add_argument("--issuer", metavar="ISS", help="the iss claim of issued tokens (checked on verify)")
     parser.add_argument("--audience", metavar="AUD", help="the aud claim of issued tokens (checked on verify)")
@@ -80,6 +85,7 @@ def _handle(args: argparse.Namespace) -> int:
             revocation_max_staleness=args.revocation_max_staleness,
             revocation_poll_interval=args.revocation_poll_interval, host=args.host, port=args.port,
             access_ttl=args.access_ttl, refresh_ttl=args.refresh_ttl, session_ttl=args.session_ttl,
+            refresh_reuse_grace=args.refresh_reuse_grace,
             issuer=args.issuer, audience=args.audience, alg=args.alg, workers=args.workers,
             access_log=args.access_log,
         )

@@ -33,6 +33,7 @@ class MemoryStore:
         self._refresh: dict[str, RefreshRecord] = {}
         # family id -> (expires_at, revoked_at, latest access-token expiry)
         self._families: dict[str, tuple[float, float | None, float | None]] = {}
+        self._successors: dict[str, str] = {}  # spent jti -> the jti its spending stored
         self._denylist: dict[tuple[str, str], tuple[Denial, float]] = {}  # -> (entry, written at)
         self._sessions: dict[str, SessionRecord] = {}
         self._keys: dict[str, SigningKeyRecord] = {}
@@ -84,7 +85,16 @@ class MemoryStore:
             max(successor.expires_at, expires_at), None, _later(access_expires_at, successor.access_expires_at)
         )
         self._refresh[successor.jti] = dataclasses.replace(successor, spent_at=None, revoked_at=None)
+        self._successors[jti] = successor.jti
         return SpendResult.SPENT
+
+    async def spent_successor(self, jti: str, *, spent_since: float) -> RefreshRecord | None:
+        record = self._refresh.get(jti)
+        successor = self._refresh.get(self._successors.get(jti, ""))
+        if record is None or successor is None or record.spent_at is None or record.spent_at < spent_since:
+            return None
+        family = self._families.get(record.family_id)
+        return successor if family is not None and family[1] is None else None
 
     async def revoke(self, *, family_ids: Sequence[str], denials: Sequence[Denial], now: float) -> list[Denial]:
         for family_id in family_ids:
@@ -114,6 +124,7 @@ class MemoryStore:
         dead_denials = [key for key, (denial, _) in self._denylist.items() if denial.expires_at <= now]
         for jti in dead_refresh:
             del self._refresh[jti]
+            self._successors.pop(jti, None)
         for fid in dead_families:
             del self._families[fid]
         for key in dead_denials:

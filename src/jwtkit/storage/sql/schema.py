@@ -57,6 +57,12 @@ refresh_tokens = sa.Table(
     sa.Column("issued_at", sa.Double, nullable=False),
     sa.Column("expires_at", sa.Double, nullable=False, index=True),
     sa.Column("spent_at", sa.Double, nullable=True),
+    # Version 7 (NULL before): the access token issued with this one (its jti and exp), and the token
+    # that spending this one stored. Enough to re-sign the pair a replay within the reuse grace is
+    # answered with; never a token itself.
+    sa.Column("access_jti", sa.String(64), nullable=True),
+    sa.Column("access_expires_at", sa.Double, nullable=True),
+    sa.Column("successor_jti", sa.String(64), nullable=True),
 )
 
 # Denied access tokens, by jti (kind "jti") or by refresh family (kind "family"); never token text.
@@ -126,12 +132,24 @@ async def _login_attempts(conn: AsyncConnection) -> None:
     await conn.run_sync(lambda sync: login_attempts.create(sync, checkfirst=True))
 
 
+async def _refresh_successors(conn: AsyncConnection) -> None:
+    """Version 7: ``refresh_tokens.access_jti``, ``.access_expires_at`` and ``.successor_jti``, so a
+    second spend of a refresh token within ``--refresh-reuse-grace`` can be answered with the pair the
+    first spend issued (re-signed from these, in any worker). One self-contained step: it depends on
+    no other step, and adds only the columns it finds missing."""
+    existing = await conn.run_sync(lambda sync: {c["name"] for c in sa.inspect(sync).get_columns("refresh_tokens")})
+    for name, sql_type in (("access_jti", "VARCHAR(64)"), ("access_expires_at", "DOUBLE PRECISION"),
+                           ("successor_jti", "VARCHAR(64)")):
+        if name not in existing:
+            await conn.execute(sa.text(f"ALTER TABLE refresh_tokens ADD COLUMN {name} {sql_type}"))
+
+
 # (version, step) in ascending order: step upgrades a database at version-1 to version.
 # Version 1 is the create_all of the first release; add later steps here, and bump SCHEMA_VERSION.
 MIGRATIONS: list[tuple[int, Migration]] = [
-    (2, _denylist_write_time), (3, _family_access_expiry), (4, _login_attempts),
+    (2, _denylist_write_time), (3, _family_access_expiry), (4, _login_attempts), (7, _refresh_successors),
 ]
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 7
 
 
 class SchemaTooNewError(RuntimeError):

@@ -83,10 +83,7 @@ class SqlStore:
             row = (await conn.execute(query)).first()
         if row is None:
             return None
-        return RefreshRecord(
-            jti=row.jti, family_id=row.family_id, user_id=row.user_id, issued_at=row.issued_at,
-            expires_at=row.expires_at, spent_at=row.spent_at, revoked_at=row.revoked_at,
-        )
+        return _refresh_record(row, revoked_at=row.revoked_at)
 
     async def spend_refresh(self, jti: str, *, now: float, successor: RefreshRecord) -> SpendResult:
         token, family = refresh_tokens.c, refresh_families.c
@@ -94,7 +91,7 @@ class SqlStore:
             spent = await conn.execute(
                 refresh_tokens.update()
                 .where(token.jti == jti, token.spent_at.is_(None), token.expires_at > now)
-                .values(spent_at=now)
+                .values(spent_at=now, successor_jti=successor.jti)
             )
             if rowcount(spent) == 1:
                 live = await conn.execute(
@@ -120,6 +117,18 @@ class SqlStore:
         if row.revoked_at is not None:
             return SpendResult.REVOKED
         return SpendResult.REUSED
+
+    async def spent_successor(self, jti: str, *, spent_since: float) -> RefreshRecord | None:
+        spent, successor, family = refresh_tokens.alias("spent"), refresh_tokens, refresh_families.c
+        query = (
+            sa.select(successor)
+            .select_from(spent.join(successor, successor.c.jti == spent.c.successor_jti)
+                         .join(refresh_families, family.family_id == spent.c.family_id))
+            .where(spent.c.jti == jti, spent.c.spent_at >= spent_since, family.revoked_at.is_(None))
+        )
+        async with unavailable_on_failure("spent_successor"), self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else _refresh_record(row, revoked_at=None)
 
     async def revoke(self, *, family_ids: Sequence[str], denials: Sequence[Denial], now: float) -> list[Denial]:
         family = refresh_families.c
@@ -274,4 +283,13 @@ def _token_row(record: RefreshRecord) -> dict[str, Any]:
     return {
         "jti": record.jti, "family_id": record.family_id, "user_id": record.user_id,
         "issued_at": record.issued_at, "expires_at": record.expires_at, "spent_at": None,
+        "access_jti": record.access_jti, "access_expires_at": record.access_expires_at,
     }
+
+
+def _refresh_record(row: Any, *, revoked_at: float | None) -> RefreshRecord:
+    return RefreshRecord(
+        jti=row.jti, family_id=row.family_id, user_id=row.user_id, issued_at=row.issued_at,
+        expires_at=row.expires_at, access_expires_at=row.access_expires_at, access_jti=row.access_jti,
+        spent_at=row.spent_at, revoked_at=revoked_at,
+    )

@@ -38,12 +38,13 @@ async def test_login_with_the_oauth2_password_form_returns_a_pair(client):
     assert response.json()["token_type"] == "Bearer"
 
 
-async def test_a_form_with_another_grant_type_is_422(client):
+async def test_a_form_with_another_grant_type_is_400_unsupported_grant_type(client):
+    # RFC 6749 §5.2
     await register(client)
     form = {"grant_type": "client_credentials", "username": "alice", "password": PASSWORD}
     response = await client.post("/auth/token", data=form)
-    assert response.status_code == 422
-    assert response.json()["error"] == "invalid_input"
+    assert response.status_code == 400
+    assert response.json()["error"] == "unsupported_grant_type"
 
 
 async def test_access_token_carries_the_issue_3_claims_and_a_kid(client):

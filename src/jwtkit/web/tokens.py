@@ -13,10 +13,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from jwtkit.auth.errors import InvalidTokenError
 from jwtkit.auth.models import Principal, TokenPair
 
-from .credentials import CREDENTIALS_BODY, LOGIN_ERRORS, UnsupportedMediaTypeError, client_address, read_credentials
-from .deps import bearer_principal, bearer_principal_to_revoke, service_of
+from .credentials import (
+    CREDENTIALS_BODY,
+    LOGIN_ERRORS,
+    REFRESH_BODY,
+    UnsupportedMediaTypeError,
+    client_address,
+    read_credentials,
+    read_refresh,
+)
+from .deps import bearer_principal, bearer_principal_to_revoke, service_of, with_expiry
 from .errors import error_response
 from .schemas import CredentialsIn, ErrorOut, RefreshIn, TokenIn, TokenPairOut, UserOut
 
@@ -72,10 +81,19 @@ async def token(request: Request, response: Response) -> TokenPairOut | Response
     return _pair(pair)
 
 
-@router.post("/token/refresh", response_model=TokenPairOut, responses=_TOKEN_ERRORS)
-async def refresh(body: RefreshIn, request: Request, response: Response) -> TokenPairOut:
-    """Spend a refresh token for a new pair. A spent token presented again revokes its whole family."""
-    pair = await service_of(request).refresh(body.refresh_token)
+@router.post("/token/refresh", response_model=TokenPairOut, responses=_TOKEN_ERRORS, openapi_extra=REFRESH_BODY)
+async def refresh(request: Request, response: Response) -> TokenPairOut | Response:
+    """Spend a refresh token for a new pair (JSON ``{refresh_token}`` or the RFC 6749 §6 form).
+    A spent token presented again revokes its whole family."""
+    try:
+        body = await read_refresh(request)
+    except UnsupportedMediaTypeError:
+        return error_response(415, "unsupported_media_type",
+                              "send application/json or application/x-www-form-urlencoded")
+    try:
+        pair = await service_of(request).refresh(body.refresh_token)
+    except InvalidTokenError as exc:
+        raise with_expiry(exc, body.refresh_token) from None
     response.headers.update(NO_STORE)
     return _pair(pair)
 
@@ -83,7 +101,10 @@ async def refresh(body: RefreshIn, request: Request, response: Response) -> Toke
 @router.post("/token/verify", responses=_TOKEN_ERRORS)
 async def verify(body: TokenIn, request: Request) -> dict[str, Any]:
     """``{}`` when the token (access or refresh) is ours, valid and not revoked; 401 otherwise."""
-    await service_of(request).verify_token(body.token)
+    try:
+        await service_of(request).verify_token(body.token)
+    except InvalidTokenError as exc:
+        raise with_expiry(exc, body.token) from None
     return {}
 
 

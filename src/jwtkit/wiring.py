@@ -21,7 +21,10 @@ setting                            environment         default
 ``alg``                            JWTKIT_ALG           ``ES256``
 ``key_encryption_secret``          JWTKIT_KEY_ENCRYPTION_SECRET  none (keys stored unencrypted, with a warning)
 ``workers``                        JWTKIT_WORKERS       ``1``
-``access_log``                     JWTKIT_ACCESS_LOG    on (one line per request)
+``access_log``                     JWTKIT_ACCESS_LOG    on (one line per request, the path without its query)
+``forwarded_allow_ips``            JWTKIT_FORWARDED_ALLOW_IPS  none (trust no proxy's forwarding headers)
+``cookie_secure``                  JWTKIT_COOKIE_SECURE  ``auto`` (``Secure`` when the original scheme is https)
+``cors_origins``                   JWTKIT_CORS_ORIGINS  none (comma-separated; CORS off)
 =================================  ==================  ==========================================
 
 ``database_url`` may also be ``sqlite:///path``, ``postgresql://…`` (the async drivers are added)
@@ -40,7 +43,7 @@ import io
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from jwtkit.auth.settings import AuthSettings
 from jwtkit.core.algorithms import SUPPORTED_ALGORITHMS
@@ -86,9 +89,18 @@ class ServerSettings:
     key_encryption_secret: bytes | None = field(default=None, repr=False)
     workers: int = 1
     access_log: bool = True
+    forwarded_allow_ips: str | None = None
+    cookie_secure: Literal["always", "auto", "never"] = "auto"
+    cors_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_url", normalize_database_url(self.database_url))
+        from jwtkit.web.origins import BrowserPolicy
+        from jwtkit.web.proxy import TrustedProxies
+
+        TrustedProxies.parse(self.forwarded_allow_ips)
+        policy = BrowserPolicy(cookie_secure=self.cookie_secure, cors_origins=tuple(self.cors_origins))
+        object.__setattr__(self, "cors_origins", policy.cors_origins)
         if isinstance(self.port, bool) or not isinstance(self.port, int) or not 0 <= self.port <= 65535:
             raise ValueError(f"port must be an int in 0..65535, got {self.port!r}")
         for name in ("access_ttl", "refresh_ttl", "session_ttl", "workers"):
@@ -151,6 +163,8 @@ class ServerSettings:
                 continue
             if isinstance(value, bytes):
                 value = value.decode("utf-8", "surrogateescape")
+            elif isinstance(value, tuple):
+                value = ",".join(value)
             elif isinstance(value, bool):
                 value = "1" if value else "0"
             env[ENV_PREFIX + spec.name.upper()] = str(value)
@@ -177,6 +191,8 @@ def _parse(name: str, raw: str) -> Any:
         raise ValueError(f"{var} must be 1/0, true/false, yes/no or on/off, got {raw!r}")
     if name == "key_encryption_secret":
         return raw.encode("utf-8", "surrogateescape")
+    if name == "cors_origins":
+        return tuple(origin.strip() for origin in raw.split(",") if origin.strip())
     return raw
 
 
@@ -244,7 +260,9 @@ def build_app(settings: ServerSettings, *, on_open: Callable[[], None] | None = 
             on_open()
         return service
 
-    return create_app(factory)
+    return create_app(factory, forwarded_allow_ips=settings.forwarded_allow_ips,
+                      cookie_secure=settings.cookie_secure,
+                      cors_origins=settings.cors_origins)
 
 
 def app_from_env() -> FastAPI:

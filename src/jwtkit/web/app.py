@@ -16,7 +16,7 @@ Example::
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -26,7 +26,10 @@ from jwtkit.auth.service import AuthService
 from . import sessions, tokens
 from .deps import service_of
 from .errors import install_error_handlers
+from .headers import SecurityHeaders
 from .limits import DEFAULT_MAX_BODY_SIZE, BodySizeLimit, checked_max_body_size
+from .origins import BrowserPolicy, CookieSecure, add_cors
+from .proxy import ForwardedHeaders, TrustedProxies
 
 __all__ = ["DEFAULT_MAINTENANCE_INTERVAL", "ServiceFactory", "create_app"]
 
@@ -55,13 +58,24 @@ def create_app(
     *,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     maintenance_interval: float | None = DEFAULT_MAINTENANCE_INTERVAL,
+    forwarded_allow_ips: str | None = None,
+    cookie_secure: CookieSecure = "auto",
+    cors_origins: Sequence[str] = (),
 ) -> FastAPI:
     """The HTTP API of issue 3 over the service ``service_factory`` opens at startup.
 
     ``max_body_size`` (bytes, default 64 KiB) bounds request bodies (413 beyond);
-    ``maintenance_interval`` (seconds, ``None`` for never) paces ``service.start_maintenance``.
+    ``maintenance_interval`` (seconds, ``None`` for never) paces ``service.start_maintenance``;
+    ``forwarded_allow_ips`` (``"10.0.0.1,10.1.0.0/16"``, ``"*"``; default nobody) names the reverse
+    proxies whose ``Forwarded``/``X-Forwarded-*`` headers are believed (:mod:`.proxy`);
+    ``cookie_secure`` and ``cors_origins`` are the browser policy of :mod:`.origins`.
+
+    Raises:
+        ValueError: a bad size, interval, proxy address, ``cookie_secure`` or origin.
     """
     checked_max_body_size(max_body_size)
+    trusted = TrustedProxies.parse(forwarded_allow_ips)
+    browser = BrowserPolicy(cookie_secure=cookie_secure, cors_origins=tuple(cors_origins))
     if maintenance_interval is not None and not maintenance_interval > 0:
         raise ValueError(f"maintenance_interval must be positive or None, got {maintenance_interval!r}")
 
@@ -81,9 +95,16 @@ def create_app(
     app = FastAPI(title="jwtkit auth server", version=__version__, lifespan=lifespan,
                   description="Login, access/refresh JWTs with rotation and reuse detection, "
                               "revocation, JWKS, and cookie sessions for comparison.")
+    app.state.browser = browser
     install_error_handlers(app)
     app.include_router(meta)
     app.include_router(tokens.router)
     app.include_router(sessions.router)
+    # the last added is the outermost: the proxy's view of the client first, then CORS (its
+    # preflights never reach the rest), then the security headers on everything below
     app.add_middleware(BodySizeLimit, max_body_size=max_body_size)
+    app.add_middleware(SecurityHeaders)
+    add_cors(app, browser.cors_origins)
+    if trusted:
+        app.add_middleware(ForwardedHeaders, trusted=trusted)
     return app

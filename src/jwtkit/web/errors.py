@@ -9,6 +9,7 @@ error                           status  extra
 ``ThrottledError``              429     ``Retry-After: <seconds>``
 ``InvalidTokenError``           401     ``WWW-Authenticate: Bearer error="invalid_token", ...``
 ``ServiceUnavailableError``     503     ``Retry-After``
+``CrossSiteRequestError``       403     a cookie endpoint called from another site
 other ``AuthError``             400
 pydantic body errors            422     ``fields`` (the input itself is never echoed)
 malformed JSON                  400     ``invalid_json`` (also not UTF-8, or nested too deep)
@@ -50,7 +51,8 @@ from jwtkit.auth.errors import (
 from .credentials import is_json
 from .schemas import error_body
 
-__all__ = ["STATUS_BY_ERROR", "MissingCredentialsError", "error_response", "install_error_handlers"]
+__all__ = ["STATUS_BY_ERROR", "CrossSiteRequestError", "MissingCredentialsError", "error_response",
+           "install_error_handlers"]
 
 log = logging.getLogger("jwtkit.web")
 
@@ -71,6 +73,13 @@ STATUS_BY_ERROR: dict[type[AuthError], int] = {
 }
 
 
+class CrossSiteRequestError(AuthError):
+    """A state-changing cookie request from another site (answered 403; see :mod:`.origins`)."""
+
+    code = "cross_site_request"
+    message = "cross-site request refused: this endpoint only accepts requests from its own origin"
+
+
 class MissingCredentialsError(AuthError):
     """No Bearer token (or no session cookie) in a request that needs one.
 
@@ -86,6 +95,8 @@ def status_of(exc: AuthError) -> int:
     """The HTTP status of an ``AuthError``, looked up along its class hierarchy (default 400)."""
     if isinstance(exc, MissingCredentialsError):
         return 401
+    if isinstance(exc, CrossSiteRequestError):
+        return 403
     for cls in type(exc).__mro__:
         status = STATUS_BY_ERROR.get(cls)
         if status is not None:

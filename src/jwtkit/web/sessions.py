@@ -1,16 +1,17 @@
 """The cookie-session endpoints (``/session/...``): the notes' comparison to Bearer tokens.
 
 The ``sessionid`` cookie is ``HttpOnly; SameSite=Lax; Path=/`` with ``Max-Age`` from the service,
-and ``Secure`` when the request came over HTTPS. Every login sets a fresh random id made by the
-service (an id the client sends is never adopted; a live one it sends is ended). Same throttling
-and error table as the token endpoints.
+and ``Secure`` per ``--cookie-secure`` (by default when the original scheme is HTTPS). Login and
+logout refuse cross-site requests (``Origin``/``Sec-Fetch-Site``, see :mod:`.origins`). Every
+login sets a fresh random id made by the service (an id the client sends is never adopted; a live
+one it sends is ended). Same throttling and error table as the token endpoints.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from jwtkit.auth.errors import InvalidTokenError
 from jwtkit.auth.models import User
@@ -18,6 +19,7 @@ from jwtkit.auth.models import User
 from .credentials import CREDENTIALS_BODY, LOGIN_ERRORS, UnsupportedMediaTypeError, client_address, read_credentials
 from .deps import SESSION_COOKIE, service_of
 from .errors import MissingCredentialsError, error_response
+from .origins import policy_of, same_origin
 from .schemas import ErrorOut, SessionOut, UserOut
 
 __all__ = ["router"]
@@ -39,7 +41,7 @@ def _session_id(request: Request) -> str:
 
 def _set_cookie(request: Request, response: Response, value: str, max_age: int) -> None:
     response.set_cookie(SESSION_COOKIE, value, max_age=max_age, path="/", httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https")
+                        secure=policy_of(request).secure(request))
 
 
 async def _user(request: Request) -> User:
@@ -54,7 +56,8 @@ async def me(request: Request) -> UserOut:
     return UserOut(id=user.id, username=user.username)
 
 
-@router.post("/login", response_model=SessionOut, responses=LOGIN_ERRORS, openapi_extra=CREDENTIALS_BODY)
+@router.post("/login", response_model=SessionOut, responses=LOGIN_ERRORS, openapi_extra=CREDENTIALS_BODY,
+             dependencies=[Depends(same_origin)])
 async def login(request: Request, response: Response) -> SessionOut | Response:
     """Open a session: sets the ``sessionid`` cookie (JSON ``{username, password}`` or a form)."""
     try:
@@ -74,7 +77,8 @@ async def login(request: Request, response: Response) -> SessionOut | Response:
     return SessionOut(id=user.id, username=user.username, expires_in=max_age)
 
 
-@router.post("/logout", status_code=204, response_class=Response, responses=_401)
+@router.post("/logout", status_code=204, response_class=Response, responses=_401,
+             dependencies=[Depends(same_origin)])
 async def logout(request: Request) -> Response:
     """End the session and clear the cookie (401 without a live session)."""
     service = service_of(request)

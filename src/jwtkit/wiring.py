@@ -301,9 +301,15 @@ def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) ->
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)  # the access log goes there: one line per request, now
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from jwtkit.web.access_log import uvicorn_log_config
+
     options: dict[str, Any] = {
-        "access_log": settings.access_log, "proxy_headers": False, "server_header": False,
-        "log_level": "info", "lifespan": "on",
+        "access_log": settings.access_log, "server_header": False, "log_level": "info", "lifespan": "on",
+        # the app reads the proxy headers (--forwarded-allow-ips, jwtkit.web.proxy), uvicorn not at all
+        "proxy_headers": False,
+        # httptools with a cap on request heads (431), at httptools' speed (jwtkit.web.protocol)
+        "http": "jwtkit.web.protocol:BoundedHttpToolsProtocol",
+        "log_config": uvicorn_log_config(),  # the access log without query strings
     }
     workers = f"{settings.workers} worker{'s' if settings.workers > 1 else ''}"
     details = (f"database {redacted(settings.database_url)}, {settings.alg}, access {settings.access_ttl} s, "

@@ -23,11 +23,12 @@ from fastapi.responses import JSONResponse
 
 from jwtkit.auth.service import AuthService
 
-from . import sessions, tokens
+from . import docs, sessions, tokens
 from .deps import service_of
 from .errors import install_error_handlers
 from .headers import SecurityHeaders
 from .limits import DEFAULT_MAX_BODY_SIZE, BodySizeLimit, checked_max_body_size
+from .openapi import install_openapi
 from .origins import BrowserPolicy, CookieSecure, add_cors
 from .proxy import ForwardedHeaders, TrustedProxies
 
@@ -41,13 +42,13 @@ keys; reload the denylist and key ring from the database (``AuthService.run_main
 meta = APIRouter(tags=["meta"])
 
 
-@meta.get("/health")
+@meta.get("/health", operation_id="health", summary="Liveness")
 async def health() -> dict[str, str]:
     """Liveness, no authentication, no storage: the framework's floor in the benchmark."""
     return {"status": "ok"}
 
 
-@meta.get("/.well-known/jwks.json")
+@meta.get("/.well-known/jwks.json", operation_id="jwks", summary="The public keys that verify our tokens")
 async def jwks(request: Request) -> JSONResponse:
     """The public keys that verify our tokens: the active one and retired ones still in use."""
     return JSONResponse(service_of(request).jwks(), headers={"Cache-Control": "public, max-age=60"})
@@ -93,13 +94,18 @@ def create_app(
     from jwtkit import __version__
 
     app = FastAPI(title="jwtkit auth server", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,  # /docs is served offline by .docs
                   description="Login, access/refresh JWTs with rotation and reuse detection, "
-                              "revocation, JWKS, and cookie sessions for comparison.")
+                              "revocation, JWKS, and cookie sessions for comparison. Every error is "
+                              "`{error, message}`; a request head over 64 KiB or 100 fields is refused "
+                              "with 431 before it reaches an endpoint.")
     app.state.browser = browser
     install_error_handlers(app)
     app.include_router(meta)
     app.include_router(tokens.router)
     app.include_router(sessions.router)
+    app.include_router(docs.router)
+    install_openapi(app)
     # the last added is the outermost: the proxy's view of the client first, then CORS (its
     # preflights never reach the rest), then the security headers on everything below
     app.add_middleware(BodySizeLimit, max_body_size=max_body_size)

@@ -14,22 +14,14 @@ from pydantic import ValidationError
 
 from jwtkit.auth.errors import AuthError
 
-from .schemas import CredentialsIn, ErrorOut, RefreshIn, _In
+from .schemas import CredentialsIn, RefreshIn, _In
 
-__all__ = ["CREDENTIALS_BODY", "LOGIN_ERRORS", "REFRESH_BODY", "UnsupportedGrantTypeError",
+__all__ = ["CREDENTIALS_BODY", "REFRESH_BODY", "UnsupportedGrantTypeError",
            "UnsupportedMediaTypeError", "client_address", "client_bucket", "read_credentials", "read_refresh"]
 
 Body = TypeVar("Body", bound=_In)
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-LOGIN_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut, "description": "Unknown user or wrong password (one answer for both)"},
-    415: {"model": ErrorOut, "description": "Neither JSON nor a form"},
-    422: {"model": ErrorOut, "description": "Invalid input"},
-    429: {"model": ErrorOut, "description": "Too many failed logins; see Retry-After"},
-}
-"""OpenAPI ``responses`` of the two login endpoints."""
 
 CREDENTIALS_BODY: dict[str, Any] = {
     "requestBody": {

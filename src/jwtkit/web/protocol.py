@@ -11,11 +11,11 @@ arrive, before the parser buffers them, and the request line and fields the pars
 the connection: the client's bytes are never buffered past the cap. A request to this server
 needs a few hundred bytes of head; the largest field we read, ``Authorization``, is at most 16 KiB.
 
-Why not uvicorn's h11 protocol, which has a cap (``h11_max_incomplete_event_size``)? It costs a
-third of the server's throughput on the hot endpoints (``benchmarks/README.md``, "Request head
-caps": /health and /auth/me), it has no cap on the number of fields, and the count happens here
-at a cost below the noise of the measurement: one ``bytes.find`` per chunk while a head is
-incomplete.
+Why not uvicorn's h11 protocol, which has a cap (``h11_max_incomplete_event_size``)? Measured on
+the same app (``benchmarks/bench_http_protocols.py``, figures in ``benchmarks/README.md``), h11
+serves 53 % of httptools' requests on /health and 61 % on /auth/me, and it has no cap on the
+number of fields; this cap keeps 94–96 % (within that run's noise): one ``bytes.find`` per chunk
+while a head is incomplete, and a counter per field.
 
 Used by ``jwtkit serve`` (``wiring.run``: ``http="jwtkit.web.protocol:BoundedHttpToolsProtocol"``).
 """

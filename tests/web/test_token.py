@@ -192,3 +192,19 @@ class TestThrottlingByAddress:
 def test_client_addresses_are_bucketed_ipv6_by_64(host, bucket):
     assert client_bucket(host) == bucket
 
+
+
+async def test_the_readme_explains_every_claim_of_the_issued_tokens(client):
+    # the README's claims table is the documentation of the token format: it must not fall behind
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme.split("### The claims of the issued tokens", 1)[1].split("\n### ", 1)[0]
+    documented = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
+    await register(client)
+    pair = (await client.post("/auth/token", json={"username": "alice", "password": PASSWORD})).json()
+    issued = set()
+    for token in (pair["access_token"], pair["refresh_token"]):
+        issued |= set(jwtkit.decode_unverified(token)[1])
+    assert issued - documented == set()
+    assert {"sub", "iss", "aud"} <= documented

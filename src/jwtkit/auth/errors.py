@@ -105,8 +105,8 @@ class InvalidTokenError(AuthError):
 
 
 _ENDED_REASONS = frozenset({
-    "access token revoked", "refresh family revoked", "refresh token reused; family revoked",
-    "refresh token spent", "session expired",
+    "access token revoked", "refresh family revoked", "refresh token revoked", "refresh token reused; family revoked",
+    "session expired",
 })
 """Reasons the service raises after the token's signature (or the session id's lookup) succeeded."""
 

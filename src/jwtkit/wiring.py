@@ -320,6 +320,10 @@ def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) ->
         details += f", revocations polled from the database every {settings.revocation_poll_interval:g} s"
     if settings.revocation_fail_open:
         details += ", revocation checks FAIL OPEN while the feed is stale"
+    if settings.forwarded_allow_ips:
+        details += f", proxy headers trusted from {settings.forwarded_allow_ips}"
+    if settings.cors_origins:
+        details += f", CORS for {' '.join(settings.cors_origins)}"
     from jwtkit.storage import in_process_database
 
     if not in_process_database(settings.database_url) and not _prepared(settings):

@@ -204,6 +204,10 @@ def logged_client(server: Server, marker: str) -> str:
     return lines[0].split(" - ", 1)[0].rsplit(" ", 1)[-1].rsplit(":", 1)[0]
 
 
+def test_the_startup_line_says_whose_proxy_headers_are_trusted(server):
+    assert f"proxy headers trusted from {PROXY_SOURCE}" in server.log_text()
+
+
 def test_through_the_trusted_proxy_the_server_sees_the_real_client(server, proxy):
     exchange(proxy.address, get("/through-proxy"), source="127.0.0.5")
     assert logged_client(server, "through-proxy") == "127.0.0.5"

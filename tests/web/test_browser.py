@@ -155,6 +155,12 @@ async def test_an_unlisted_origin_gets_no_cors_grant(browser):
     assert "access-control-allow-origin" not in response.headers
 
 
+@pytest.mark.parametrize("browser_app", [{"cors_origins": ["HTTPS://App.Example:443/"]}], indirect=True)
+async def test_a_listed_origin_is_matched_as_browsers_spell_it(browser):
+    response = await browser.get("/health", headers={"Origin": "https://app.example"})
+    assert response.headers["access-control-allow-origin"] == "https://app.example"
+
+
 def test_a_cors_origin_with_a_path_is_refused(service_factory):
     with pytest.raises(ValueError, match="CORS origin"):
         create_app(service_factory, cors_origins=["https://app.example/login"])

@@ -86,15 +86,19 @@ async def same_origin(request: Request) -> None:
 
 
 def checked_origin(origin: str) -> str:
-    """``origin`` (``https://app.example`` or ``http://localhost:3000``) without a trailing slash.
+    """``origin`` as browsers send it in ``Origin``: ``https://app.example`` or ``http://localhost:3000``
+    (scheme and host lower-cased, a default port and a trailing slash dropped).
 
     Raises:
         ValueError: not ``http(s)://host[:port]`` with nothing after it.
     """
     value = origin.strip().rstrip("/")
-    if _origin_key(value) is None or urlsplit(value).path or value.count("://") != 1:
+    key = _origin_key(value)
+    if key is None or urlsplit(value).path or value.count("://") != 1:
         raise ValueError(f"a CORS origin is scheme://host[:port], got {origin!r}")
-    return value
+    scheme, host, port = key
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}" if port == _DEFAULT_PORTS[scheme] else f"{scheme}://{host}:{port}"
 
 
 def add_cors(app: FastAPI, origins: Iterable[str]) -> None:

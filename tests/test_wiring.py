@@ -91,6 +91,10 @@ def test_unrelated_variables_are_ignored():
         ({"JWTKIT_REFRESH_REUSE_GRACE": "briefly"}, "JWTKIT_REFRESH_REUSE_GRACE"),
         ({"JWTKIT_REFRESH_REUSE_GRACE": "-1"}, "refresh_reuse_grace"),
         ({"JWTKIT_REFRESH_REUSE_GRACE": "nan"}, "refresh_reuse_grace"),
+        ({"JWTKIT_FORWARDED_ALLOW_IPS": "10.0.0.1,proxy.local"}, "forwarded_allow_ips"),
+        ({"JWTKIT_COOKIE_SECURE": "sometimes"}, "cookie_secure"),
+        ({"JWTKIT_CORS_ORIGINS": "https://app.example/path"}, "CORS origin"),
+        ({"JWTKIT_CORS_ORIGINS": "app.example"}, "CORS origin"),
     ],
 )
 def test_bad_values_are_refused_naming_the_setting(env, message):
@@ -221,8 +225,34 @@ def test_to_env_round_trips():
     settings = ServerSettings(database_url="sqlite:///x.db", port=0, issuer="iss",
                               key_encryption_secret=b"0123456789abcdef", access_log=False, workers=3,
                               revocation_fail_open=True, redis_prefix="app1:", revocation_max_staleness=2.5,
-                              revocation_poll_interval=0.5)
+                              revocation_poll_interval=0.5, forwarded_allow_ips="10.0.0.1,10.1.0.0/16",
+                              cookie_secure="always", cors_origins=("https://a.example", "http://localhost:3000"))
     assert ServerSettings.from_env(settings.to_env()) == settings
+
+
+def test_the_browser_and_proxy_settings_default_to_trusting_no_one():
+    settings = ServerSettings.from_env({})
+    assert settings.forwarded_allow_ips is None
+    assert settings.cookie_secure == "auto"
+    assert settings.cors_origins == ()
+
+
+def test_the_browser_and_proxy_settings_read_their_variables():
+    settings = ServerSettings.from_env({"JWTKIT_FORWARDED_ALLOW_IPS": "127.0.0.1, 10.0.0.0/8",
+                                        "JWTKIT_COOKIE_SECURE": "never",
+                                        "JWTKIT_CORS_ORIGINS": "https://a.example, https://b.example/"})
+    assert settings.forwarded_allow_ips == "127.0.0.1, 10.0.0.0/8"
+    assert settings.cookie_secure == "never"
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
+
+
+def test_serve_proxy_cookie_and_cors_flags_are_read(monkeypatch):
+    settings = settings_from_serve_flags(monkeypatch, "--forwarded-allow-ips", "10.0.0.1", "--cookie-secure",
+                                         "always", "--cors-origin", "https://a.example",
+                                         "--cors-origin", "https://b.example")
+    assert settings.forwarded_allow_ips == "10.0.0.1"
+    assert settings.cookie_secure == "always"
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
 
 
 @pytest.mark.parametrize(

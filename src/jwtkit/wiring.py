@@ -23,7 +23,10 @@ setting                            environment         default
 ``alg``                            JWTKIT_ALG           ``ES256``
 ``key_encryption_secret``          JWTKIT_KEY_ENCRYPTION_SECRET  none (keys stored unencrypted, with a warning)
 ``workers``                        JWTKIT_WORKERS       ``1``
-``access_log``                     JWTKIT_ACCESS_LOG    on (one line per request)
+``access_log``                     JWTKIT_ACCESS_LOG    on (one line per request, the path without its query)
+``forwarded_allow_ips``            JWTKIT_FORWARDED_ALLOW_IPS  none (trust no proxy's forwarding headers)
+``cookie_secure``                  JWTKIT_COOKIE_SECURE  ``auto`` (``Secure`` when the original scheme is https)
+``cors_origins``                   JWTKIT_CORS_ORIGINS  none (comma-separated; CORS off)
 =================================  ==================  ==========================================
 
 ``database_url`` may also be ``sqlite:///path``, ``postgresql://…`` (the async drivers are added)
@@ -42,7 +45,7 @@ import io
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from jwtkit.auth.settings import AuthSettings
 from jwtkit.core.algorithms import SUPPORTED_ALGORITHMS
@@ -89,9 +92,18 @@ class ServerSettings:
     key_encryption_secret: bytes | None = field(default=None, repr=False)
     workers: int = 1
     access_log: bool = True
+    forwarded_allow_ips: str | None = None
+    cookie_secure: Literal["always", "auto", "never"] = "auto"
+    cors_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_url", normalize_database_url(self.database_url))
+        from jwtkit.web.origins import BrowserPolicy
+        from jwtkit.web.proxy import TrustedProxies
+
+        TrustedProxies.parse(self.forwarded_allow_ips)
+        policy = BrowserPolicy(cookie_secure=self.cookie_secure, cors_origins=tuple(self.cors_origins))
+        object.__setattr__(self, "cors_origins", policy.cors_origins)
         if isinstance(self.port, bool) or not isinstance(self.port, int) or not 0 <= self.port <= 65535:
             raise ValueError(f"port must be an int in 0..65535, got {self.port!r}")
         for name in ("access_ttl", "refresh_ttl", "session_ttl", "workers"):
@@ -157,6 +169,8 @@ class ServerSettings:
                 continue
             if isinstance(value, bytes):
                 value = value.decode("utf-8", "surrogateescape")
+            elif isinstance(value, tuple):
+                value = ",".join(value)
             elif isinstance(value, bool):
                 value = "1" if value else "0"
             env[ENV_PREFIX + spec.name.upper()] = str(value)
@@ -183,6 +197,8 @@ def _parse(name: str, raw: str) -> Any:
         raise ValueError(f"{var} must be 1/0, true/false, yes/no or on/off, got {raw!r}")
     if name == "key_encryption_secret":
         return raw.encode("utf-8", "surrogateescape")
+    if name == "cors_origins":
+        return tuple(origin.strip() for origin in raw.split(",") if origin.strip())
     return raw
 
 
@@ -250,7 +266,9 @@ def build_app(settings: ServerSettings, *, on_open: Callable[[], None] | None = 
             on_open()
         return service
 
-    return create_app(factory)
+    return create_app(factory, forwarded_allow_ips=settings.forwarded_allow_ips,
+                      cookie_secure=settings.cookie_secure,
+                      cors_origins=settings.cors_origins)
 
 
 def app_from_env() -> FastAPI:
@@ -289,9 +307,15 @@ def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) ->
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)  # the access log goes there: one line per request, now
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from jwtkit.web.access_log import uvicorn_log_config
+
     options: dict[str, Any] = {
-        "access_log": settings.access_log, "proxy_headers": False, "server_header": False,
-        "log_level": "info", "lifespan": "on",
+        "access_log": settings.access_log, "server_header": False, "log_level": "info", "lifespan": "on",
+        # the app reads the proxy headers (--forwarded-allow-ips, jwtkit.web.proxy), uvicorn not at all
+        "proxy_headers": False,
+        # httptools with a cap on request heads (431), at httptools' speed (jwtkit.web.protocol)
+        "http": "jwtkit.web.protocol:BoundedHttpToolsProtocol",
+        "log_config": uvicorn_log_config(),  # the access log without query strings
     }
     workers = f"{settings.workers} worker{'s' if settings.workers > 1 else ''}"
     details = (f"database {redacted(settings.database_url)}, {settings.alg}, access {settings.access_ttl} s, "
@@ -304,6 +328,10 @@ def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) ->
         details += f", refresh reuse grace {settings.refresh_reuse_grace:g} s"
     if settings.revocation_fail_open:
         details += ", revocation checks FAIL OPEN while the feed is stale"
+    if settings.forwarded_allow_ips:
+        details += f", proxy headers trusted from {settings.forwarded_allow_ips}"
+    if settings.cors_origins:
+        details += f", CORS for {' '.join(settings.cors_origins)}"
     from jwtkit.storage import in_process_database
 
     if not in_process_database(settings.database_url) and not _prepared(settings):

@@ -84,7 +84,7 @@ async def test_an_access_token_is_not_a_refresh_token(client):
 async def test_garbage_refresh_tokens_are_401(client, token):
     response = await refresh(client, token)
     assert response.status_code == 401
-    assert response.json() == {"error": "invalid_token", "message": "invalid_token"}
+    assert response.json() == {"error": "invalid_token", "message": "The token is not valid: log in again"}
 
 
 async def test_an_expired_refresh_token_is_401(client, clock, settings):

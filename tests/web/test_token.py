@@ -38,12 +38,13 @@ async def test_login_with_the_oauth2_password_form_returns_a_pair(client):
     assert response.json()["token_type"] == "Bearer"
 
 
-async def test_a_form_with_another_grant_type_is_422(client):
+async def test_a_form_with_another_grant_type_is_400_unsupported_grant_type(client):
+    # RFC 6749 §5.2
     await register(client)
     form = {"grant_type": "client_credentials", "username": "alice", "password": PASSWORD}
     response = await client.post("/auth/token", data=form)
-    assert response.status_code == 422
-    assert response.json()["error"] == "invalid_input"
+    assert response.status_code == 400
+    assert response.json()["error"] == "unsupported_grant_type"
 
 
 async def test_access_token_carries_the_issue_3_claims_and_a_kid(client):
@@ -191,3 +192,19 @@ class TestThrottlingByAddress:
 def test_client_addresses_are_bucketed_ipv6_by_64(host, bucket):
     assert client_bucket(host) == bucket
 
+
+
+async def test_the_readme_explains_every_claim_of_the_issued_tokens(client):
+    # the README's claims table is the documentation of the token format: it must not fall behind
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme.split("### The claims of the issued tokens", 1)[1].split("\n### ", 1)[0]
+    documented = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
+    await register(client)
+    pair = (await client.post("/auth/token", json={"username": "alice", "password": PASSWORD})).json()
+    issued = set()
+    for token in (pair["access_token"], pair["refresh_token"]):
+        issued |= set(jwtkit.decode_unverified(token)[1])
+    assert issued - documented == set()
+    assert {"sub", "iss", "aud"} <= documented

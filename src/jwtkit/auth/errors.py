@@ -7,7 +7,7 @@ The tree::
     ├── UsernameTakenError       "username_taken"      409
     ├── InvalidCredentialsError  "invalid_credentials" 401  same for unknown user and wrong password
     ├── ThrottledError           "throttled"           429  (retry_after seconds)
-    ├── InvalidTokenError        "invalid_token"       401  (reason: for the log only, never the body)
+    ├── InvalidTokenError        "invalid_token"       401  (kind: what the client can do; reason: the log's)
     └── ServiceUnavailableError  "service_unavailable" 503  storage down, or revocations stale (reason)
 
 ``message`` is safe to show to the client; ``reason`` (InvalidTokenError) and the chained
@@ -16,6 +16,8 @@ The tree::
 
 from __future__ import annotations
 
+from typing import Literal
+
 __all__ = [
     "AuthError",
     "InvalidCredentialsError",
@@ -23,8 +25,14 @@ __all__ = [
     "InvalidTokenError",
     "ServiceUnavailableError",
     "ThrottledError",
+    "TokenFailure",
     "UsernameTakenError",
 ]
+
+TokenFailure = Literal["expired", "ended", "invalid"]
+"""What a client can do about an :class:`InvalidTokenError`: ``"expired"`` (a genuine token past its
+``exp``: refresh), ``"ended"`` (a genuine token whose session was revoked, or a refresh token
+presented again: log in again), ``"invalid"`` (everything else, forged or malformed included)."""
 
 
 class AuthError(Exception):
@@ -78,15 +86,37 @@ class ThrottledError(AuthError):
 class InvalidTokenError(AuthError):
     """A token or session id that is malformed, forged, expired, of the wrong type, spent or revoked.
 
-    ``reason`` says which, for the log; clients only ever see ``invalid_token`` (RFC 6750 §3.1).
+    ``reason`` says which, for the log; clients see ``invalid_token`` (RFC 6750 §3.1) and only
+    what ``kind`` allows them to act on (STYLE.md §16). ``kind`` is given by the raiser, or else
+    read from the reasons the service raises with (see :data:`TokenFailure`); only failures that
+    need a valid signature first (expiry, revocation, reuse) are ever anything but ``"invalid"``,
+    so a forger learns nothing from it. ``expires_at`` (epoch seconds) is set for ``"expired"``
+    when the raiser knows it.
     """
 
     code = "invalid_token"
     message = "invalid_token"
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, kind: TokenFailure | None = None, expires_at: int | None = None) -> None:
         self.reason = reason
+        self.kind: TokenFailure = kind if kind is not None else _kind_of(reason)
+        self.expires_at = expires_at
         super().__init__()
+
+
+_ENDED_REASONS = frozenset({
+    "access token revoked", "refresh family revoked", "refresh token revoked", "refresh token reused; family revoked",
+    "session expired",
+})
+"""Reasons the service raises after the token's signature (or the session id's lookup) succeeded."""
+
+
+def _kind_of(reason: str) -> TokenFailure:
+    if reason.startswith("expired_token:"):  # the core checks exp only after the signature verified
+        return "expired"
+    if reason in _ENDED_REASONS:
+        return "ended"
+    return "invalid"
 
 
 class ServiceUnavailableError(AuthError):

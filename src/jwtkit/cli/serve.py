@@ -18,13 +18,15 @@ environment (flags win): JWTKIT_DATABASE_URL, JWTKIT_DATABASE_SCHEMA, JWTKIT_RED
   JWTKIT_REVOCATION_POLL_INTERVAL, JWTKIT_HOST, JWTKIT_PORT,
   JWTKIT_ACCESS_TTL, JWTKIT_REFRESH_TTL, JWTKIT_SESSION_TTL, JWTKIT_REFRESH_REUSE_GRACE,
   JWTKIT_ISSUER, JWTKIT_AUDIENCE,
-  JWTKIT_ALG, JWTKIT_WORKERS, JWTKIT_ACCESS_LOG (1/0), and JWTKIT_KEY_ENCRYPTION_SECRET
+  JWTKIT_ALG, JWTKIT_WORKERS, JWTKIT_ACCESS_LOG (1/0), JWTKIT_FORWARDED_ALLOW_IPS,
+  JWTKIT_COOKIE_SECURE, JWTKIT_CORS_ORIGINS (comma-separated), and JWTKIT_KEY_ENCRYPTION_SECRET
   (at least 16 characters; encrypts the private signing keys at rest; environment only).
 
 examples:
   jwtkit serve                                   # ./jwtkit.sqlite3 on http://127.0.0.1:8000
   jwtkit serve --database sqlite:///var/lib/jwtkit/auth.db --port 9000 --issuer https://auth.example
   JWTKIT_KEY_ENCRYPTION_SECRET=$(python -c 'import secrets; print(secrets.token_urlsafe(32))') jwtkit serve
+  jwtkit serve --forwarded-allow-ips 127.0.0.1   # behind nginx on the same host
 
 API docs: http://HOST:PORT/docs
 """
@@ -72,6 +74,15 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                              "rotations and login throttling through the database")
     parser.add_argument("--no-access-log", dest="access_log", action="store_const", const=False,
                         help="do not log one line per request")
+    parser.add_argument("--forwarded-allow-ips", metavar="IPS",
+                        help="comma-separated addresses or networks of reverse proxies whose Forwarded / "
+                             "X-Forwarded-For / X-Forwarded-Proto headers are trusted (default: none; '*' trusts "
+                             "every peer: only when nothing else can reach the server)")
+    parser.add_argument("--cookie-secure", choices=["always", "auto", "never"],
+                        help="the session cookie's Secure attribute (default auto: when the original scheme is https)")
+    parser.add_argument("--cors-origin", dest="cors_origins", action="append", metavar="ORIGIN",
+                        help="let browser pages on ORIGIN (https://app.example) call the API with credentials; "
+                             "repeatable (default: CORS off)")
     parser.set_defaults(func=_handle)
 
 
@@ -87,7 +98,8 @@ def _handle(args: argparse.Namespace) -> int:
             access_ttl=args.access_ttl, refresh_ttl=args.refresh_ttl, session_ttl=args.session_ttl,
             refresh_reuse_grace=args.refresh_reuse_grace,
             issuer=args.issuer, audience=args.audience, alg=args.alg, workers=args.workers,
-            access_log=args.access_log,
+            access_log=args.access_log, forwarded_allow_ips=args.forwarded_allow_ips,
+            cookie_secure=args.cookie_secure, cors_origins=args.cors_origins,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None

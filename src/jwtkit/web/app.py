@@ -16,17 +16,21 @@ Example::
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from jwtkit.auth.service import AuthService
 
-from . import sessions, tokens
+from . import docs, sessions, tokens
 from .deps import service_of
 from .errors import install_error_handlers
+from .headers import SecurityHeaders
 from .limits import DEFAULT_MAX_BODY_SIZE, BodySizeLimit, checked_max_body_size
+from .openapi import install_openapi
+from .origins import BrowserPolicy, CookieSecure, add_cors
+from .proxy import ForwardedHeaders, TrustedProxies
 
 __all__ = ["DEFAULT_MAINTENANCE_INTERVAL", "ServiceFactory", "create_app"]
 
@@ -38,13 +42,13 @@ keys; reload the denylist and key ring from the database (``AuthService.run_main
 meta = APIRouter(tags=["meta"])
 
 
-@meta.get("/health")
+@meta.get("/health", operation_id="health", summary="Liveness")
 async def health() -> dict[str, str]:
     """Liveness, no authentication, no storage: the framework's floor in the benchmark."""
     return {"status": "ok"}
 
 
-@meta.get("/.well-known/jwks.json")
+@meta.get("/.well-known/jwks.json", operation_id="jwks", summary="The public keys that verify our tokens")
 async def jwks(request: Request) -> JSONResponse:
     """The public keys that verify our tokens: the active one and retired ones still in use."""
     return JSONResponse(service_of(request).jwks(), headers={"Cache-Control": "public, max-age=60"})
@@ -55,13 +59,24 @@ def create_app(
     *,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     maintenance_interval: float | None = DEFAULT_MAINTENANCE_INTERVAL,
+    forwarded_allow_ips: str | None = None,
+    cookie_secure: CookieSecure = "auto",
+    cors_origins: Sequence[str] = (),
 ) -> FastAPI:
     """The HTTP API of issue 3 over the service ``service_factory`` opens at startup.
 
     ``max_body_size`` (bytes, default 64 KiB) bounds request bodies (413 beyond);
-    ``maintenance_interval`` (seconds, ``None`` for never) paces ``service.start_maintenance``.
+    ``maintenance_interval`` (seconds, ``None`` for never) paces ``service.start_maintenance``;
+    ``forwarded_allow_ips`` (``"10.0.0.1,10.1.0.0/16"``, ``"*"``; default nobody) names the reverse
+    proxies whose ``Forwarded``/``X-Forwarded-*`` headers are believed (:mod:`.proxy`);
+    ``cookie_secure`` and ``cors_origins`` are the browser policy of :mod:`.origins`.
+
+    Raises:
+        ValueError: a bad size, interval, proxy address, ``cookie_secure`` or origin.
     """
     checked_max_body_size(max_body_size)
+    trusted = TrustedProxies.parse(forwarded_allow_ips)
+    browser = BrowserPolicy(cookie_secure=cookie_secure, cors_origins=tuple(cors_origins))
     if maintenance_interval is not None and not maintenance_interval > 0:
         raise ValueError(f"maintenance_interval must be positive or None, got {maintenance_interval!r}")
 
@@ -79,11 +94,23 @@ def create_app(
     from jwtkit import __version__
 
     app = FastAPI(title="jwtkit auth server", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,  # /docs is served offline by .docs
                   description="Login, access/refresh JWTs with rotation and reuse detection, "
-                              "revocation, JWKS, and cookie sessions for comparison.")
+                              "revocation, JWKS, and cookie sessions for comparison. Every error is "
+                              "`{error, message}`; a request head over 64 KiB or 100 fields is refused "
+                              "with 431 before it reaches an endpoint.")
+    app.state.browser = browser
     install_error_handlers(app)
     app.include_router(meta)
     app.include_router(tokens.router)
     app.include_router(sessions.router)
+    app.include_router(docs.router)
+    install_openapi(app)
+    # the last added is the outermost: the proxy's view of the client first, then CORS (its
+    # preflights never reach the rest), then the security headers on everything below
     app.add_middleware(BodySizeLimit, max_body_size=max_body_size)
+    app.add_middleware(SecurityHeaders)
+    add_cors(app, browser.cors_origins)
+    if trusted:
+        app.add_middleware(ForwardedHeaders, trusted=trusted)
     return app

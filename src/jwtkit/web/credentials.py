@@ -1,31 +1,27 @@
-"""Reading login credentials, shared by ``POST /auth/token`` and ``POST /session/login``:
-JSON ``{username, password}`` or the OAuth 2 password form (``grant_type=password``)."""
+"""Reading request bodies that come as JSON or as an OAuth 2 form: the login credentials of
+``POST /auth/token`` and ``POST /session/login`` (JSON ``{username, password}`` or the password
+form, ``grant_type=password``), and the refresh token of ``POST /auth/token/refresh`` (JSON
+``{refresh_token}`` or the RFC 6749 §6 form, ``grant_type=refresh_token``)."""
 
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from jwtkit.auth.errors import InvalidInputError
+from jwtkit.auth.errors import AuthError
 
-from .schemas import CredentialsIn, ErrorOut
+from .schemas import CredentialsIn, RefreshIn, _In
 
-__all__ = ["CREDENTIALS_BODY", "LOGIN_ERRORS", "UnsupportedMediaTypeError", "client_address", "client_bucket",
-           "read_credentials"]
+__all__ = ["CREDENTIALS_BODY", "REFRESH_BODY", "UnsupportedGrantTypeError",
+           "UnsupportedMediaTypeError", "client_address", "client_bucket", "read_credentials", "read_refresh"]
+
+Body = TypeVar("Body", bound=_In)
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-LOGIN_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut, "description": "Unknown user or wrong password (one answer for both)"},
-    415: {"model": ErrorOut, "description": "Neither JSON nor a form"},
-    422: {"model": ErrorOut, "description": "Invalid input"},
-    429: {"model": ErrorOut, "description": "Too many failed logins; see Retry-After"},
-}
-"""OpenAPI ``responses`` of the two login endpoints."""
 
 CREDENTIALS_BODY: dict[str, Any] = {
     "requestBody": {
@@ -48,9 +44,38 @@ CREDENTIALS_BODY: dict[str, Any] = {
 }
 """OpenAPI ``requestBody`` of the two login endpoints (read by hand, so declared by hand)."""
 
+REFRESH_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": RefreshIn.model_json_schema()},
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["grant_type", "refresh_token"],
+                    "properties": {
+                        "grant_type": {"type": "string", "enum": ["refresh_token"]},
+                        "refresh_token": {"type": "string"},
+                    },
+                }
+            },
+        },
+    }
+}
+"""OpenAPI ``requestBody`` of ``POST /auth/token/refresh`` (RFC 6749 §6)."""
+
 
 class UnsupportedMediaTypeError(Exception):
     """The body is neither JSON nor a form (answered 415)."""
+
+
+class UnsupportedGrantTypeError(AuthError):
+    """A form whose ``grant_type`` is not the endpoint's (RFC 6749 §5.2: 400 ``unsupported_grant_type``)."""
+
+    code = "unsupported_grant_type"
+
+    def __init__(self, expected: str) -> None:
+        super().__init__(f"this endpoint takes grant_type={expected} only")
 
 
 def client_address(request: Request) -> str:
@@ -88,18 +113,30 @@ async def read_credentials(request: Request) -> CredentialsIn:
 
     Raises:
         RequestValidationError: malformed JSON (400) or missing/mistyped fields (422).
-        InvalidInputError: a form whose ``grant_type`` is not ``password`` (422).
+        UnsupportedGrantTypeError: a form whose ``grant_type`` is not ``password`` (400).
         UnsupportedMediaTypeError: neither JSON nor a form (415).
     """
+    return await _read(request, CredentialsIn, "password")
+
+
+async def read_refresh(request: Request) -> RefreshIn:
+    """``{refresh_token}`` from a JSON body or an RFC 6749 §6 form (``grant_type=refresh_token``).
+
+    Raises: as :func:`read_credentials` (the form's ``grant_type`` must be ``refresh_token``).
+    """
+    return await _read(request, RefreshIn, "refresh_token")
+
+
+async def _read(request: Request, model: type[Body], grant_type: str) -> Body:
     content_type = request.headers.get("content-type", "")
     media = content_type.split(";", 1)[0].strip().lower()
     if media in _FORM_TYPES:
         form = await request.form()
         try:
-            if form.get("grant_type", "password") != "password":
-                raise InvalidInputError("grant_type", "only the password grant is supported")
-            values = {name: form.get(name) for name in ("username", "password")}
-            return CredentialsIn.model_validate({k: v for k, v in values.items() if v is not None})
+            if form.get("grant_type", grant_type) != grant_type:
+                raise UnsupportedGrantTypeError(grant_type)
+            values = {name: form.get(name) for name in model.model_fields}
+            return model.model_validate({k: v for k, v in values.items() if v is not None})
         except ValidationError as exc:
             raise RequestValidationError(_body_errors(exc)) from None
         finally:
@@ -112,7 +149,7 @@ async def read_credentials(request: Request) -> CredentialsIn:
     if not media:
         raise UnsupportedMediaTypeError()
     try:
-        return CredentialsIn.model_validate_json(body)
+        return model.model_validate_json(body)
     except ValidationError as exc:
         raise RequestValidationError(_body_errors(exc)) from None
 

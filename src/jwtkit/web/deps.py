@@ -15,11 +15,13 @@ from fastapi.security.base import SecurityBase
 from jwtkit.auth.errors import InvalidTokenError
 from jwtkit.auth.models import Principal
 from jwtkit.auth.service import AuthService
+from jwtkit.core.tokens import decode_unverified
+from jwtkit.errors import JWTError
 
 from .errors import SESSION_COOKIE, MissingCredentialsError
 
 __all__ = ["MAX_AUTHORIZATION_LENGTH", "SESSION_COOKIE", "BearerPrincipal", "bearer_principal",
-           "bearer_principal_to_revoke", "service_of"]
+           "bearer_principal_to_revoke", "service_of", "with_expiry"]
 
 MAX_AUTHORIZATION_LENGTH = 16 * 1024 + 7
 """``"Bearer "`` plus the core's largest token (16 KiB); anything longer is refused unread."""
@@ -65,7 +67,26 @@ class BearerPrincipal(SecurityBase):
 
     async def __call__(self, request: Request) -> Principal:
         token = bearer_token(request.headers.get("authorization"))
-        return service_of(request).authenticate(token, allow_stale=self._allow_stale)
+        try:
+            return service_of(request).authenticate(token, allow_stale=self._allow_stale)
+        except InvalidTokenError as exc:
+            raise with_expiry(exc, token) from None
+
+
+def with_expiry(exc: InvalidTokenError, token: str) -> InvalidTokenError:
+    """``exc``, with ``expires_at`` read from ``token`` when it is an expired token's error.
+
+    Safe to read unverified: the service says ``"expired"`` only after the signature verified.
+    """
+    if exc.kind != "expired" or exc.expires_at is not None:
+        return exc
+    try:
+        exp = decode_unverified(token)[1].get("exp")
+    except JWTError:
+        return exc
+    if isinstance(exp, bool) or not isinstance(exp, int | float):
+        return exc
+    return InvalidTokenError(exc.reason, kind="expired", expires_at=int(exp))
 
 
 bearer_principal = BearerPrincipal()

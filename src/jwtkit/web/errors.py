@@ -9,6 +9,7 @@ error                           status  extra
 ``ThrottledError``              429     ``Retry-After: <seconds>``
 ``InvalidTokenError``           401     ``WWW-Authenticate: Bearer error="invalid_token", ...``
 ``ServiceUnavailableError``     503     ``Retry-After``
+``CrossSiteRequestError``       403     a cookie endpoint called from another site
 other ``AuthError``             400
 pydantic body errors            422     ``fields`` (the input itself is never echoed)
 malformed JSON                  400     ``invalid_json`` (also not UTF-8, or nested too deep)
@@ -17,14 +18,19 @@ Starlette ``HTTPException``     its status (404, 405, 400 ...)
 anything else (a bug)           500     logged with its traceback; body ``internal_error``
 ==============================  ======  =====================================================
 
-Token failures are opaque at the edge (STYLE.md §16): the body and the challenge say only
-``invalid_token`` with one generic description; the service's ``reason`` goes to the log.
+Token failures are opaque at the edge but actionable (STYLE.md §16): the code is always
+``invalid_token``; the ``message`` (and the challenge's ``error_description``) says what the client
+can do, by the error's ``kind``: an expired token says when it expired (``expired_at``, epoch
+seconds, also in the body) and to refresh; a revoked token or a reused refresh token says the
+session ended (log in again); everything else, forged or malformed, gets one generic sentence.
+The service's ``reason`` goes to the log.
 Session endpoints (``/session/...``) answer 401 with a ``Cookie`` challenge instead of ``Bearer``.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -45,13 +51,16 @@ from jwtkit.auth.errors import (
 from .credentials import is_json
 from .schemas import error_body
 
-__all__ = ["STATUS_BY_ERROR", "MissingCredentialsError", "error_response", "install_error_handlers"]
+__all__ = ["STATUS_BY_ERROR", "CrossSiteRequestError", "MissingCredentialsError", "error_response",
+           "install_error_handlers"]
 
 log = logging.getLogger("jwtkit.web")
 
 REALM = "jwtkit"
 SESSION_COOKIE = "sessionid"
-INVALID_TOKEN_DESCRIPTION = "The token is malformed, expired, revoked or not of the expected type"
+INVALID_TOKEN_DESCRIPTION = "The token is not valid: log in again"
+ENDED_DESCRIPTION = "The session has ended (logged out, revoked, or a refresh token used twice): log in again"
+NO_SESSION_DESCRIPTION = "No live session: log in again"
 RETRY_AFTER_UNAVAILABLE = 5
 
 STATUS_BY_ERROR: dict[type[AuthError], int] = {
@@ -62,6 +71,13 @@ STATUS_BY_ERROR: dict[type[AuthError], int] = {
     InvalidTokenError: 401,
     ServiceUnavailableError: 503,
 }
+
+
+class CrossSiteRequestError(AuthError):
+    """A state-changing cookie request from another site (answered 403; see :mod:`.origins`)."""
+
+    code = "cross_site_request"
+    message = "cross-site request refused: this endpoint only accepts requests from its own origin"
 
 
 class MissingCredentialsError(AuthError):
@@ -79,6 +95,8 @@ def status_of(exc: AuthError) -> int:
     """The HTTP status of an ``AuthError``, looked up along its class hierarchy (default 400)."""
     if isinstance(exc, MissingCredentialsError):
         return 401
+    if isinstance(exc, CrossSiteRequestError):
+        return 403
     for cls in type(exc).__mro__:
         status = STATUS_BY_ERROR.get(cls)
         if status is not None:
@@ -86,12 +104,27 @@ def status_of(exc: AuthError) -> int:
     return 400
 
 
-def _challenge(request: Request, error: str | None) -> str:
+def token_failure_description(request: Request, exc: InvalidTokenError) -> str:
+    """The one sentence (ASCII, no quotes: it also goes in a header) a client gets for ``exc``."""
+    if request.url.path.startswith("/session/"):
+        return NO_SESSION_DESCRIPTION
+    if exc.kind == "ended":
+        return ENDED_DESCRIPTION
+    if exc.kind == "expired":
+        when = "" if exc.expires_at is None else " at " + time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                                         time.gmtime(exc.expires_at))
+        if request.url.path == "/auth/token/refresh":
+            return f"The refresh token expired{when}: log in again"
+        return f"The token expired{when}: get a new one with your refresh token (POST /auth/token/refresh)"
+    return INVALID_TOKEN_DESCRIPTION
+
+
+def _challenge(request: Request, error: str | None, description: str = INVALID_TOKEN_DESCRIPTION) -> str:
     if request.url.path.startswith("/session/"):
         return f'Cookie realm="{REALM}", cookie-name="sessionid"'
     if error is None:
         return f'Bearer realm="{REALM}"'
-    return f'Bearer realm="{REALM}", error="{error}", error_description="{INVALID_TOKEN_DESCRIPTION}"'
+    return f'Bearer realm="{REALM}", error="{error}", error_description="{description}"'
 
 
 def error_response(
@@ -109,10 +142,15 @@ def auth_error_response(request: Request, exc: AuthError) -> JSONResponse:
     fields: list[dict[str, Any]] | None = None
     if isinstance(exc, InvalidTokenError):
         log.info("%s %s: invalid token: %s", request.method, request.url.path, exc.reason)
-        headers["WWW-Authenticate"] = _challenge(request, "invalid_token")
+        description = token_failure_description(request, exc)
+        headers["WWW-Authenticate"] = _challenge(request, "invalid_token", description)
         if request.url.path.startswith("/session/"):  # a dead or forged cookie: tell the browser to drop it
             headers["Set-Cookie"] = f"{SESSION_COOKIE}=; Max-Age=0; Path=/; HttpOnly; SameSite=lax"
-    elif status == 401:
+        body = error_body(exc.code, description)
+        if exc.kind == "expired" and exc.expires_at is not None:
+            body["expired_at"] = exc.expires_at
+        return JSONResponse(body, status_code=status, headers=headers)
+    if status == 401:
         headers["WWW-Authenticate"] = _challenge(request, None)
     elif isinstance(exc, ThrottledError):
         headers["Retry-After"] = str(exc.retry_after)

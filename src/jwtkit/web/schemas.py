@@ -81,6 +81,8 @@ class ErrorOut(BaseModel):
     error: str
     message: str
     fields: list[FieldErrorOut] | None = None
+    expired_at: int | None = Field(default=None, description="401 of an expired token: when it expired "
+                                                              "(epoch seconds); refresh it")
 
 
 def error_body(code: str, message: str, fields: list[dict[str, Any]] | None = None) -> dict[str, Any]:

@@ -1,31 +1,32 @@
 """The cookie-session endpoints (``/session/...``): the notes' comparison to Bearer tokens.
 
 The ``sessionid`` cookie is ``HttpOnly; SameSite=Lax; Path=/`` with ``Max-Age`` from the service,
-and ``Secure`` when the request came over HTTPS. Every login sets a fresh random id made by the
-service (an id the client sends is never adopted; a live one it sends is ended). Same throttling
-and error table as the token endpoints.
+and ``Secure`` per ``--cookie-secure`` (by default when the original scheme is HTTPS). Login and
+logout refuse cross-site requests (``Origin``/``Sec-Fetch-Site``, see :mod:`.origins`). Every
+login sets a fresh random id made by the service (an id the client sends is never adopted; a live
+one it sends is ended). Same throttling and error table as the token endpoints.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from jwtkit.auth.errors import InvalidTokenError
 from jwtkit.auth.models import User
 
-from .credentials import CREDENTIALS_BODY, LOGIN_ERRORS, UnsupportedMediaTypeError, client_address, read_credentials
+from .credentials import CREDENTIALS_BODY, UnsupportedMediaTypeError, client_address, read_credentials
 from .deps import SESSION_COOKIE, service_of
 from .errors import MissingCredentialsError, error_response
-from .schemas import ErrorOut, SessionOut, UserOut
+from .openapi import COOKIE, errors
+from .origins import policy_of, same_origin
+from .schemas import SessionOut, UserOut
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/session", tags=["sessions"])
 
 MAX_SESSION_ID_LENGTH = 256
-_401: dict[int | str, dict[str, Any]] = {401: {"model": ErrorOut, "description": "No live session"}}
+_NO_SESSION = "`missing_credentials` (no cookie) or `invalid_token` (no live session: log in again)"
 
 
 def _session_id(request: Request) -> str:
@@ -39,14 +40,15 @@ def _session_id(request: Request) -> str:
 
 def _set_cookie(request: Request, response: Response, value: str, max_age: int) -> None:
     response.set_cookie(SESSION_COOKIE, value, max_age=max_age, path="/", httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https")
+                        secure=policy_of(request).secure(request))
 
 
 async def _user(request: Request) -> User:
     return await service_of(request).session_user(_session_id(request))
 
 
-@router.get("/me", response_model=UserOut, responses=_401)
+@router.get("/me", response_model=UserOut, operation_id="sessionMe", summary="The user of the session cookie",
+            responses=errors(401, 503, s401=_NO_SESSION), openapi_extra={"security": COOKIE})
 async def me(request: Request) -> UserOut:
     """The user of the session cookie (one session read)."""
     # First in the router, as /auth/me is in its own: routes are matched in order.
@@ -54,7 +56,10 @@ async def me(request: Request) -> UserOut:
     return UserOut(id=user.id, username=user.username)
 
 
-@router.post("/login", response_model=SessionOut, responses=LOGIN_ERRORS, openapi_extra=CREDENTIALS_BODY)
+@router.post("/login", response_model=SessionOut, operation_id="sessionLogin", summary="Log in: a session cookie",
+             responses=errors(400, 401, 403, 413, 415, 422, 429, 503,
+                              s401="`invalid_credentials`: unknown user or wrong password (one answer for both)"),
+             openapi_extra=CREDENTIALS_BODY, dependencies=[Depends(same_origin)])
 async def login(request: Request, response: Response) -> SessionOut | Response:
     """Open a session: sets the ``sessionid`` cookie (JSON ``{username, password}`` or a form)."""
     try:
@@ -74,7 +79,10 @@ async def login(request: Request, response: Response) -> SessionOut | Response:
     return SessionOut(id=user.id, username=user.username, expires_in=max_age)
 
 
-@router.post("/logout", status_code=204, response_class=Response, responses=_401)
+@router.post("/logout", status_code=204, response_class=Response, operation_id="sessionLogout",
+             summary="Log out: end the session and clear the cookie",
+             responses=errors(401, 403, 503, s401=_NO_SESSION), openapi_extra={"security": COOKIE},
+             dependencies=[Depends(same_origin)])
 async def logout(request: Request) -> Response:
     """End the session and clear the cookie (401 without a live session)."""
     service = service_of(request)

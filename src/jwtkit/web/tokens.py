@@ -13,23 +13,27 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from jwtkit.auth.errors import InvalidTokenError
 from jwtkit.auth.models import Principal, TokenPair
 
-from .credentials import CREDENTIALS_BODY, LOGIN_ERRORS, UnsupportedMediaTypeError, client_address, read_credentials
-from .deps import bearer_principal, bearer_principal_to_revoke, service_of
+from .credentials import (
+    CREDENTIALS_BODY,
+    REFRESH_BODY,
+    UnsupportedMediaTypeError,
+    client_address,
+    read_credentials,
+    read_refresh,
+)
+from .deps import bearer_principal, bearer_principal_to_revoke, service_of, with_expiry
 from .errors import error_response
-from .schemas import CredentialsIn, ErrorOut, RefreshIn, TokenIn, TokenPairOut, UserOut
+from .openapi import BEARER, errors
+from .schemas import CredentialsIn, RefreshIn, TokenIn, TokenPairOut, UserOut
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/auth", tags=["tokens"])
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-_TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut, "description": "Missing or invalid token"},
-    503: {"model": ErrorOut, "description": "Storage unavailable, or revocations not confirmed current: "
-                                            "retry after Retry-After seconds (do not log in again)"},
-}
 
 
 def _pair(pair: TokenPair) -> TokenPairOut:
@@ -37,8 +41,8 @@ def _pair(pair: TokenPair) -> TokenPairOut:
                         token_type=pair.token_type, expires_in=pair.expires_in)
 
 
-@router.get("/me", response_model=UserOut, responses=_TOKEN_ERRORS,
-            openapi_extra={"security": [{"BearerJWT": []}]})
+@router.get("/me", response_model=UserOut, operation_id="getMe", summary="The user of an access token",
+            responses=errors(401, 503), openapi_extra={"security": BEARER})
 async def me(request: Request) -> Response:
     """The user of the Bearer access token, from its claims alone (no database read)."""
     # First in the router: routes are matched in order, and this is the hot one.
@@ -49,16 +53,18 @@ async def me(request: Request) -> Response:
     return JSONResponse({"id": principal.user_id, "username": principal.username})
 
 
-@router.post("/register", status_code=201, response_model=UserOut,
-             responses={409: {"model": ErrorOut, "description": "Username taken"},
-                        422: {"model": ErrorOut, "description": "Invalid input"}})
+@router.post("/register", status_code=201, response_model=UserOut, operation_id="register",
+             summary="Create a user", responses=errors(400, 409, 413, 415, 422, 503))
 async def register(body: CredentialsIn, request: Request) -> UserOut:
     """Create a user. Passwords: at least 8 characters; usernames: up to 150 of ``A-Za-z0-9._@+-``."""
     user = await service_of(request).register(body.username, body.password)
     return UserOut(id=user.id, username=user.username)
 
 
-@router.post("/token", response_model=TokenPairOut, responses=LOGIN_ERRORS, openapi_extra=CREDENTIALS_BODY)
+@router.post("/token", response_model=TokenPairOut, operation_id="issueToken", summary="Log in: an access/refresh pair",
+             responses=errors(400, 401, 413, 415, 422, 429, 503,
+                              s401="`invalid_credentials`: unknown user or wrong password (one answer for both)"),
+             openapi_extra=CREDENTIALS_BODY)
 async def token(request: Request, response: Response) -> TokenPairOut | Response:
     """Log in: an access/refresh pair for JSON ``{username, password}`` or the OAuth 2 password form."""
     try:
@@ -72,22 +78,39 @@ async def token(request: Request, response: Response) -> TokenPairOut | Response
     return _pair(pair)
 
 
-@router.post("/token/refresh", response_model=TokenPairOut, responses=_TOKEN_ERRORS)
-async def refresh(body: RefreshIn, request: Request, response: Response) -> TokenPairOut:
-    """Spend a refresh token for a new pair. A spent token presented again revokes its whole family."""
-    pair = await service_of(request).refresh(body.refresh_token)
+@router.post("/token/refresh", response_model=TokenPairOut, operation_id="refreshToken",
+             summary="Spend a refresh token for a new pair", responses=errors(400, 401, 413, 415, 422, 503),
+             openapi_extra=REFRESH_BODY)
+async def refresh(request: Request, response: Response) -> TokenPairOut | Response:
+    """Spend a refresh token for a new pair (JSON ``{refresh_token}`` or the RFC 6749 §6 form).
+    A spent token presented again revokes its whole family."""
+    try:
+        body = await read_refresh(request)
+    except UnsupportedMediaTypeError:
+        return error_response(415, "unsupported_media_type",
+                              "send application/json or application/x-www-form-urlencoded")
+    try:
+        pair = await service_of(request).refresh(body.refresh_token)
+    except InvalidTokenError as exc:
+        raise with_expiry(exc, body.refresh_token) from None
     response.headers.update(NO_STORE)
     return _pair(pair)
 
 
-@router.post("/token/verify", responses=_TOKEN_ERRORS)
+@router.post("/token/verify", operation_id="verifyToken", summary="Check a token of ours",
+             responses=errors(400, 401, 413, 415, 422, 503))
 async def verify(body: TokenIn, request: Request) -> dict[str, Any]:
     """``{}`` when the token (access or refresh) is ours, valid and not revoked; 401 otherwise."""
-    await service_of(request).verify_token(body.token)
+    try:
+        await service_of(request).verify_token(body.token)
+    except InvalidTokenError as exc:
+        raise with_expiry(exc, body.token) from None
     return {}
 
 
-@router.post("/logout", status_code=204, response_class=Response, responses=_TOKEN_ERRORS)
+@router.post("/logout", status_code=204, response_class=Response, operation_id="logout",
+             summary="Log out: revoke the refresh family and the access token",
+             responses=errors(400, 401, 413, 415, 422, 503))
 async def logout(body: RefreshIn, request: Request,
                  principal: Annotated[Principal, Depends(bearer_principal_to_revoke)]) -> Response:
     """Revoke the refresh token's family and deny the access token until it expires."""

@@ -325,7 +325,7 @@ def _prepared(settings: ServerSettings) -> bool:
     import logging
 
     from jwtkit.auth.errors import ServiceUnavailableError
-    from jwtkit.storage.sql import SchemaTooNewError
+    from jwtkit.storage.sql import SchemaTooNewError, UsernameCollisionError
 
     log = logging.getLogger(__name__)
     try:
@@ -334,7 +334,7 @@ def _prepared(settings: ServerSettings) -> bool:
         log.error("cannot open the database %s%s: not starting", redacted(settings.database_url),
                   f" or Redis {redacted(settings.redis_url)}" if settings.redis_url else "")
         return False
-    except (SchemaTooNewError, ValueError) as exc:
+    except (SchemaTooNewError, UsernameCollisionError, ValueError) as exc:
         log.error("cannot use the database %s: %s", redacted(settings.database_url), exc)
         return False
     return True

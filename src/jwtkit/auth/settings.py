@@ -53,7 +53,7 @@ class AuthSettings:
     login_max_failures_per_user: int = 20
     login_window: int = 300
     device_cookie_ttl: int = 7776000  # 90 days
-    register_max_per_client: int = 10
+    register_max_per_client: int = 20
     register_window: int = 3600
     password_min_length: int = 8
     password_max_length: int = 1024

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
@@ -14,8 +14,8 @@ from jwtkit.auth.errors import InvalidInputError
 
 from .schemas import CredentialsIn, ErrorOut
 
-__all__ = ["CREDENTIALS_BODY", "LOGIN_ERRORS", "UnsupportedMediaTypeError", "client_address", "client_bucket",
-           "read_credentials"]
+__all__ = ["CREDENTIALS_BODY", "DEVICE_COOKIE", "LOGIN_ERRORS", "UnsupportedMediaTypeError", "client_address",
+           "client_bucket", "device_cookie", "read_credentials", "set_device_cookie"]
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -47,6 +47,23 @@ CREDENTIALS_BODY: dict[str, Any] = {
     }
 }
 """OpenAPI ``requestBody`` of the two login endpoints (read by hand, so declared by hand)."""
+
+
+DEVICE_COOKIE = "jwtkit_device"
+DEVICE_COOKIE_PATHS = ("/auth/token", "/session/login")  # sent to the login endpoints only
+
+
+def device_cookie(request: Request) -> str | None:
+    """The client's device cookie (``jwtkit.auth.devices``), if it sent one."""
+    return request.cookies.get(DEVICE_COOKIE) or None
+
+
+def set_device_cookie(request: Request, response: Response, value: str, max_age: int) -> None:
+    """Give the client a device cookie after its successful login: ``HttpOnly; SameSite=Strict``,
+    one per login path (``Path`` limits where a browser sends it), ``Secure`` over HTTPS."""
+    for path in DEVICE_COOKIE_PATHS:
+        response.set_cookie(DEVICE_COOKIE, value, max_age=max_age, path=path, httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https")
 
 
 class UnsupportedMediaTypeError(Exception):

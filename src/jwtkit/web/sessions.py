@@ -15,7 +15,15 @@ from fastapi import APIRouter, Request, Response
 from jwtkit.auth.errors import InvalidTokenError
 from jwtkit.auth.models import User
 
-from .credentials import CREDENTIALS_BODY, LOGIN_ERRORS, UnsupportedMediaTypeError, client_address, read_credentials
+from .credentials import (
+    CREDENTIALS_BODY,
+    LOGIN_ERRORS,
+    UnsupportedMediaTypeError,
+    client_address,
+    device_cookie,
+    read_credentials,
+    set_device_cookie,
+)
 from .deps import SESSION_COOKIE, service_of
 from .errors import MissingCredentialsError, error_response
 from .schemas import ErrorOut, SessionOut, UserOut
@@ -64,7 +72,9 @@ async def login(request: Request, response: Response) -> SessionOut | Response:
                               "send application/json or application/x-www-form-urlencoded")
     service = service_of(request)
     session_id, max_age = await service.session_login(credentials.username, credentials.password,
-                                                      client=client_address(request))
+                                                      client=client_address(request), device=device_cookie(request))
+    set_device_cookie(request, response, service.device_cookie(credentials.username),
+                      service.settings.device_cookie_ttl)
     previous = request.cookies.get(SESSION_COOKIE)
     if previous and previous != session_id and len(previous) <= MAX_SESSION_ID_LENGTH:
         await service.session_logout(previous)

@@ -15,7 +15,15 @@ from fastapi.responses import JSONResponse
 
 from jwtkit.auth.models import Principal, TokenPair
 
-from .credentials import CREDENTIALS_BODY, LOGIN_ERRORS, UnsupportedMediaTypeError, client_address, read_credentials
+from .credentials import (
+    CREDENTIALS_BODY,
+    LOGIN_ERRORS,
+    UnsupportedMediaTypeError,
+    client_address,
+    device_cookie,
+    read_credentials,
+    set_device_cookie,
+)
 from .deps import bearer_principal, bearer_principal_to_revoke, service_of
 from .errors import error_response
 from .schemas import CredentialsIn, ErrorOut, RefreshIn, TokenIn, TokenPairOut, UserOut
@@ -51,10 +59,12 @@ async def me(request: Request) -> Response:
 
 @router.post("/register", status_code=201, response_model=UserOut,
              responses={409: {"model": ErrorOut, "description": "Username taken"},
-                        422: {"model": ErrorOut, "description": "Invalid input"}})
+                        422: {"model": ErrorOut, "description": "Invalid input"},
+                        429: {"model": ErrorOut, "description": "Too many registrations from this address; "
+                                                                "see Retry-After"}})
 async def register(body: CredentialsIn, request: Request) -> UserOut:
     """Create a user. Passwords: at least 8 characters; usernames: up to 150 of ``A-Za-z0-9._@+-``."""
-    user = await service_of(request).register(body.username, body.password)
+    user = await service_of(request).register(body.username, body.password, client=client_address(request))
     return UserOut(id=user.id, username=user.username)
 
 
@@ -66,8 +76,11 @@ async def token(request: Request, response: Response) -> TokenPairOut | Response
     except UnsupportedMediaTypeError:
         return error_response(415, "unsupported_media_type",
                               "send application/json or application/x-www-form-urlencoded")
-    pair = await service_of(request).login(credentials.username, credentials.password,
-                                           client=client_address(request))
+    service = service_of(request)
+    pair = await service.login(credentials.username, credentials.password, client=client_address(request),
+                               device=device_cookie(request))
+    set_device_cookie(request, response, service.device_cookie(credentials.username),
+                      service.settings.device_cookie_ttl)
     response.headers.update(NO_STORE)
     return _pair(pair)
 

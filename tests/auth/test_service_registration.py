@@ -110,3 +110,47 @@ async def test_look_alikes_share_one_throttle(service, alice, settings):
 
     with pytest.raises(ThrottledError):
         await service.login("alice", PASSWORD, client="10.0.0.1")
+
+
+# ---- a flood of registrations does not starve logins of argon2
+
+
+async def test_a_login_hashes_while_a_flood_of_registrations_is_hashing(settings):
+    import threading
+
+    from jwtkit.auth.passwords import Passwords
+
+    passwords = Passwords(settings)
+    stored = await passwords.hash(PASSWORD)
+    release = threading.Event()
+
+    class BlockedHasher:  # every registration's hash holds its slot until released
+        def __init__(self, hasher):
+            self._hasher = hasher
+
+        def hash(self, password):
+            release.wait(timeout=60)
+            return self._hasher.hash(password)
+
+        def verify(self, password_hash, password):
+            return self._hasher.verify(password_hash, password)
+
+    passwords._hasher = BlockedHasher(passwords._hasher)
+    flood = [asyncio.ensure_future(passwords.hash_for_registration(f"password {i}")) for i in range(64)]
+    await asyncio.sleep(0.05)  # the flood has taken every slot it may take
+    try:
+        # A bound on waiting, not a timing assertion: before the budget the login queued behind all 64.
+        assert await asyncio.wait_for(passwords.verify(stored, PASSWORD), timeout=30)
+        assert not any(task.done() for task in flood)
+    finally:
+        release.set()
+        await asyncio.gather(*flood)
+
+
+@pytest.mark.parametrize("name", ["login_max_failures_per_user", "device_cookie_ttl", "register_max_per_client",
+                                  "register_window"])
+def test_the_new_limits_must_be_positive_ints(name):
+    from jwtkit.auth.settings import AuthSettings
+
+    with pytest.raises(ValueError, match=name):
+        AuthSettings(**{name: 0})

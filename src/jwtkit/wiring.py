@@ -22,6 +22,7 @@ setting                            environment         default
 ``key_encryption_secret``          JWTKIT_KEY_ENCRYPTION_SECRET  none (keys stored unencrypted, with a warning)
 ``workers``                        JWTKIT_WORKERS       ``1``
 ``access_log``                     JWTKIT_ACCESS_LOG    on (one line per request)
+``register_max_per_client``        JWTKIT_REGISTER_MAX_PER_CLIENT  ``20`` registrations per address per hour
 =================================  ==================  ==========================================
 
 ``database_url`` may also be ``sqlite:///path``, ``postgresql://…`` (the async drivers are added)
@@ -86,12 +87,13 @@ class ServerSettings:
     key_encryption_secret: bytes | None = field(default=None, repr=False)
     workers: int = 1
     access_log: bool = True
+    register_max_per_client: int = 20
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_url", normalize_database_url(self.database_url))
         if isinstance(self.port, bool) or not isinstance(self.port, int) or not 0 <= self.port <= 65535:
             raise ValueError(f"port must be an int in 0..65535, got {self.port!r}")
-        for name in ("access_ttl", "refresh_ttl", "session_ttl", "workers"):
+        for name in ("access_ttl", "refresh_ttl", "session_ttl", "workers", "register_max_per_client"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
@@ -140,6 +142,7 @@ class ServerSettings:
             issuer=self.issuer, audience=self.audience, alg=self.alg,
             key_encryption_secret=self.key_encryption_secret, revocation_fail_open=self.revocation_fail_open,
             revocation_max_staleness=self.revocation_max_staleness,
+            register_max_per_client=self.register_max_per_client,
         )
 
     def to_env(self) -> dict[str, str]:
@@ -159,7 +162,7 @@ class ServerSettings:
 
 def _parse(name: str, raw: str) -> Any:
     var = ENV_PREFIX + name.upper()
-    if name in ("port", "access_ttl", "refresh_ttl", "session_ttl", "workers"):
+    if name in ("port", "access_ttl", "refresh_ttl", "session_ttl", "workers", "register_max_per_client"):
         try:
             return int(raw)
         except ValueError:

@@ -17,7 +17,8 @@ environment (flags win): JWTKIT_DATABASE_URL, JWTKIT_DATABASE_SCHEMA, JWTKIT_RED
   JWTKIT_REDIS_PREFIX, JWTKIT_REVOCATION_FAIL_OPEN (1/0), JWTKIT_REVOCATION_MAX_STALENESS,
   JWTKIT_REVOCATION_POLL_INTERVAL, JWTKIT_HOST, JWTKIT_PORT,
   JWTKIT_ACCESS_TTL, JWTKIT_REFRESH_TTL, JWTKIT_SESSION_TTL, JWTKIT_ISSUER, JWTKIT_AUDIENCE,
-  JWTKIT_ALG, JWTKIT_WORKERS, JWTKIT_ACCESS_LOG (1/0), and JWTKIT_KEY_ENCRYPTION_SECRET
+  JWTKIT_ALG, JWTKIT_WORKERS, JWTKIT_ACCESS_LOG (1/0), JWTKIT_REGISTER_MAX_PER_CLIENT,
+  and JWTKIT_KEY_ENCRYPTION_SECRET
   (at least 16 characters; encrypts the private signing keys at rest; environment only).
 
 examples:
@@ -65,6 +66,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--workers", type=int, metavar="N",
                         help="worker processes (default 1); without --redis they share revocations, key "
                              "rotations and login throttling through the database")
+    parser.add_argument("--register-max-per-client", type=int, metavar="N",
+                        help="registrations (taken names included) allowed per client address (IPv6: /64) "
+                             "per hour (default 20); raise it when many people sign up behind one address")
     parser.add_argument("--no-access-log", dest="access_log", action="store_const", const=False,
                         help="do not log one line per request")
     parser.set_defaults(func=_handle)
@@ -81,7 +85,7 @@ def _handle(args: argparse.Namespace) -> int:
             revocation_poll_interval=args.revocation_poll_interval, host=args.host, port=args.port,
             access_ttl=args.access_ttl, refresh_ttl=args.refresh_ttl, session_ttl=args.session_ttl,
             issuer=args.issuer, audience=args.audience, alg=args.alg, workers=args.workers,
-            access_log=args.access_log,
+            access_log=args.access_log, register_max_per_client=args.register_max_per_client,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.anyio
 ATTEMPTS = 10  # twice the (username, address) lock's limit
 
 
-@pytest.fixture(params=["postgresql cut, redis up", "postgresql and redis cut", "postgresql cut, no redis"])
+@pytest.fixture(params=["postgresql cut, redis up", "postgresql and redis cut", "postgresql cut, no redis",
+                        "redis cut, postgresql up"])
 def deployment(request: pytest.FixtureRequest) -> str:
     param: str = request.param
     return param
@@ -30,8 +31,8 @@ def deployment(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def cut_through(deployment, postgres_proxy, request):
-    """``(redis_url, redis_prefix, proxies)`` of the deployment: Redis directly, through its own
-    proxy (cut too), or none (the limiter then counts in the database). Resolved in a sync
+    """``(redis_url, redis_prefix, proxies to cut)`` of the deployment: Redis directly, through its
+    own proxy (cut too, or alone), or none (the limiter then counts in the database). Resolved in a sync
     fixture: the Redis fixtures are async."""
     if deployment == "postgresql cut, no redis":
         return None, "jwtkit:", [postgres_proxy]
@@ -39,6 +40,9 @@ def cut_through(deployment, postgres_proxy, request):
     if deployment == "postgresql and redis cut":
         redis_proxy = request.getfixturevalue("redis_proxy")
         return redis_proxy.url, prefix, [postgres_proxy, redis_proxy]
+    if deployment == "redis cut, postgresql up":
+        redis_proxy = request.getfixturevalue("redis_proxy")
+        return redis_proxy.url, prefix, [redis_proxy]
     return request.getfixturevalue("redis_url"), prefix, [postgres_proxy]
 
 

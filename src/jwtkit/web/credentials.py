@@ -1,5 +1,6 @@
 """Reading login credentials, shared by ``POST /auth/token`` and ``POST /session/login``:
-JSON ``{username, password}`` or the OAuth 2 password form (``grant_type=password``)."""
+JSON ``{username, password}`` or the OAuth 2 password form (``grant_type=password``), the
+client's address and its device cookie (``jwtkit_device``, set again after each successful login)."""
 
 from __future__ import annotations
 

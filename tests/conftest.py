@@ -102,10 +102,12 @@ async def prefix(redis):
 
 
 class TcpProxy:
-    """A loopback TCP proxy to Redis that can be stopped (Redis "goes away" for whoever connects
-    through it) and started again on the same port, without touching the shared Redis server."""
+    """A loopback TCP proxy to Redis (or to ``upstream``) that can be stopped (the server "goes
+    away" for whoever connects through it) and started again on the same port, without touching
+    the shared server."""
 
-    def __init__(self) -> None:
+    def __init__(self, upstream: tuple[str, int] = (REDIS_HOST, REDIS_PORT)) -> None:
+        self.upstream = upstream
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -130,7 +132,7 @@ class TcpProxy:
     async def _serve(self, client_reader, client_writer) -> None:
         import contextlib
 
-        upstream_reader, upstream_writer = await asyncio.open_connection(REDIS_HOST, REDIS_PORT)
+        upstream_reader, upstream_writer = await asyncio.open_connection(*self.upstream)
         self._writers.update((client_writer, upstream_writer))
 
         async def pipe(reader, writer) -> None:
@@ -151,5 +153,20 @@ async def redis_proxy(redis):
     """A started :class:`TcpProxy` in front of the test Redis, stopped at the end."""
     proxy = TcpProxy()
     await proxy.start()
+    yield proxy
+    await proxy.stop()
+
+
+@pytest.fixture
+async def postgres_proxy(postgres_url):
+    """A started :class:`TcpProxy` in front of the test PostgreSQL, stopped at the end: ``.url``
+    is ``postgres_url`` through it. Stopping it is a PostgreSQL outage for whoever connects
+    through it; the shared server is never touched."""
+    from sqlalchemy import make_url
+
+    url = make_url(postgres_url)
+    proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
+    await proxy.start()
+    proxy.postgres_url = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     yield proxy
     await proxy.stop()

@@ -46,7 +46,7 @@ def test_every_setting_reads_its_jwtkit_variable():
         "JWTKIT_SESSION_TTL": "900", "JWTKIT_ISSUER": "https://auth.example", "JWTKIT_AUDIENCE": "api",
         "JWTKIT_ALG": "EdDSA", "JWTKIT_KEY_ENCRYPTION_SECRET": "0123456789abcdef0123",
         "JWTKIT_WORKERS": "2", "JWTKIT_ACCESS_LOG": "off", "JWTKIT_REDIS_PREFIX": "app1:",
-        "JWTKIT_REVOCATION_FAIL_OPEN": "yes",
+        "JWTKIT_REVOCATION_FAIL_OPEN": "yes", "JWTKIT_REGISTER_MAX_PER_CLIENT": "200",
     }
     settings = ServerSettings.from_env(env)
     assert settings == ServerSettings(
@@ -54,6 +54,7 @@ def test_every_setting_reads_its_jwtkit_variable():
         revocation_fail_open=True, host="0.0.0.0",
         port=9000, access_ttl=60, refresh_ttl=600, session_ttl=900, issuer="https://auth.example",
         audience="api", alg="EdDSA", key_encryption_secret=b"0123456789abcdef0123", workers=2, access_log=False,
+        register_max_per_client=200,
     )
 
 
@@ -95,6 +96,8 @@ def test_unrelated_variables_are_ignored():
         ({"JWTKIT_COOKIE_SECURE": "sometimes"}, "cookie_secure"),
         ({"JWTKIT_CORS_ORIGINS": "https://app.example/path"}, "CORS origin"),
         ({"JWTKIT_CORS_ORIGINS": "app.example"}, "CORS origin"),
+        ({"JWTKIT_REGISTER_MAX_PER_CLIENT": "many"}, "JWTKIT_REGISTER_MAX_PER_CLIENT"),
+        ({"JWTKIT_REGISTER_MAX_PER_CLIENT": "0"}, "register_max_per_client"),
     ],
 )
 def test_bad_values_are_refused_naming_the_setting(env, message):
@@ -344,6 +347,11 @@ def test_serve_schema_and_redis_prefix_flags_are_read(monkeypatch):
     settings = settings_from_serve_flags(monkeypatch, "--database", "postgresql://u@127.0.0.1/db",
                                          "--database-schema", "tenant1", "--redis-prefix", "app1:")
     assert (settings.database_schema, settings.redis_prefix) == ("tenant1", "app1:")
+
+
+def test_serve_register_limit_flag_reaches_the_service_settings(monkeypatch):
+    settings = settings_from_serve_flags(monkeypatch, "--register-max-per-client", "500")
+    assert settings.auth_settings().register_max_per_client == 500
 
 
 def test_serve_help_names_the_variable_of_every_setting(capsys):

@@ -27,6 +27,7 @@ setting                            environment         default
 ``forwarded_allow_ips``            JWTKIT_FORWARDED_ALLOW_IPS  none (trust no proxy's forwarding headers)
 ``cookie_secure``                  JWTKIT_COOKIE_SECURE  ``auto`` (``Secure`` when the original scheme is https)
 ``cors_origins``                   JWTKIT_CORS_ORIGINS  none (comma-separated; CORS off)
+``register_max_per_client``        JWTKIT_REGISTER_MAX_PER_CLIENT  ``20`` registrations per address per hour
 =================================  ==================  ==========================================
 
 ``database_url`` may also be ``sqlite:///path``, ``postgresql://…`` (the async drivers are added)
@@ -95,6 +96,7 @@ class ServerSettings:
     forwarded_allow_ips: str | None = None
     cookie_secure: Literal["always", "auto", "never"] = "auto"
     cors_origins: tuple[str, ...] = ()
+    register_max_per_client: int = 20
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_url", normalize_database_url(self.database_url))
@@ -106,7 +108,7 @@ class ServerSettings:
         object.__setattr__(self, "cors_origins", policy.cors_origins)
         if isinstance(self.port, bool) or not isinstance(self.port, int) or not 0 <= self.port <= 65535:
             raise ValueError(f"port must be an int in 0..65535, got {self.port!r}")
-        for name in ("access_ttl", "refresh_ttl", "session_ttl", "workers"):
+        for name in ("access_ttl", "refresh_ttl", "session_ttl", "workers", "register_max_per_client"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
@@ -158,6 +160,7 @@ class ServerSettings:
             issuer=self.issuer, audience=self.audience, alg=self.alg,
             key_encryption_secret=self.key_encryption_secret, revocation_fail_open=self.revocation_fail_open,
             revocation_max_staleness=self.revocation_max_staleness, refresh_reuse_grace=self.refresh_reuse_grace,
+            register_max_per_client=self.register_max_per_client,
         )
 
     def to_env(self) -> dict[str, str]:
@@ -179,7 +182,7 @@ class ServerSettings:
 
 def _parse(name: str, raw: str) -> Any:
     var = ENV_PREFIX + name.upper()
-    if name in ("port", "access_ttl", "refresh_ttl", "session_ttl", "workers"):
+    if name in ("port", "access_ttl", "refresh_ttl", "session_ttl", "workers", "register_max_per_client"):
         try:
             return int(raw)
         except ValueError:
@@ -361,7 +364,7 @@ def _prepared(settings: ServerSettings) -> bool:
     import logging
 
     from jwtkit.auth.errors import ServiceUnavailableError
-    from jwtkit.storage.sql import SchemaTooNewError
+    from jwtkit.storage.sql import SchemaTooNewError, UsernameCollisionError
 
     log = logging.getLogger(__name__)
     try:
@@ -370,7 +373,7 @@ def _prepared(settings: ServerSettings) -> bool:
         log.error("cannot open the database %s%s: not starting", redacted(settings.database_url),
                   f" or Redis {redacted(settings.redis_url)}" if settings.redis_url else "")
         return False
-    except (SchemaTooNewError, ValueError) as exc:
+    except (SchemaTooNewError, UsernameCollisionError, ValueError) as exc:
         log.error("cannot use the database %s: %s", redacted(settings.database_url), exc)
         return False
     return True

@@ -1,5 +1,6 @@
-"""Login throttling: a sliding window per username and per client address; while throttled even
-the right password is refused."""
+"""Login throttling: sliding windows per (username, client address), per username and per client
+address; while throttled even the right password is refused. (Lockout aimed at a user, device
+cookies and IPv6 aggregation: test_service_lockout.py.)"""
 
 import asyncio
 
@@ -39,7 +40,7 @@ async def test_while_throttled_the_right_password_is_refused_too(service, alice,
 
 
 async def test_the_username_limit_holds_from_every_address(service, alice, settings):
-    for i in range(settings.login_max_failures):
+    for i in range(settings.login_max_failures_per_user):
         await fail(service, client=f"10.0.0.{i}")
     with pytest.raises(ThrottledError):
         await service.login("alice", PASSWORD, client="192.0.2.99")

@@ -237,9 +237,12 @@ async def test_purge_forgets_login_attempts_once_they_left_the_throttling_window
 
     clock.advance(settings.login_window)
 
-    # the attempt's event on the username and on the client; Redis expires its keys itself (TTL)
-    assert await service.purge_expired() == (0 if backend == "postgresql+redis" else 2)
+    # the attempt's events on (username, client), the username's first tier and the client;
+    # the username's longer tiers (growing delays) stay. Redis expires its keys itself (TTL).
+    assert await service.purge_expired() == (0 if backend == "postgresql+redis" else 3)
     assert await service.purge_expired() == 0
+    clock.advance(settings.login_window * 288)
+    assert await service.purge_expired() == (0 if backend == "postgresql+redis" else 2)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -256,10 +259,10 @@ async def test_purge_deletes_login_attempts_from_a_shared_database_limiter(backe
             await service.login("mallory", "wrong password", client="10.0.0.1")
         clock.advance(settings.login_window)
 
-        assert await service.purge_expired() == 2
+        assert await service.purge_expired() == 3  # all but the username's longer tiers
 
         async with stores.users.engine.connect() as conn:
-            assert (await conn.execute(sa.text("SELECT count(*) FROM login_attempts"))).scalar() == 0
+            assert (await conn.execute(sa.text("SELECT count(*) FROM login_attempts"))).scalar() == 2
     finally:
         await service.close()
 

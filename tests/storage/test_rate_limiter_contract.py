@@ -179,3 +179,59 @@ async def test_answers_exactly_like_the_memory_reference(limiter):
             await limiter.release(keys[0][0], now=now)
         expected = await reference.acquire(keys, now=now, window=10.0)
         assert await limiter.acquire(keys, now=now, window=10.0) == expected, (keys, now)
+
+
+# ---- acquire_windows: a window per key (the login throttle's growing delays)
+
+
+async def test_each_key_is_judged_by_its_own_window(limiter):
+    limits = [("user:alice", 1, 10.0), ("user:1:alice", 1, 100.0)]
+    assert await limiter.acquire_windows(limits, now=T0) == 0.0
+
+    # 20 s on: the 10 s key is free again, the 100 s key waits 80 s more, and nothing is recorded
+    assert await limiter.acquire_windows(limits, now=T0 + 20) == 80.0
+    assert await limiter.acquire_windows([("user:alice", 1, 10.0)], now=T0 + 21) == 0.0
+
+
+async def test_windows_are_acquired_together_or_not_at_all(limiter):
+    await limiter.acquire_windows([("user:1:alice", 2, 100.0)], now=T0)
+    await limiter.acquire_windows([("user:1:alice", 2, 100.0)], now=T0 + 1)
+
+    wait = await limiter.acquire_windows([("client:203.0.113.7", 1, 10.0), ("user:1:alice", 2, 100.0)], now=T0 + 5)
+
+    assert wait == T0 + 100.0 - (T0 + 5)
+    assert await limiter.acquire_windows([("client:203.0.113.7", 1, 10.0)], now=T0 + 6) == 0.0
+
+
+async def test_acquire_is_acquire_windows_with_one_window_for_every_key(limiter):
+    await limiter.acquire([("user:alice", 1), ("client:203.0.113.7", 1)], now=T0, window=WINDOW)
+
+    assert await limiter.acquire_windows([("user:alice", 1, WINDOW)], now=T0 + 1) == WINDOW - 1
+    assert await limiter.acquire_windows([("client:203.0.113.7", 1, WINDOW)], now=T0 + 1) == WINDOW - 1
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite", "postgresql"])
+async def test_purge_keeps_an_event_until_its_own_window_has_passed(limiter):
+    await limiter.acquire_windows([("user:alice", 5, 10.0), ("user:1:alice", 5, 100.0)], now=T0)
+
+    assert await limiter.purge(now=T0 + 10) == 1
+    assert await limiter.purge(now=T0 + 100) == 1
+
+
+@pytest.mark.parametrize("backend", ["redis", "sqlite", "postgresql"])
+async def test_windows_answer_exactly_like_the_memory_reference(limiter):
+    rng = random.Random(5)
+    reference = MemoryRateLimiter()
+    now = T0
+    for _ in range(200):
+        now += rng.choice([0.0, 0.001, 0.37, 1.5, 4.0, 9.99, 30.0])
+        limits = rng.choice([
+            [("user:alice", 3, 10.0), ("user:1:alice", 6, 60.0)],
+            [("user:1:alice", 6, 60.0)],
+            [("client:203.0.113.7", 4, 10.0), ("user:alice", 3, 10.0)],
+        ])
+        if rng.random() < 0.1:
+            await reference.release(limits[0][0], now=now)
+            await limiter.release(limits[0][0], now=now)
+        expected = await reference.acquire_windows(limits, now=now)
+        assert await limiter.acquire_windows(limits, now=now) == expected, (limits, now)

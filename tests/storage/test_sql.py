@@ -22,6 +22,12 @@ def anyio_backend():
     return "asyncio"
 
 
+# What undoes version 5 (users.username_key, server_secrets): run first when a test makes a
+# database what an older version created.
+UNDO_VERSION_5 = ("DROP TABLE server_secrets", "DROP INDEX ux_users_username_key",
+                  "ALTER TABLE users DROP COLUMN username_key")
+
+
 @pytest.fixture
 def sqlite_url(tmp_path):
     return f"sqlite+aiosqlite:///{tmp_path / 'jwtkit.db'}"
@@ -167,6 +173,8 @@ async def test_a_version_1_database_is_upgraded_with_the_denylist_write_time(sql
     stores = await open_sql_stores(sqlite_url)
     await stores.close()
     with sqlite3.connect(tmp_path / "jwtkit.db") as conn:  # make it what version 1 created
+        for statement in UNDO_VERSION_5:
+            conn.execute(statement)
         conn.execute("DROP TABLE login_attempts")
         conn.execute("DROP INDEX ix_denylist_created_at")
         conn.execute("ALTER TABLE denylist DROP COLUMN created_at")
@@ -182,7 +190,7 @@ async def test_a_version_1_database_is_upgraded_with_the_denylist_write_time(sql
         await stores.close()
     with sqlite3.connect(tmp_path / "jwtkit.db") as conn:
         versions = [row[0] for row in conn.execute("SELECT version FROM schema_version ORDER BY version")]
-    assert versions == [1, 2, 3, 4, 7]
+    assert versions == [1, 2, 3, 4, 5, 7]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -226,6 +234,8 @@ async def test_a_version_2_database_is_upgraded_with_the_family_access_expiry(ba
     stores = await open_sql_stores(url, schema=schema)
     user = await stores.users.create_user("alice", "h", now=1.0)
     async with stores.tokens.engine.begin() as conn:  # make it what version 2 created, with a family of then
+        for statement in UNDO_VERSION_5:
+            await conn.execute(sa.text(statement))
         await conn.execute(sa.text("DROP TABLE login_attempts"))
         await conn.execute(sa.text("ALTER TABLE refresh_families DROP COLUMN access_expires_at"))
         await conn.execute(sa.text("UPDATE schema_version SET version = 2"))
@@ -247,7 +257,7 @@ async def test_a_version_2_database_is_upgraded_with_the_family_access_expiry(ba
         assert [denial.expires_at for denial in written] == [3600.0]
         async with stores.tokens.engine.connect() as conn:
             versions = (await conn.execute(sa.text("SELECT version FROM schema_version ORDER BY version"))).all()
-        assert [row[0] for row in versions] == [2, 3, 4, 7]
+        assert [row[0] for row in versions] == [2, 3, 4, 5, 7]
     finally:
         await stores.close()
 
@@ -261,6 +271,8 @@ async def test_a_version_3_database_is_upgraded_with_the_login_attempts_table(ba
     stores = await open_sql_stores(url, schema=schema)
     async with stores.users.engine.begin() as conn:  # make it what version 3 created
         fresh_indexes = await conn.run_sync(lambda sync: sa.inspect(sync).get_indexes("login_attempts"))
+        for statement in UNDO_VERSION_5:
+            await conn.execute(sa.text(statement))
         await conn.execute(sa.text("DROP TABLE login_attempts"))
         await conn.execute(sa.text("UPDATE schema_version SET version = 3"))
     await stores.close()
@@ -272,7 +284,7 @@ async def test_a_version_3_database_is_upgraded_with_the_login_attempts_table(ba
         async with stores.users.engine.connect() as conn:
             versions = (await conn.execute(sa.text("SELECT version FROM schema_version ORDER BY version"))).all()
             indexes = await conn.run_sync(lambda sync: sa.inspect(sync).get_indexes("login_attempts"))
-        assert [row[0] for row in versions] == [3, 4, 7]
+        assert [row[0] for row in versions] == [3, 4, 5, 7]
         assert indexes == fresh_indexes  # the same table a fresh database gets
         assert {index["name"] for index in indexes} == {"ix_login_attempts_key_at", "ix_login_attempts_expires_at"}
     finally:

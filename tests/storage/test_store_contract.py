@@ -45,10 +45,26 @@ async def test_duplicate_username_is_refused(stores):
         await stores.users.create_user("alice", "other", now=NOW)
 
 
-async def test_usernames_are_case_sensitive(stores):
+@pytest.mark.parametrize("look_alike", ["Alice", "ALICE", "aLiCe", "\uff41lice"])
+async def test_usernames_are_unique_regardless_of_case_and_unicode_form(stores, look_alike):
     await stores.users.create_user("alice", "h", now=NOW)
-    await stores.users.create_user("Alice", "h", now=NOW)
-    assert (await stores.users.get_user_by_name("Alice")).username == "Alice"
+    with pytest.raises(UsernameTakenError):
+        await stores.users.create_user(look_alike, "h", now=NOW)
+
+
+async def test_a_user_is_found_by_any_casing_and_keeps_the_registered_form(stores):
+    created = await stores.users.create_user("Alice", "h", now=NOW)
+    for spelling in ("alice", "ALICE", "Alice"):
+        found = await stores.users.get_user_by_name(spelling)
+        assert found is not None
+        assert (found.id, found.username) == (created.id, "Alice")
+
+
+async def test_a_server_secret_is_stored_once_and_then_always_returned(stores):
+    first = await stores.keys.server_secret("device-cookie", candidate=b"\x01" * 32, now=NOW)
+    second = await stores.keys.server_secret("device-cookie", candidate=b"\x02" * 32, now=NOW)
+    other = await stores.keys.server_secret("another", candidate=b"\x03" * 32, now=NOW)
+    assert (first, second, other) == (b"\x01" * 32, b"\x01" * 32, b"\x03" * 32)
 
 
 async def test_unknown_user_is_none(stores):

@@ -31,7 +31,7 @@ class FakeService:
         if self.fail_with is not None:
             raise self.fail_with
 
-    async def register(self, username: str, password: str) -> User:
+    async def register(self, username: str, password: str, *, client: str | None = None) -> User:
         self._check()
         if username in self.users:
             raise UsernameTakenError()
@@ -45,7 +45,7 @@ class FakeService:
             raise InvalidCredentialsError()
         return found[0]
 
-    async def login(self, username: str, password: str, *, client: str) -> TokenPair:
+    async def login(self, username: str, password: str, *, client: str, device: str | None = None) -> TokenPair:
         self._check()
         user = self._user(username, password)
         now = int(time.time())
@@ -53,6 +53,9 @@ class FakeService:
         access = jwtkit.encode({**claims, "token_type": "access", "jti": secrets.token_hex(8)}, self.key)
         refresh = jwtkit.encode({**claims, "token_type": "refresh", "jti": secrets.token_hex(8)}, self.key)
         return TokenPair(access_token=access, refresh_token=refresh, expires_in=300)
+
+    def device_cookie(self, username: str) -> str:
+        return f"fake-device-{username}"
 
     def authenticate(self, access_token: str, *, allow_stale: bool = False) -> Principal:
         self._check()
@@ -65,7 +68,8 @@ class FakeService:
         return Principal(user_id=claims["user_id"], username=claims["username"], jti=claims["jti"],
                          exp=claims["exp"], family_id=claims["fid"], claims=claims)
 
-    async def session_login(self, username: str, password: str, *, client: str) -> tuple[str, int]:
+    async def session_login(self, username: str, password: str, *, client: str,
+                            device: str | None = None) -> tuple[str, int]:
         self._check()
         user = self._user(username, password)
         session_id = secrets.token_urlsafe(32)

@@ -12,7 +12,8 @@ pytestmark = pytest.mark.anyio
 
 def session_cookie(response):
     cookie = SimpleCookie()
-    cookie.load(response.headers["set-cookie"])
+    for header in response.headers.get_list("set-cookie"):  # the device cookie comes too
+        cookie.load(header)
     return cookie["sessionid"]
 
 

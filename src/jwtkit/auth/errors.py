@@ -73,14 +73,15 @@ class InvalidCredentialsError(AuthError):
 
 
 class ThrottledError(AuthError):
-    """Too many failed logins for this username or client; try again in ``retry_after`` seconds."""
+    """Too many failed logins for this username or client (or registrations from this client);
+    try again in ``retry_after`` seconds."""
 
     code = "throttled"
     message = "too many failed login attempts"
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, *, message: str | None = None) -> None:
         self.retry_after = max(1, int(retry_after))
-        super().__init__()
+        super().__init__(message)
 
 
 class InvalidTokenError(AuthError):

@@ -4,8 +4,16 @@ records it keeps in storage (``UserRecord``, ``RefreshRecord``, ``Denial``, ``Se
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+
+def username_key(username: str) -> str:
+    """What a username is unique by and looked up by: NFKC, then casefold (Unicode's caseless
+    matching), so ``admin``, ``Admin`` and ``ADMIN`` name one account. The stored display name
+    keeps the form it was registered with."""
+    return unicodedata.normalize("NFKC", username).casefold()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """Input rules and argon2id password hashing (argon2-cffi), run off the event loop.
 
 Usernames: 1..``username_max_length`` characters from ``A-Z a-z 0-9 . _ @ + -`` (Django's set,
-ASCII only so look-alike Unicode names cannot impersonate), compared exactly.
+ASCII only so look-alike Unicode names cannot impersonate), unique and looked up
+case-insensitively (``models.username_key``: NFKC + casefold); shown as registered.
 Passwords: ``password_min_length``..``password_max_length`` characters, not all whitespace.
 """
 
@@ -72,7 +73,11 @@ def check_password(password: object, settings: AuthSettings) -> str:
 
 class Passwords:
     """argon2id hashing with the settings' cost; each hash runs in a worker thread, at most
-    one per CPU at a time, so a burst of logins neither blocks the event loop nor exhausts memory."""
+    one per CPU at a time, so a burst of logins neither blocks the event loop nor exhausts memory.
+
+    Registrations have a smaller budget of their own inside that one (half the slots, at least
+    one): a flood of registrations queues for it, and a login waits at most for the few
+    registration hashes already running or next in line, never for the whole flood."""
 
     def __init__(self, settings: AuthSettings) -> None:
         self._hasher = PasswordHasher(
@@ -80,12 +85,19 @@ class Passwords:
             memory_cost=settings.password_memory_cost,
             parallelism=settings.password_parallelism,
         )
-        self._slots = asyncio.Semaphore(max(2, os.cpu_count() or 2))
+        slots = max(2, os.cpu_count() or 2)
+        self._slots = asyncio.Semaphore(slots)
+        self._registration_slots = asyncio.Semaphore(max(1, slots // 2))
         self._dummy: str | None = None
 
     async def hash(self, password: str) -> str:
         async with self._slots:
             return await asyncio.to_thread(self._hasher.hash, password)
+
+    async def hash_for_registration(self, password: str) -> str:
+        """:meth:`hash` within the registrations' own smaller budget."""
+        async with self._registration_slots:
+            return await self.hash(password)
 
     async def verify(self, password_hash: str, password: str) -> bool:
         """Whether ``password`` matches; a corrupt hash is a mismatch."""

@@ -121,6 +121,12 @@ class KeyStore(Protocol):
         """Delete retired keys whose ``not_after`` has passed."""
         ...
 
+    async def server_secret(self, name: str, *, candidate: bytes, now: float) -> bytes:
+        """The secret stored under ``name``; if there is none yet, store ``candidate`` and return
+        it. Atomic: processes that start together all get the one secret that was stored first
+        (what every worker derives a shared key from, e.g. for device cookies)."""
+        ...
+
 
 class RateLimiter(Protocol):
     """A sliding-window counter of attempts (logins) per key: in memory for one process; for
@@ -136,6 +142,15 @@ class RateLimiter(Protocol):
         """Atomically: when every ``(key, limit)`` has fewer than ``limit`` events newer than
         ``now - window``, record one event at ``now`` on each key and return 0; otherwise
         record nothing and return the seconds until every key would be under its limit."""
+        ...
+
+    async def acquire_windows(self, limits: Sequence[tuple[str, int, float]], *, now: float) -> float:
+        """:meth:`acquire` with a window of its own per key: atomically, when every ``(key, limit,
+        window)`` has fewer than ``limit`` events newer than ``now - window``, record one event at
+        ``now`` on each key (kept for that key's window) and return 0; otherwise record nothing and
+        return the seconds until every key would be under its limit. (Longer windows with higher
+        limits on one name make delays that grow with the count: the login throttle's tiers.)
+        A key is always used with the same window."""
         ...
 
     async def release(self, key: str, *, now: float) -> None:

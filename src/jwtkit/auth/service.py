@@ -29,6 +29,7 @@ from jwtkit.core.keys import Key
 from jwtkit.errors import JWTError
 
 from .background import BackgroundTasks
+from .devices import DEVICE_SECRET_NAME, DeviceCookies, device_key
 from .errors import InvalidTokenError
 from .grace import replay_within_grace
 from .keyring import KeyCipher, KeyRing, new_signing_key
@@ -84,6 +85,9 @@ class AuthService:
             self._unsubscribe = stores.feed.subscribe(self)
             await self._load_ring(create=True)
             self._view.apply(await stores.tokens.live_denials(now=clock()))
+            seed = await stores.keys.server_secret(DEVICE_SECRET_NAME, candidate=secrets.token_bytes(32), now=clock())
+            self._credentials.devices = DeviceCookies(device_key(seed, settings.key_encryption_secret),
+                                                      ttl=settings.device_cookie_ttl)
         except BaseException:
             self._unsubscribe()
             await stores.close()
@@ -101,37 +105,42 @@ class AuthService:
     def settings(self) -> AuthSettings:
         return self._settings
 
-    async def register(self, username: str, password: str) -> User:
+    async def register(self, username: str, password: str, *, client: str | None = None) -> User:
         """Create a user with an argon2id password hash.
 
-        Usernames: 1..``username_max_length`` characters of ``A-Z a-z 0-9 . _ @ + -``
-        (compared exactly, case-sensitive). Passwords: ``password_min_length`` ..
-        ``password_max_length`` characters, not only whitespace.
+        Usernames: 1..``username_max_length`` characters of ``A-Z a-z 0-9 . _ @ + -``, unique
+        case-insensitively (NFKC + casefold: ``Admin`` is taken once ``admin`` exists; the name
+        keeps its registered form). Passwords: ``password_min_length`` ..
+        ``password_max_length`` characters, not only whitespace. With ``client`` (an address),
+        at most ``register_max_per_client`` attempts per ``register_window``, taken names included.
 
         Raises:
             InvalidInputError: the username or password breaks the rules (``field`` says which).
+            ThrottledError: too many registrations from ``client``.
             UsernameTakenError: the username exists.
             ServiceUnavailableError: storage is down.
         """
         check_username(username, self._settings)
         check_password(password, self._settings)
-        password_hash = await self._credentials.passwords.hash(password)
-        record = await self._stores.users.create_user(username, password_hash, now=self._clock())
+        record = await self._credentials.register(username, password, client)
         return record.to_user()
 
-    async def login(self, username: str, password: str, *, client: str) -> TokenPair:
+    async def login(self, username: str, password: str, *, client: str, device: str | None = None) -> TokenPair:
         """Check the password and issue an access/refresh pair (a new refresh family).
 
         An unknown user costs the same hash as a wrong password and gets the same error.
-        Failures are counted per username and per ``client`` (address) in a sliding window;
-        while either is over its limit every attempt is refused, the right password included.
+        Failures are counted per (username, ``client`` address), per username and per address
+        in sliding windows (:mod:`jwtkit.auth.throttling`); while a count is over its limit every
+        attempt counted on it is refused, the right password included. A valid ``device``
+        cookie of this user (:meth:`device_cookie`) is counted on its own instead. An outage
+        (``ServiceUnavailableError``) is never counted as a failure.
 
         Raises:
             ThrottledError: too many recent failures (``retry_after`` seconds).
             InvalidCredentialsError: unknown user or wrong password.
             ServiceUnavailableError: storage is down.
         """
-        user = await self._credentials.check(username, password, client)
+        user = await self._credentials.check(username, password, client, device)
         return await self._start_family(user)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
@@ -243,7 +252,8 @@ class AuthService:
         family_ids = sorted({principal.family_id, claims["fid"]})
         await self._revoke(family_ids, [Denial(kind="jti", value=principal.jti, expires_at=principal.exp)], now)
 
-    async def session_login(self, username: str, password: str, *, client: str) -> tuple[str, int]:
+    async def session_login(self, username: str, password: str, *, client: str,
+                            device: str | None = None) -> tuple[str, int]:
         """Check credentials like :meth:`login` and open a cookie session.
 
         Returns ``(session_id, max_age_seconds)``: a fresh ``secrets.token_urlsafe(32)`` every
@@ -252,7 +262,15 @@ class AuthService:
         Raises:
             ThrottledError, InvalidCredentialsError, ServiceUnavailableError: as :meth:`login`.
         """
-        return await self._sessions.login(username, password, client=client)
+        return await self._sessions.login(username, password, client=client, device=device)
+
+    def device_cookie(self, username: str) -> str:
+        """A fresh device cookie for ``username``: give it to the client after its successful
+        login (``Max-Age`` = ``settings.device_cookie_ttl``) and pass it back as ``device=`` to
+        :meth:`login` / :meth:`session_login`, so lockouts aimed at the user do not refuse it."""
+        cookie = self._credentials.device_cookie(username)
+        assert cookie is not None, "the service is open"
+        return cookie
 
     async def session_user(self, session_id: str) -> User:
         """The user of a live session.

@@ -44,10 +44,10 @@ class CookieSessions:
         self._credentials = credentials
         self._clock = clock
 
-    async def login(self, username: str, password: str, *, client: str) -> tuple[str, int]:
+    async def login(self, username: str, password: str, *, client: str, device: str | None = None) -> tuple[str, int]:
         """Check credentials and open a session: ``(session_id, max_age_seconds)``, a fresh
         ``secrets.token_urlsafe(32)`` every time (never one the client supplied)."""
-        user = await self._credentials.check(username, password, client)
+        user = await self._credentials.check(username, password, client, device)
         session_id = new_session_id()
         key_hash = session_key_hash(session_id)
         assert key_hash is not None

@@ -9,10 +9,15 @@ from dataclasses import dataclass, field
 class AuthSettings:
     """What the auth service needs to know; every field has a safe default.
 
-    Times are seconds. Throttling is a sliding window: more than ``login_max_failures``
-    failed logins for one username (or ``login_max_failures_per_client`` for one client
-    address) within ``login_window`` seconds refuse further attempts, even with the right
-    password, until the oldest failure leaves the window.
+    Times are seconds. Throttling is a sliding window of ``login_window`` seconds
+    (:mod:`jwtkit.auth.throttling`): ``login_max_failures`` failed logins for one username from
+    one client address, ``login_max_failures_per_user`` for one username from anywhere (with
+    longer locks after 3x and 10x that), or ``login_max_failures_per_client`` from one address
+    (IPv4, or IPv6 /64; the /56 and /48 around it get 4x and 16x) refuse further attempts that
+    count on them, even with the right password, until the oldest failure leaves the window. A
+    client with a device cookie of the user (issued at each login, valid ``device_cookie_ttl``)
+    is counted on that cookie alone (``login_max_failures``). Registrations: at most
+    ``register_max_per_client`` per address (as above) within ``register_window``.
 
     Example::
 
@@ -54,7 +59,11 @@ class AuthSettings:
     key_encryption_secret: bytes | None = field(default=None, repr=False)  # a secret: never printed
     login_max_failures: int = 5
     login_max_failures_per_client: int = 20
+    login_max_failures_per_user: int = 20
     login_window: int = 300
+    device_cookie_ttl: int = 7776000  # 90 days
+    register_max_per_client: int = 20
+    register_window: int = 3600
     password_min_length: int = 8
     password_max_length: int = 1024
     username_max_length: int = 150
@@ -70,7 +79,8 @@ class AuthSettings:
 
     def __post_init__(self) -> None:
         for name in ("access_ttl", "refresh_ttl", "session_ttl", "login_window", "login_max_failures",
-                     "login_max_failures_per_client", "password_min_length", "username_max_length"):
+                     "login_max_failures_per_client", "login_max_failures_per_user", "device_cookie_ttl",
+                     "register_max_per_client", "register_window", "password_min_length", "username_max_length"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"AuthSettings.{name} must be a positive int, got {value!r}")

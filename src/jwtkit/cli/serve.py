@@ -19,7 +19,8 @@ environment (flags win): JWTKIT_DATABASE_URL, JWTKIT_DATABASE_SCHEMA, JWTKIT_RED
   JWTKIT_ACCESS_TTL, JWTKIT_REFRESH_TTL, JWTKIT_SESSION_TTL, JWTKIT_REFRESH_REUSE_GRACE,
   JWTKIT_ISSUER, JWTKIT_AUDIENCE,
   JWTKIT_ALG, JWTKIT_WORKERS, JWTKIT_ACCESS_LOG (1/0), JWTKIT_FORWARDED_ALLOW_IPS,
-  JWTKIT_COOKIE_SECURE, JWTKIT_CORS_ORIGINS (comma-separated), and JWTKIT_KEY_ENCRYPTION_SECRET
+  JWTKIT_COOKIE_SECURE, JWTKIT_CORS_ORIGINS (comma-separated), JWTKIT_REGISTER_MAX_PER_CLIENT,
+  and JWTKIT_KEY_ENCRYPTION_SECRET
   (at least 16 characters; encrypts the private signing keys at rest; environment only).
 
 examples:
@@ -72,6 +73,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--workers", type=int, metavar="N",
                         help="worker processes (default 1); without --redis they share revocations, key "
                              "rotations and login throttling through the database")
+    parser.add_argument("--register-max-per-client", type=int, metavar="N",
+                        help="registrations (taken names included) allowed per client address (IPv6: /64) "
+                             "per hour (default 20); raise it when many people sign up behind one address")
     parser.add_argument("--no-access-log", dest="access_log", action="store_const", const=False,
                         help="do not log one line per request")
     parser.add_argument("--forwarded-allow-ips", metavar="IPS",
@@ -100,6 +104,7 @@ def _handle(args: argparse.Namespace) -> int:
             issuer=args.issuer, audience=args.audience, alg=args.alg, workers=args.workers,
             access_log=args.access_log, forwarded_allow_ips=args.forwarded_allow_ips,
             cookie_secure=args.cookie_secure, cors_origins=args.cors_origins,
+            register_max_per_client=args.register_max_per_client,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None

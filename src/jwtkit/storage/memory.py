@@ -14,7 +14,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping, Sequence
 
 from jwtkit.auth.errors import UsernameTakenError
-from jwtkit.auth.models import Denial, RefreshRecord, SessionRecord, SigningKeyRecord, UserRecord
+from jwtkit.auth.models import Denial, RefreshRecord, SessionRecord, SigningKeyRecord, UserRecord, username_key
 from jwtkit.auth.ports import FeedListener, SpendResult, Stores
 
 from .listeners import ListenerSet
@@ -29,7 +29,7 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._users: dict[int, UserRecord] = {}
-        self._user_ids: dict[str, int] = {}
+        self._user_ids: dict[str, int] = {}  # by username_key
         self._refresh: dict[str, RefreshRecord] = {}
         # family id -> (expires_at, revoked_at, latest access-token expiry)
         self._families: dict[str, tuple[float, float | None, float | None]] = {}
@@ -37,18 +37,20 @@ class MemoryStore:
         self._denylist: dict[tuple[str, str], tuple[Denial, float]] = {}  # -> (entry, written at)
         self._sessions: dict[str, SessionRecord] = {}
         self._keys: dict[str, SigningKeyRecord] = {}
+        self._secrets: dict[str, bytes] = {}
 
     # ---- UserStore
     async def create_user(self, username: str, password_hash: str, *, now: float) -> UserRecord:
-        if username in self._user_ids:
+        key = username_key(username)
+        if key in self._user_ids:
             raise UsernameTakenError()
         record = UserRecord(id=len(self._users) + 1, username=username, password_hash=password_hash)
         self._users[record.id] = record
-        self._user_ids[username] = record.id
+        self._user_ids[key] = record.id
         return record
 
     async def get_user_by_name(self, username: str) -> UserRecord | None:
-        user_id = self._user_ids.get(username)
+        user_id = self._user_ids.get(username_key(username))
         return None if user_id is None else self._users[user_id]
 
     async def get_user(self, user_id: int) -> UserRecord | None:
@@ -166,6 +168,9 @@ class MemoryStore:
             del self._keys[kid]
         return len(dead)
 
+    async def server_secret(self, name: str, *, candidate: bytes, now: float) -> bytes:
+        return self._secrets.setdefault(name, bytes(candidate))
+
 
 class _EventLog:
     """One key's events, oldest first (at most ``limit`` of them), and when the newest of them
@@ -206,10 +211,13 @@ class MemoryRateLimiter:
         return events
 
     async def acquire(self, keys: Sequence[tuple[str, int]], *, now: float, window: float) -> float:
+        return await self.acquire_windows([(key, limit, window) for key, limit in keys], now=now)
+
+    async def acquire_windows(self, limits: Sequence[tuple[str, int, float]], *, now: float) -> float:
         # No await anywhere: the check and the record are one step under asyncio.
-        keys = [(key, max(1, limit)) for key, limit in keys]  # as the Redis and SQL limiters read a limit < 1
+        limits = [(key, max(1, limit), window) for key, limit, window in limits]  # as Redis and SQL read a limit < 1
         wait = 0.0
-        for key, limit in keys:
+        for key, limit, window in limits:
             events = self._live(key, now, window)
             if events is not None:
                 self._events.move_to_end(key)
@@ -218,7 +226,7 @@ class MemoryRateLimiter:
                     wait = max(wait, events[len(events) - limit] + window - now)
         if wait > 0:
             return wait
-        for key, limit in keys:
+        for key, limit, window in limits:
             entry = self._events.get(key)
             if entry is None:
                 entry = self._events[key] = _EventLog(limit)

@@ -1,14 +1,15 @@
 """Reading request bodies that come as JSON or as an OAuth 2 form: the login credentials of
 ``POST /auth/token`` and ``POST /session/login`` (JSON ``{username, password}`` or the password
 form, ``grant_type=password``), and the refresh token of ``POST /auth/token/refresh`` (JSON
-``{refresh_token}`` or the RFC 6749 §6 form, ``grant_type=refresh_token``)."""
+``{refresh_token}`` or the RFC 6749 §6 form, ``grant_type=refresh_token``); the client's address
+and its device cookie (``jwtkit_device``, set again after each successful login)."""
 
 from __future__ import annotations
 
 import ipaddress
 from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
@@ -16,8 +17,9 @@ from jwtkit.auth.errors import AuthError
 
 from .schemas import CredentialsIn, RefreshIn, _In
 
-__all__ = ["CREDENTIALS_BODY", "REFRESH_BODY", "UnsupportedGrantTypeError",
-           "UnsupportedMediaTypeError", "client_address", "client_bucket", "read_credentials", "read_refresh"]
+__all__ = ["CREDENTIALS_BODY", "DEVICE_COOKIE", "REFRESH_BODY", "UnsupportedGrantTypeError",
+           "UnsupportedMediaTypeError", "client_address", "client_bucket", "device_cookie", "read_credentials",
+           "read_refresh", "set_device_cookie"]
 
 Body = TypeVar("Body", bound=_In)
 
@@ -63,6 +65,24 @@ REFRESH_BODY: dict[str, Any] = {
     }
 }
 """OpenAPI ``requestBody`` of ``POST /auth/token/refresh`` (RFC 6749 §6)."""
+
+
+DEVICE_COOKIE = "jwtkit_device"
+DEVICE_COOKIE_PATHS = ("/auth/token", "/session/login")  # sent to the login endpoints only
+
+
+def device_cookie(request: Request) -> str | None:
+    """The client's device cookie (``jwtkit.auth.devices``), if it sent one."""
+    return request.cookies.get(DEVICE_COOKIE) or None
+
+
+def set_device_cookie(response: Response, value: str, max_age: int, *, secure: bool) -> None:
+    """Give the client a device cookie after its successful login: ``HttpOnly; SameSite=Strict``,
+    one per login path (``Path`` limits where a browser sends it); ``secure`` as the cookie policy
+    (``--cookie-secure``) says."""
+    for path in DEVICE_COOKIE_PATHS:
+        response.set_cookie(DEVICE_COOKIE, value, max_age=max_age, path=path, httponly=True, samesite="strict",
+                            secure=secure)
 
 
 class UnsupportedMediaTypeError(Exception):

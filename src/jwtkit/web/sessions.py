@@ -14,8 +14,15 @@ from fastapi import APIRouter, Depends, Request, Response
 from jwtkit.auth.errors import InvalidTokenError
 from jwtkit.auth.models import User
 
-from .credentials import CREDENTIALS_BODY, UnsupportedMediaTypeError, client_address, read_credentials
+from .credentials import (
+    CREDENTIALS_BODY,
+    UnsupportedMediaTypeError,
+    client_address,
+    device_cookie,
+    read_credentials,
+)
 from .deps import SESSION_COOKIE, service_of
+from .devices import remember_device
 from .errors import MissingCredentialsError, error_response
 from .openapi import COOKIE, errors
 from .origins import policy_of, same_origin
@@ -69,7 +76,8 @@ async def login(request: Request, response: Response) -> SessionOut | Response:
                               "send application/json or application/x-www-form-urlencoded")
     service = service_of(request)
     session_id, max_age = await service.session_login(credentials.username, credentials.password,
-                                                      client=client_address(request))
+                                                      client=client_address(request), device=device_cookie(request))
+    remember_device(request, response, credentials.username)
     previous = request.cookies.get(SESSION_COOKIE)
     if previous and previous != session_id and len(previous) <= MAX_SESSION_ID_LENGTH:
         await service.session_logout(previous)

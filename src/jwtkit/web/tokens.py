@@ -21,10 +21,12 @@ from .credentials import (
     REFRESH_BODY,
     UnsupportedMediaTypeError,
     client_address,
+    device_cookie,
     read_credentials,
     read_refresh,
 )
 from .deps import bearer_principal, bearer_principal_to_revoke, service_of, with_expiry
+from .devices import remember_device
 from .errors import error_response
 from .openapi import BEARER, errors
 from .schemas import CredentialsIn, RefreshIn, TokenIn, TokenPairOut, UserOut
@@ -54,10 +56,10 @@ async def me(request: Request) -> Response:
 
 
 @router.post("/register", status_code=201, response_model=UserOut, operation_id="register",
-             summary="Create a user", responses=errors(400, 409, 413, 415, 422, 503))
+             summary="Create a user", responses=errors(400, 409, 413, 415, 422, 429, 503))
 async def register(body: CredentialsIn, request: Request) -> UserOut:
     """Create a user. Passwords: at least 8 characters; usernames: up to 150 of ``A-Za-z0-9._@+-``."""
-    user = await service_of(request).register(body.username, body.password)
+    user = await service_of(request).register(body.username, body.password, client=client_address(request))
     return UserOut(id=user.id, username=user.username)
 
 
@@ -72,8 +74,10 @@ async def token(request: Request, response: Response) -> TokenPairOut | Response
     except UnsupportedMediaTypeError:
         return error_response(415, "unsupported_media_type",
                               "send application/json or application/x-www-form-urlencoded")
-    pair = await service_of(request).login(credentials.username, credentials.password,
-                                           client=client_address(request))
+    service = service_of(request)
+    pair = await service.login(credentials.username, credentials.password, client=client_address(request),
+                               device=device_cookie(request))
+    remember_device(request, response, credentials.username)
     response.headers.update(NO_STORE)
     return _pair(pair)
 

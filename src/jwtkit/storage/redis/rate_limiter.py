@@ -18,30 +18,32 @@ from .errors import unavailable_on_redis_error
 
 __all__ = ["RedisRateLimiter"]
 
-# One atomic step over every key: drop events that left the window; if a key already holds
-# `limit` live events, record nothing and return, per such key, the score of its limit-th newest
-# event (the caller computes the wait); otherwise add this event to every key and let each key
-# expire with its window (so idle keys never pile up).
+# One atomic step over every key: drop events that left the key's window; if a key already holds
+# `limit` live events, record nothing and return, per such key, its position and the score of its
+# limit-th newest event (the caller computes the wait); otherwise add this event to every key and
+# let each key expire with its window (so idle keys never pile up).
 # Scores travel as the strings Python formatted (repr: exact round trip), never through a Lua
 # number, so the arithmetic matches the in-memory reference bit for bit.
-# ARGV: now, now - window, member, ttl_ms, then one limit per key.
+# ARGV: now, member, then per key: now - window, limit, ttl_ms.
 _ACQUIRE = """
 local over = {}
 for i, key in ipairs(KEYS) do
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[2])
-  local limit = tonumber(ARGV[4 + i])
+  local base = 3 * i
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[base])
+  local limit = tonumber(ARGV[base + 1])
   local count = redis.call('ZCARD', key)
   if count >= limit then
     local oldest = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
+    table.insert(over, i)
     table.insert(over, oldest[2])
   end
 end
 if #over > 0 then
   return over
 end
-for _, key in ipairs(KEYS) do
-  redis.call('ZADD', key, ARGV[1], ARGV[3])
-  redis.call('PEXPIRE', key, ARGV[4])
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, ARGV[1], ARGV[2])
+  redis.call('PEXPIRE', key, ARGV[3 * i + 2])
 end
 return over
 """
@@ -82,16 +84,19 @@ class RedisRateLimiter:
         return self._prefix + key
 
     async def acquire(self, keys: Sequence[tuple[str, int]], *, now: float, window: float) -> float:
+        return await self.acquire_windows([(key, limit, window) for key, limit in keys], now=now)
+
+    async def acquire_windows(self, limits: Sequence[tuple[str, int, float]], *, now: float) -> float:
         member = f"{now!r}:{secrets.token_hex(6)}"  # unique: two events may share a time
-        ttl_ms = max(1, math.ceil(window * 1000))
+        args: list[Any] = [repr(float(now)), member]
+        for _, limit, window in limits:
+            args += [repr(float(now - window)), max(1, limit), max(1, math.ceil(window * 1000))]
         with unavailable_on_redis_error():
-            reply = await self._acquire_script(
-                keys=[self.redis_key(key) for key, _ in keys],
-                args=[repr(float(now)), repr(float(now - window)), member, ttl_ms,
-                      *(max(1, limit) for _, limit in keys)],
-            )
-        scores = cast("list[Any]", reply)
-        return max((max(0.0, float(score) + window - now) for score in scores), default=0.0)
+            reply = await self._acquire_script(keys=[self.redis_key(key) for key, _, _ in limits], args=args)
+        over = cast("list[Any]", reply)
+        pairs = zip(over[::2], over[1::2], strict=True)  # (1-based key position, score)
+        waits = (float(score) + limits[int(position) - 1][2] - now for position, score in pairs)
+        return max((max(0.0, wait) for wait in waits), default=0.0)
 
     async def release(self, key: str, *, now: float) -> None:
         with unavailable_on_redis_error():

@@ -15,10 +15,11 @@ from jwtkit.storage.memory import LocalRevocationFeed, MemoryRateLimiter
 
 from .engine import make_engine, unavailable_on_failure
 from .rate_limiter import SqlRateLimiter
-from .schema import SCHEMA_VERSION, SchemaTooNewError, ensure_schema
+from .schema import SCHEMA_VERSION, SchemaTooNewError, UsernameCollisionError, ensure_schema
 from .store import SqlStore
 
-__all__ = ["SCHEMA_VERSION", "SchemaTooNewError", "SqlRateLimiter", "SqlStore", "open_sql_stores"]
+__all__ = ["SCHEMA_VERSION", "SchemaTooNewError", "SqlRateLimiter", "SqlStore", "UsernameCollisionError",
+           "open_sql_stores"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,8 @@ async def open_sql_stores(
     Raises:
         ServiceUnavailableError: the database cannot be reached.
         SchemaTooNewError: the database was made by a newer jwtkit.
+        UsernameCollisionError: upgrading to version 5 met usernames that differ only in case or
+            Unicode form (nothing was changed; the message names them).
         ValueError: an unsupported URL or schema name.
     """
     engine = make_engine(database_url, schema=schema)
@@ -49,7 +52,7 @@ async def open_sql_stores(
     try:
         async with unavailable_on_failure("opening the database"), engine.begin() as conn:
             await ensure_schema(conn, pg_schema=schema)
-    except (ServiceUnavailableError, SchemaTooNewError):
+    except (ServiceUnavailableError, SchemaTooNewError, UsernameCollisionError):
         await engine.dispose()
         raise
     store = SqlStore(engine)

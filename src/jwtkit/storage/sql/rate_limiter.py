@@ -94,14 +94,21 @@ class SqlRateLimiter:
         self._engine = engine.execution_options(isolation_level="READ COMMITTED") if self._postgresql else engine
 
     async def acquire(self, keys: Sequence[tuple[str, int]], *, now: float, window: float) -> float:
-        entries = [(stored_key(key), max(1, limit)) for key, limit in keys]
-        names = sorted({name for name, _ in entries})
-        cutoff = now - window
+        return await self.acquire_windows([(key, limit, window) for key, limit in keys], now=now)
+
+    async def acquire_windows(self, limits: Sequence[tuple[str, int, float]], *, now: float) -> float:
+        entries = [(stored_key(key), max(1, limit), window) for key, limit, window in limits]
+        windows: dict[str, float] = {}
+        for name, _, window in entries:
+            windows[name] = max(window, windows.get(name, window))
+        names = sorted(windows)
         attempt = login_attempts.c
-        dead = login_attempts.delete().where(attempt.key.in_(names), attempt.at <= cutoff)
+        dead = login_attempts.delete().where(
+            sa.or_(*(sa.and_(attempt.key == name, attempt.at <= now - windows[name]) for name in names))
+        )
         live = (
             sa.select(attempt.key, attempt.at)
-            .where(attempt.key.in_(names), attempt.at > cutoff)
+            .where(attempt.key.in_(names), attempt.at > now - max(windows.values()))
             .order_by(attempt.key, attempt.at, attempt.id)
         )
         async with unavailable_on_failure("rate limiter acquire"), self._engine.begin() as conn:
@@ -110,7 +117,7 @@ class SqlRateLimiter:
                 # The lock is its own statement: a statement reads from a snapshot taken when it
                 # starts, so reading in the locking statement could miss what the previous holder
                 # committed while this one waited. Dropping the dead events rides along (the
-                # SELECT does not see that DELETE; its `at > cutoff` skips them anyway).
+                # SELECT does not see that DELETE; each key's cutoff below skips them anyway).
                 rows = (await conn.execute(live.add_cte(dead.cte("dead")))).all()
             else:
                 # The first statement writes, so the transaction (a deferred BEGIN) takes the
@@ -125,16 +132,16 @@ class SqlRateLimiter:
             for row in rows:
                 events.setdefault(row.key, []).append(row.at)
             wait = 0.0
-            for name, limit in entries:
-                times = events.get(name, [])
+            for name, limit, window in entries:
+                times = [at for at in events.get(name, []) if at > now - window]  # the reference's arithmetic
                 if len(times) >= limit:
                     # Allowed again when the limit-th newest event leaves the window.
                     wait = max(wait, times[len(times) - limit] + window - now)
             if wait > 0:
                 return wait
             await conn.execute(
-                login_attempts.insert().values([{"key": name, "at": now, "expires_at": now + window}
-                                                for name, _ in entries])
+                login_attempts.insert().values([{"key": name, "at": now, "expires_at": now + windows[name]}
+                                                for name in names])
             )
         return 0.0
 

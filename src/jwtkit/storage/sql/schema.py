@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from jwtkit.auth.models import username_key
+
 metadata = sa.MetaData()
 
 schema_version = sa.Table(
@@ -24,9 +26,13 @@ users = sa.Table(
     "users",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("username", sa.String(150), nullable=False, unique=True),
+    sa.Column("username", sa.String(150), nullable=False, unique=True),  # as registered (shown)
     sa.Column("password_hash", sa.String(512), nullable=False),
     sa.Column("created_at", sa.Double, nullable=False),
+    # Version 5: the name a user is unique by and found by (NFKC + casefold, ``username_key``);
+    # NULL only on an SQLite database upgraded from version 4 (the store always writes it).
+    sa.Column("username_key", sa.String(600), nullable=False),
+    sa.Index("ux_users_username_key", "username_key", unique=True),
 )
 
 # One family per login; every refresh token of it shares the fate of the family (RFC 9700 §4.14).
@@ -110,6 +116,16 @@ login_attempts = sa.Table(
     sa.Index("ix_login_attempts_key_at", "key", "at"),  # one key's events, in time order
 )
 
+# Secrets shared by every process on the database (version 5), by name: the device-cookie key's
+# seed (``KeyStore.server_secret``), base64. Insert-if-absent, so concurrent starts agree.
+server_secrets = sa.Table(
+    "server_secrets",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+)
+
 Migration = Callable[[AsyncConnection], Awaitable[None]]
 
 
@@ -144,10 +160,47 @@ async def _refresh_successors(conn: AsyncConnection) -> None:
             await conn.execute(sa.text(f"ALTER TABLE refresh_tokens ADD COLUMN {name} {sql_type}"))
 
 
+class UsernameCollisionError(RuntimeError):
+    """Existing usernames that would become one account under case-insensitive uniqueness: the
+    upgrade to version 5 stops (nothing changes) rather than merge accounts. ``groups`` holds the
+    colliding usernames, one sorted tuple per account-to-be."""
+
+    def __init__(self, groups: list[tuple[str, ...]]) -> None:
+        self.groups = groups
+        listed = "; ".join(", ".join(repr(name) for name in group) for group in groups)
+        super().__init__(
+            f"cannot upgrade the database to schema version 5: usernames are now unique regardless of "
+            f"case and Unicode form, and these existing users would collide: {listed}. Rename or remove "
+            f"all but one user of each group, then start again (no account was changed)."
+        )
+
+
+async def _username_keys(conn: AsyncConnection) -> None:
+    """Version 5: ``users.username_key`` with a unique index (usernames unique case-insensitively,
+    NFKC + casefold), filled for every existing user, and the ``server_secrets`` table. Stops with
+    :class:`UsernameCollisionError` naming them when existing usernames collide."""
+    rows = (await conn.execute(sa.text("SELECT id, username FROM users ORDER BY id"))).all()
+    groups: dict[str, list[str]] = {}
+    for row in rows:
+        groups.setdefault(username_key(row.username), []).append(row.username)
+    collisions = sorted(tuple(sorted(names)) for names in groups.values() if len(names) > 1)
+    if collisions:
+        raise UsernameCollisionError(collisions)
+    await conn.execute(sa.text("ALTER TABLE users ADD COLUMN username_key VARCHAR(600)"))
+    if rows:
+        await conn.execute(sa.text("UPDATE users SET username_key = :key WHERE id = :id"),
+                           [{"key": username_key(row.username), "id": row.id} for row in rows])
+    if conn.dialect.name == "postgresql":
+        await conn.execute(sa.text("ALTER TABLE users ALTER COLUMN username_key SET NOT NULL"))
+    await conn.execute(sa.text("CREATE UNIQUE INDEX ux_users_username_key ON users (username_key)"))
+    await conn.run_sync(lambda sync: server_secrets.create(sync, checkfirst=True))
+
+
 # (version, step) in ascending order: step upgrades a database at version-1 to version.
 # Version 1 is the create_all of the first release; add later steps here, and bump SCHEMA_VERSION.
 MIGRATIONS: list[tuple[int, Migration]] = [
-    (2, _denylist_write_time), (3, _family_access_expiry), (4, _login_attempts), (7, _refresh_successors),
+    (2, _denylist_write_time), (3, _family_access_expiry), (4, _login_attempts), (5, _username_keys),
+    (7, _refresh_successors),
 ]
 SCHEMA_VERSION = 7
 

@@ -7,6 +7,7 @@ its row (PostgreSQL row lock, SQLite's single writer) and exactly one sees a cou
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -19,12 +20,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from jwtkit.auth.errors import UsernameTakenError
-from jwtkit.auth.models import Denial, RefreshRecord, SessionRecord, SigningKeyRecord, UserRecord
+from jwtkit.auth.models import Denial, RefreshRecord, SessionRecord, SigningKeyRecord, UserRecord, username_key
 from jwtkit.auth.ports import SpendResult
 from jwtkit.storage.memory import until_access_expiry
 
 from .engine import rowcount, unavailable_on_failure
-from .schema import denylist, refresh_families, refresh_tokens, sessions, signing_keys, users
+from .schema import denylist, refresh_families, refresh_tokens, server_secrets, sessions, signing_keys, users
 
 
 class SqlStore:
@@ -39,7 +40,8 @@ class SqlStore:
             try:
                 async with self.engine.begin() as conn:
                     result = await conn.execute(
-                        users.insert().values(username=username, password_hash=password_hash, created_at=now)
+                        users.insert().values(username=username, username_key=username_key(username),
+                                              password_hash=password_hash, created_at=now)
                     )
             except sa_exc.IntegrityError:
                 raise UsernameTakenError() from None
@@ -53,7 +55,7 @@ class SqlStore:
         return None if row is None else UserRecord(id=row.id, username=row.username, password_hash=row.password_hash)
 
     async def get_user_by_name(self, username: str) -> UserRecord | None:
-        return await self._one_user(users.c.username == username)
+        return await self._one_user(users.c.username_key == username_key(username))
 
     async def get_user(self, user_id: int) -> UserRecord | None:
         return await self._one_user(users.c.id == user_id)
@@ -261,6 +263,17 @@ class SqlStore:
                     signing_keys.delete().where(signing_keys.c.not_after.is_not(None), signing_keys.c.not_after <= now)
                 )
             )
+
+    async def server_secret(self, name: str, *, candidate: bytes, now: float) -> bytes:
+        insert = self._insert(server_secrets).values(
+            name=name, value=base64.b64encode(candidate).decode("ascii"), created_at=now
+        )
+        async with unavailable_on_failure("server_secret"), self.engine.begin() as conn:
+            await conn.execute(insert.on_conflict_do_nothing(index_elements=[server_secrets.c.name]))
+            stored = (await conn.execute(
+                sa.select(server_secrets.c.value).where(server_secrets.c.name == name)
+            )).scalar_one()
+        return base64.b64decode(stored)
 
 
 def _extended(successor: RefreshRecord) -> dict[str, Any]:

@@ -1,0 +1,92 @@
+"""An outage is never a failed login (issue 15), on every backend: when the user store fails
+(``ServiceUnavailableError``, what every adapter raises for a storage outage) the attempt is given
+back to the rate limiter, on ``login`` and ``session_login`` alike, and so is a registration.
+Only a verified wrong password or an unknown user counts. (The same with a real outage cut by a
+proxy under the server: tests/web/test_outage_logins.py.)"""
+
+import pytest
+
+from jwtkit.auth.errors import InvalidCredentialsError, ServiceUnavailableError, ThrottledError
+
+pytestmark = pytest.mark.anyio
+
+PASSWORD = "correct horse battery"
+ATTEMPTS = 10
+
+
+@pytest.fixture
+def outage(service, monkeypatch):
+    """``outage(True)`` makes the user store fail as a storage outage does; ``outage(False)`` ends it."""
+    users = service._stores.users
+    working = users.get_user_by_name
+
+    async def down(username):
+        raise ServiceUnavailableError()
+
+    def set_down(is_down: bool) -> None:
+        monkeypatch.setattr(users, "get_user_by_name", down if is_down else working)
+
+    return set_down
+
+
+@pytest.mark.parametrize("entry", ["login", "session_login"])
+async def test_logins_during_an_outage_are_not_counted_as_failures(service, alice, outage, entry):
+    log_in = getattr(service, entry)
+    outage(True)
+    for _ in range(ATTEMPTS):
+        with pytest.raises(ServiceUnavailableError):
+            await log_in("alice", PASSWORD, client="10.0.0.1")
+    outage(False)
+
+    assert await log_in("alice", PASSWORD, client="10.0.0.1")
+
+
+async def test_an_outage_does_not_use_up_the_address_budget_either(open_service, monkeypatch):
+    service = await open_service(login_max_failures_per_client=2)
+    await service.register("alice", PASSWORD)
+    users = service._stores.users
+    working = users.get_user_by_name
+
+    async def down(username):
+        raise ServiceUnavailableError()
+
+    monkeypatch.setattr(users, "get_user_by_name", down)
+    for i in range(ATTEMPTS):
+        with pytest.raises(ServiceUnavailableError):
+            await service.login(f"user{i}", PASSWORD, client="10.0.0.1")
+    monkeypatch.setattr(users, "get_user_by_name", working)
+
+    await service.login("alice", PASSWORD, client="10.0.0.1")
+
+
+async def test_wrong_passwords_are_still_counted_around_an_outage(service, alice, outage, settings):
+    for _ in range(settings.login_max_failures - 1):
+        with pytest.raises(InvalidCredentialsError):
+            await service.login("alice", "wrong password", client="10.0.0.1")
+    outage(True)
+    with pytest.raises(ServiceUnavailableError):
+        await service.login("alice", "wrong password", client="10.0.0.1")
+    outage(False)
+    with pytest.raises(InvalidCredentialsError):
+        await service.login("alice", "wrong password", client="10.0.0.1")
+
+    with pytest.raises(ThrottledError):
+        await service.login("alice", PASSWORD, client="10.0.0.1")
+
+
+async def test_registrations_during_an_outage_are_not_counted(open_service, monkeypatch):
+    service = await open_service(register_max_per_client=2)
+    users = service._stores.users
+    working = users.get_user_by_name
+
+    async def down(username):
+        raise ServiceUnavailableError()
+
+    monkeypatch.setattr(users, "get_user_by_name", down)
+    for i in range(ATTEMPTS):
+        with pytest.raises(ServiceUnavailableError):
+            await service.register(f"user{i}", PASSWORD, client="10.0.0.1")
+    monkeypatch.setattr(users, "get_user_by_name", working)
+
+    await service.register("alice", PASSWORD, client="10.0.0.1")
+    await service.register("bob", PASSWORD, client="10.0.0.1")

@@ -210,7 +210,7 @@ class RedisRevocationFeed:
             finally:
                 self._connected = False
                 with contextlib.suppress(*REDIS_ERRORS):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]
             await asyncio.sleep(delay * (0.5 + secrets.randbelow(1000) / 1000))  # jitter: 0.5x..1.5x
             delay = min(delay * 2, self._backoff_max)
 

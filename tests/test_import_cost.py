@@ -1,0 +1,25 @@
+"""``import jwtkit`` loads only what the token core needs (behaviour, not timing: the figures are
+in ``benchmarks/bench_import.py`` and the README)."""
+
+import subprocess
+import sys
+
+import pytest
+
+
+def modules_after(code: str) -> set[str]:
+    """The modules a fresh interpreter has loaded after running ``code``."""
+    script = f"{code}\nimport sys\nprint('\\n'.join(sys.modules))"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
+    return set(result.stdout.split())
+
+
+def test_import_jwtkit_does_not_load_the_certificate_machinery():
+    assert "cryptography.x509" not in modules_after("import jwtkit")
+
+
+@pytest.mark.parametrize("code", ["import jwtkit", "from jwtkit.cli import build_parser; build_parser()"])
+def test_the_token_core_and_the_cli_parser_do_not_load_the_server_stack(code):
+    loaded = modules_after(code)
+    assert not loaded & {"fastapi", "starlette", "uvicorn", "sqlalchemy", "argon2", "redis", "asyncpg"}
+

@@ -4,8 +4,6 @@ in ``benchmarks/bench_import.py`` and the README)."""
 import subprocess
 import sys
 
-import pytest
-
 
 def modules_after(code: str) -> set[str]:
     """The modules a fresh interpreter has loaded after running ``code``."""
@@ -16,10 +14,4 @@ def modules_after(code: str) -> set[str]:
 
 def test_import_jwtkit_does_not_load_the_certificate_machinery():
     assert "cryptography.x509" not in modules_after("import jwtkit")
-
-
-@pytest.mark.parametrize("code", ["import jwtkit", "from jwtkit.cli import build_parser; build_parser()"])
-def test_the_token_core_and_the_cli_parser_do_not_load_the_server_stack(code):
-    loaded = modules_after(code)
-    assert not loaded & {"fastapi", "starlette", "uvicorn", "sqlalchemy", "argon2", "redis", "asyncpg"}
 

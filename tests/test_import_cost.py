@@ -15,3 +15,9 @@ def modules_after(code: str) -> set[str]:
 def test_import_jwtkit_does_not_load_the_certificate_machinery():
     assert "cryptography.x509" not in modules_after("import jwtkit")
 
+
+
+def test_jwtkit_version_loads_neither_the_server_stack_nor_asyncio():
+    loaded = modules_after("from jwtkit.cli import main\nimport contextlib, io\n"
+                           "with contextlib.redirect_stdout(io.StringIO()): main(['--version'])")
+    assert not loaded & {"asyncio", "fastapi", "uvicorn", "sqlalchemy", "jwtkit.wiring", "cryptography.x509"}

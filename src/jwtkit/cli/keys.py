@@ -18,7 +18,6 @@ command runs (STYLE.md §11).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -72,6 +71,8 @@ def _database_options(parser: argparse.ArgumentParser) -> None:
 def _with_service(args: argparse.Namespace, action: Callable[[AuthService], Awaitable[T]]) -> T:
     """Open the service the options describe, run ``action`` on it, close it; usage errors for
     what the operator can fix (settings, an unreachable database, a wrong key secret)."""
+    import asyncio
+
     from jwtkit import wiring
     from jwtkit.auth.errors import ServiceUnavailableError
 

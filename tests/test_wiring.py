@@ -4,12 +4,14 @@ the environment), database URLs, and the app it builds."""
 import ast
 import asyncio
 import dataclasses
+import logging
 import os
 from pathlib import Path
 
 import httpx
 import pytest
 
+from jwtkit import wiring
 from jwtkit.auth.errors import InvalidTokenError, ServiceUnavailableError
 from jwtkit.auth.service import AuthService
 from jwtkit.wiring import (
@@ -363,3 +365,24 @@ def test_serve_help_names_the_variable_of_every_setting(capsys):
     missing = [f"JWTKIT_{spec.name.upper()}" for spec in dataclasses.fields(ServerSettings)
                if f"JWTKIT_{spec.name.upper()}" not in help_text]
     assert missing == []
+
+
+def test_the_start_line_warns_loudly_when_the_signing_keys_are_not_encrypted():
+    level, line = wiring.key_protection(ServerSettings(database_url="sqlite:///auth.db"))
+    assert level == logging.WARNING
+    assert "UNENCRYPTED" in line
+    assert "JWTKIT_KEY_ENCRYPTION_SECRET" in line
+
+
+def test_the_start_line_says_the_signing_keys_are_encrypted_when_a_secret_is_set():
+    settings = ServerSettings(database_url="postgresql://app:pw@db/auth", key_encryption_secret=b"s" * 32)
+    level, line = wiring.key_protection(settings)
+    assert level == logging.INFO
+    assert "encrypted at rest" in line
+    assert "pw" not in line
+
+
+def test_the_start_line_of_an_in_memory_server_says_the_keys_are_never_written():
+    level, line = wiring.key_protection(ServerSettings(database_url="memory://"))
+    assert level == logging.INFO
+    assert "memory" in line

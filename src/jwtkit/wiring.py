@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from jwtkit.auth.service import AuthService
 
 __all__ = ["DEFAULT_DATABASE_URL", "ENV_PREFIX", "ServerSettings", "app_from_env", "build_app",
-           "normalize_database_url", "open_service", "polls_database", "prepare",
+           "key_protection", "normalize_database_url", "open_service", "polls_database", "prepare",
            "redacted", "redis_ping_interval", "run"]
 
 ENV_PREFIX = "JWTKIT_"
@@ -279,6 +279,22 @@ def app_from_env() -> FastAPI:
     return build_app(ServerSettings.from_env())
 
 
+def key_protection(settings: ServerSettings) -> tuple[int, str]:
+    """The log level and line that say, at start, how the private signing keys are protected:
+    a warning when they sit unencrypted in a database that outlives the process."""
+    import logging
+
+    where = redacted(settings.database_url)
+    if settings.database_url.startswith("memory:"):
+        return logging.INFO, "signing keys: in this process's memory only (memory://), never written anywhere"
+    if settings.key_encryption_secret is not None:
+        return logging.INFO, (f"signing keys: encrypted at rest in {where} (AES-256-GCM, key derived from "
+                              "JWTKIT_KEY_ENCRYPTION_SECRET)")
+    return logging.WARNING, (f"signing keys are stored UNENCRYPTED (plain JWK) in {where}: whoever can read the "
+                             "database or a backup of it can forge tokens for every user. Set "
+                             "JWTKIT_KEY_ENCRYPTION_SECRET (32 random bytes) to encrypt them at rest")
+
+
 def redacted(url: str) -> str:
     """``url`` with any password replaced by ``***`` (for logs and the startup line)."""
     scheme, sep, rest = url.partition("://")
@@ -310,6 +326,7 @@ def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) ->
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)  # the access log goes there: one line per request, now
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger(__name__).log(*key_protection(settings))
     from jwtkit.web.access_log import uvicorn_log_config
 
     options: dict[str, Any] = {

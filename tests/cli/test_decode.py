@@ -128,7 +128,7 @@ def test_verification_options_without_key_are_a_usage_error(cli, es256_key):
     result = cli("decode", sign(es256_key), "--audience", "api")
 
     assert result.code == 2
-    assert result.err == "error: --audience only make sense with --key\n"
+    assert result.err == "error: --audience only make sense with --key or --jwks\n"
 
 
 def test_the_token_is_read_from_stdin_with_a_dash(cli, es256_key, verify_jwk):
@@ -276,3 +276,26 @@ def test_help_exits_0_with_examples(argv):
     assert result.returncode == 0
     assert result.stdout.startswith("usage: jwtkit")
     assert "examples:\n  jwtkit " in result.stdout
+
+
+@pytest.mark.parametrize("prefix", ["Bearer ", "bearer  ", "Authorization: Bearer "])
+def test_a_pasted_bearer_scheme_is_removed_with_a_note(cli, es256_key, verify_jwk, prefix):
+    result = cli("decode", prefix + sign(es256_key, sub="42"), "--key", str(verify_jwk))
+
+    assert result.code == 0
+    assert '"sub": "42"' in result.out
+    assert result.err.startswith("note: removed ")
+    assert "before the token" in result.err
+
+
+def test_a_bearer_scheme_on_stdin_is_removed_too(cli, es256_key):
+    result = cli("decode", "-", stdin="Bearer " + sign(es256_key, sub="42") + "\n")
+
+    assert result.code == 0
+    assert '"sub": "42"' in result.out
+
+
+def test_the_audience_error_names_the_expected_audience_and_the_tokens(cli, es256_key, verify_jwk):
+    result = cli("decode", sign(es256_key, aud="web"), "--key", str(verify_jwk), "--audience", "api")
+
+    assert_one_line_error(result, "'web'", "expected 'api'")

@@ -67,6 +67,14 @@ def test_a_malformed_exp_option_is_a_usage_error(cli, signing_jwk):
     assert "not a duration such as 90s, 15m, 2h or 7d" in result.err
 
 
+def test_a_bare_number_of_seconds_is_refused_with_a_hint_of_the_units(cli, signing_jwk):
+    result = cli("encode", "--key", str(signing_jwk), "--exp", "15", "{}")
+
+    assert result.code == 2
+    assert result.out == ""
+    assert "'15' has no unit: 15s? 15m?" in result.err
+
+
 def test_exp_option_and_exp_claim_together_are_a_usage_error(cli, signing_jwk):
     result = cli("encode", "--key", str(signing_jwk), "--exp", "15m", '{"exp": 1}')
 

@@ -206,6 +206,24 @@ def test_an_audience_not_expected_is_refused():
     assert info.value.code == "invalid_audience"
 
 
+def test_the_audience_error_names_the_expected_audience_and_the_tokens():
+    with pytest.raises(InvalidAudienceError) as info:
+        decode(token({"aud": ["web", "mobile"]}), audience="api")
+    assert info.value.reason == "the token is meant for audiences 'web', 'mobile', not the expected 'api'"
+
+
+def test_the_audience_error_shows_a_long_audience_list_in_part():
+    with pytest.raises(InvalidAudienceError) as info:
+        decode(token({"aud": [f"aud-{n}" + "x" * 100 for n in range(50)]}), audience=["api", "billing"])
+    assert "and 47 more, not the expected one of 'api', 'billing'" in info.value.reason
+    assert len(info.value.reason) < 300
+
+
+def test_the_missing_audience_error_names_the_expected_audience():
+    with pytest.raises(MissingClaimError, match="the audience 'api' is expected"):
+        decode(token({"sub": "a"}), audience="api")
+
+
 def test_a_missing_audience_is_refused_when_one_is_expected():
     with pytest.raises(MissingClaimError) as info:
         decode(token({"sub": "a"}), audience="api")

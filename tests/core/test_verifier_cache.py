@@ -42,6 +42,35 @@ def test_mutating_the_returned_claims_does_not_change_what_the_cache_returns(key
     assert verifier.verify(token, now=NOW)["user_id"] == 123
 
 
+def test_appending_to_a_list_claim_does_not_change_what_the_cache_returns(key):
+    verifier = Verifier(key.public_key(), algorithms=["ES256"], cache_size=8)
+    token = token_for(key, roles=["reader"])
+    verifier.verify(token, now=NOW)["roles"].append("admin")
+    assert verifier.verify(token, now=NOW)["roles"] == ["reader"]
+
+
+def test_mutating_an_object_inside_a_claim_does_not_change_what_the_cache_returns(key):
+    verifier = Verifier(key.public_key(), algorithms=["ES256"], cache_size=8)
+    token = token_for(key, org={"id": 7, "perms": {"billing": ["read"]}, "teams": [{"name": "ops"}]})
+    claims = verifier.verify(token, now=NOW)
+    claims["org"]["id"] = 0
+    claims["org"]["perms"]["billing"].append("write")
+    claims["org"]["perms"]["admin"] = True
+    claims["org"]["teams"][0]["name"] = "root"
+    assert verifier.verify(token, now=NOW)["org"] == {
+        "id": 7, "perms": {"billing": ["read"]}, "teams": [{"name": "ops"}]
+    }
+
+
+def test_two_callers_of_one_cached_token_get_independent_nested_claims(key):
+    verifier = Verifier(key.public_key(), algorithms=["ES256"], cache_size=8)
+    token = token_for(key, roles=["reader"], scopes=[["a", "b"]])
+    first, second = verifier.verify(token, now=NOW), verifier.verify(token, now=NOW)
+    first["scopes"][0].append("c")
+    assert second["scopes"] == [["a", "b"]]
+    assert first["roles"] is not second["roles"]
+
+
 def test_a_token_whose_signature_fails_is_not_remembered(key):
     verifier = Verifier(key.public_key(), algorithms=["ES256"], cache_size=8)
     token = token_for(key)

@@ -13,6 +13,7 @@ from jwtkit.storage import open_stores
 from jwtkit.storage.memory import MemoryStore
 from jwtkit.storage.sql import SCHEMA_VERSION, SchemaTooNewError, SqlStore, open_sql_stores
 from jwtkit.storage.sql.engine import make_engine
+from jwtkit.storage.sql.schema import MIGRATIONS
 
 pytestmark = pytest.mark.anyio
 
@@ -31,6 +32,11 @@ UNDO_VERSION_5 = ("DROP TABLE server_secrets", "DROP INDEX ux_users_username_key
 @pytest.fixture
 def sqlite_url(tmp_path):
     return f"sqlite+aiosqlite:///{tmp_path / 'jwtkit.db'}"
+
+
+def versions_from(version):
+    """The versions a database at ``version`` is stamped with after upgrading: its own, then each step's."""
+    return [version, *(step for step, _ in MIGRATIONS if step > version)]
 
 
 async def test_a_fresh_database_is_stamped_with_the_current_schema_version(sqlite_url, tmp_path):
@@ -190,7 +196,7 @@ async def test_a_version_1_database_is_upgraded_with_the_denylist_write_time(sql
         await stores.close()
     with sqlite3.connect(tmp_path / "jwtkit.db") as conn:
         versions = [row[0] for row in conn.execute("SELECT version FROM schema_version ORDER BY version")]
-    assert versions == [1, 2, 3, 4, 5, 7]
+    assert versions == versions_from(1)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -257,7 +263,7 @@ async def test_a_version_2_database_is_upgraded_with_the_family_access_expiry(ba
         assert [denial.expires_at for denial in written] == [3600.0]
         async with stores.tokens.engine.connect() as conn:
             versions = (await conn.execute(sa.text("SELECT version FROM schema_version ORDER BY version"))).all()
-        assert [row[0] for row in versions] == [2, 3, 4, 5, 7]
+        assert [row[0] for row in versions] == versions_from(2)
     finally:
         await stores.close()
 
@@ -284,7 +290,7 @@ async def test_a_version_3_database_is_upgraded_with_the_login_attempts_table(ba
         async with stores.users.engine.connect() as conn:
             versions = (await conn.execute(sa.text("SELECT version FROM schema_version ORDER BY version"))).all()
             indexes = await conn.run_sync(lambda sync: sa.inspect(sync).get_indexes("login_attempts"))
-        assert [row[0] for row in versions] == [3, 4, 5, 7]
+        assert [row[0] for row in versions] == versions_from(3)
         assert indexes == fresh_indexes  # the same table a fresh database gets
         assert {index["name"] for index in indexes} == {"ix_login_attempts_key_at", "ix_login_attempts_expires_at"}
     finally:
@@ -339,3 +345,53 @@ async def test_concurrent_rotations_on_postgresql_leave_exactly_one_active_key(p
         await first.close()
         if second is not None:
             await second.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_a_version_5_database_is_upgraded_with_the_family_signing_kid(backend, sqlite_url, request):
+    from jwtkit.auth.models import RefreshRecord, SigningKeyRecord
+
+    if backend == "postgresql":
+        url, schema = request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
+    else:
+        url, schema = sqlite_url, None
+    stores = await open_sql_stores(url, schema=schema)
+    user = await stores.users.create_user("alice", "h", now=1.0)
+    async with stores.tokens.engine.begin() as conn:  # make it what version 5 created, with a family of then
+        await conn.execute(sa.text("DROP INDEX ix_refresh_families_kid"))
+        await conn.execute(sa.text("ALTER TABLE refresh_families DROP COLUMN kid"))
+        await conn.execute(sa.text("DELETE FROM schema_version"))
+        await conn.execute(sa.text("INSERT INTO schema_version (version) VALUES (5)"))
+        await conn.execute(sa.text(
+            "INSERT INTO refresh_families (family_id, user_id, created_at, expires_at) VALUES ('old', :u, 1, 9e9)"
+        ), {"u": user.id})
+    await stores.close()
+
+    stores = await open_sql_stores(url, schema=schema)
+    try:
+        await stores.tokens.start_family(RefreshRecord(jti="r1", family_id="new", user_id=user.id, issued_at=2.0,
+                                                       expires_at=9e9, kid="k1"))
+        await stores.keys.add_signing_key(
+            SigningKeyRecord(kid="k1", alg="ES256", private_jwk="{}", encrypted=False, created_at=1.0),
+            retire_others_at=None, not_after=None,
+        )
+        assert await stores.keys.retire_signing_key("k1", now=3.0) == 1  # "old" has no kid: not counted
+        async with stores.tokens.engine.connect() as conn:
+            versions = (await conn.execute(sa.text("SELECT version FROM schema_version ORDER BY version"))).all()
+        assert [row[0] for row in versions] == versions_from(5)
+    finally:
+        await stores.close()
+
+
+async def test_the_signing_kid_step_applies_whether_or_not_an_earlier_step_added_the_column(sqlite_url, tmp_path):
+    stores = await open_sql_stores(sqlite_url)  # a fresh database: the column exists
+    await stores.close()
+    with sqlite3.connect(tmp_path / "jwtkit.db") as conn:
+        conn.execute("DELETE FROM schema_version")
+        conn.execute("INSERT INTO schema_version (version) VALUES (5)")
+
+    stores = await open_sql_stores(sqlite_url)
+    await stores.close()
+    with sqlite3.connect(tmp_path / "jwtkit.db") as conn:
+        versions = [row[0] for row in conn.execute("SELECT version FROM schema_version ORDER BY version")]
+    assert versions == versions_from(5)

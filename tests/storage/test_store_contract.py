@@ -323,6 +323,54 @@ async def test_purge_deletes_retired_keys_past_not_after(stores):
     assert [r.kid for r in await stores.keys.signing_keys()] == ["new"]
 
 
+async def _families_signed_by(stores, kids):
+    """A user with one live family per entry of ``kids``, each started with a token of that kid."""
+    user = await stores.users.create_user("signed", "h", now=NOW)
+    for n, kid in enumerate(kids):
+        await stores.tokens.start_family(dataclasses.replace(token(f"r{n}", f"fam-{n}", user_id=user.id), kid=kid))
+    return user
+
+
+async def test_retiring_a_key_ends_it_now_and_revokes_the_live_families_it_signed(stores):
+    await stores.keys.add_signing_key(key_record("leaked"), retire_others_at=None, not_after=None)
+    await stores.keys.add_signing_key(key_record("other", NOW + 1), retire_others_at=None, not_after=None)
+    await _families_signed_by(stores, ["leaked", "leaked", "other", None])
+
+    assert await stores.keys.retire_signing_key("leaked", now=NOW + 10) == 2
+
+    leaked = {r.kid: r for r in await stores.keys.signing_keys()}["leaked"]
+    assert (leaked.retired_at, leaked.not_after) == (NOW + 10, NOW + 10)
+    assert [(await stores.tokens.get_refresh(f"r{n}")).revoked_at for n in range(4)] == [NOW + 10, NOW + 10, None, None]
+
+
+async def test_retiring_a_key_counts_a_family_by_the_key_of_its_latest_tokens(stores):
+    await stores.keys.add_signing_key(key_record("old"), retire_others_at=None, not_after=None)
+    await stores.keys.add_signing_key(key_record("new", NOW + 1), retire_others_at=NOW + 1, not_after=NOW + 500)
+    user = await _families_signed_by(stores, ["old"])
+    successor = dataclasses.replace(token("r-next", "fam-0", user_id=user.id, issued_at=NOW + 2), kid="new")
+    assert await stores.tokens.spend_refresh("r0", now=NOW + 2, successor=successor) is SpendResult.SPENT
+
+    assert await stores.keys.retire_signing_key("old", now=NOW + 3) == 0
+    assert await stores.keys.retire_signing_key("new", now=NOW + 4) == 1
+
+
+async def test_retiring_keeps_the_first_retirement_time_of_a_rotated_key(stores):
+    await stores.keys.add_signing_key(key_record("old"), retire_others_at=None, not_after=None)
+    await stores.keys.add_signing_key(key_record("new", NOW + 5), retire_others_at=NOW + 5, not_after=NOW + 500)
+    assert await stores.keys.retire_signing_key("old", now=NOW + 9) == 0
+    old = (await stores.keys.signing_keys())[0]
+    assert (old.retired_at, old.not_after) == (NOW + 5, NOW + 9)
+
+
+async def test_retiring_an_unknown_or_dead_key_is_none_and_changes_nothing(stores):
+    await stores.keys.add_signing_key(key_record("old"), retire_others_at=None, not_after=None)
+    await stores.keys.add_signing_key(key_record("new", NOW + 5), retire_others_at=NOW + 5, not_after=NOW + 500)
+    before = await stores.keys.signing_keys()
+    assert await stores.keys.retire_signing_key("nope", now=NOW + 9) is None
+    assert await stores.keys.retire_signing_key("old", now=NOW + 500) is None  # already past not_after
+    assert await stores.keys.signing_keys() == before
+
+
 # ---- durability
 
 

@@ -158,6 +158,32 @@ def test_keys_rotate_between_runs_keeps_live_tokens_and_signs_with_the_new_key(d
         assert {new_kid, jwtkit.decode_unverified(before["access_token"])[0]["kid"]} <= kids
 
 
+def test_keys_retire_ends_trust_in_a_running_server_and_says_how_many_sessions_ended(database, tmp_path):
+    log = tmp_path / "server.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JWTKIT_")}
+    with jwtkit_serve(database, log) as base, httpx.Client(base_url=base, timeout=10) as http:
+        http.post("/auth/register", json={"username": "alice", "password": PASSWORD})
+        leaked = http.post("/auth/token", json={"username": "alice", "password": PASSWORD}).json()
+        kid = jwtkit.decode_unverified(leaked["access_token"])[0]["kid"]
+        assert http.get("/auth/me", headers=bearer(leaked["access_token"])).status_code == 200
+
+        result = subprocess.run([sys.executable, "-m", "jwtkit", "keys", "retire", kid,
+                                 "--database", f"sqlite:///{database}"],
+                                capture_output=True, text=True, timeout=60, env=env, check=False)
+        assert result.returncode == 0, result.stderr
+        assert "1 live session signed with it ended" in result.stdout
+
+        deadline = time.monotonic() + 10  # the server polls the database every 0.1 s
+        while http.get("/auth/me", headers=bearer(leaked["access_token"])).status_code == 200:
+            assert time.monotonic() < deadline, "the running server still trusts the retired key"
+            time.sleep(0.05)
+        assert http.post("/auth/token/refresh", json={"refresh_token": leaked["refresh_token"]}).status_code == 401
+        assert kid not in {k["kid"] for k in http.get("/.well-known/jwks.json").json()["keys"]}
+        fresh = http.post("/auth/token", json={"username": "alice", "password": PASSWORD}).json()
+        assert http.get("/auth/me", headers=bearer(fresh["access_token"])).status_code == 200
+    assert "signing keys are stored UNENCRYPTED" in log.read_text()  # the start line, without a secret
+
+
 def test_serve_refuses_a_bad_flag_value_with_exit_status_2(tmp_path):
     result = subprocess.run([sys.executable, "-m", "jwtkit", "serve", "--access-ttl", "0"],
                             capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False)

@@ -77,6 +77,8 @@ class RefreshRecord:
     access_jti: str | None = None
     spent_at: float | None = None
     revoked_at: float | None = None
+    # ``kid`` of the key that signed it (and its access token): the family remembers its latest.
+    kid: str | None = None
 
 
 DenialKind = Literal["jti", "family"]
@@ -98,6 +100,16 @@ class SessionRecord:
     key_hash: str
     data: dict[str, Any]
     expires_at: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetiredKey:
+    """What :meth:`AuthService.retire_key` did: ``sessions_ended`` refresh families revoked, and
+    the new active key when the retired one was active."""
+
+    kid: str
+    sessions_ended: int
+    replaced_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -117,6 +117,12 @@ class KeyStore(Protocol):
         every other unretired key retired at that time, published until ``not_after``."""
         ...
 
+    async def retire_signing_key(self, kid: str, *, now: float) -> int | None:
+        """In one transaction: end the key ``kid`` at ``now`` (retired, ``not_after = now``: no
+        longer trusted nor published) and revoke the live refresh families whose latest tokens it
+        signed; return how many. ``None`` (and no change) when no live key has that ``kid``."""
+        ...
+
     async def purge_signing_keys(self, *, now: float) -> int:
         """Delete retired keys whose ``not_after`` has passed."""
         ...

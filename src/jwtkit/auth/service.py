@@ -34,13 +34,13 @@ from .errors import InvalidTokenError
 from .grace import replay_within_grace
 from .keyring import KeyCipher, KeyRing, new_signing_key
 from .login import Credentials
-from .models import Denial, Principal, SigningKeyRecord, TokenPair, User, UserRecord
+from .models import Denial, Principal, RetiredKey, SigningKeyRecord, TokenPair, User, UserRecord
 from .passwords import check_password, check_username
 from .ports import SpendResult, Stores
 from .revocation import RevocationView
 from .sessions import CookieSessions
 from .settings import AuthSettings
-from .tokens import check_claims, issue_pair
+from .tokens import ACCESS_LIFETIME_LEEWAY, check_claims, issue_pair
 
 __all__ = ["AuthService", "Clock"]
 
@@ -308,6 +308,31 @@ class AuthService:
         log.info("signing keys rotated: new active key %s", record.kid)
         return record.kid
 
+    async def retire_key(self, kid: str) -> RetiredKey:
+        """End the signing key ``kid`` now, e.g. because it leaked: no worker trusts it any more
+        (the feed announces it; polling and the maintenance reload pick it up too), the JWKS drops
+        it, and the sessions (refresh families) whose latest tokens it signed are revoked: their
+        users must log in again. The active key is replaced first (a rotation), so the server
+        always has a key to sign with. Families started before schema version 6 are not counted.
+
+        Raises:
+            LookupError: no live signing key has this ``kid``.
+            ServiceUnavailableError: storage is down.
+        """
+        records = {record.kid: record for record in await self._stores.keys.signing_keys()}
+        record = records.get(kid)
+        now = self._clock()
+        if record is None or (record.not_after is not None and record.not_after <= now):
+            raise LookupError(f"no live signing key with kid {kid!r}")
+        replaced_by = await self.rotate_keys() if record.retired_at is None else None
+        sessions = await self._stores.keys.retire_signing_key(kid, now=self._clock())
+        if sessions is None:
+            raise LookupError(f"no live signing key with kid {kid!r}")
+        await self._load_ring(create=False)
+        await self._publish(self._stores.feed.publish_keys_changed)
+        log.warning("signing key %s retired: no longer trusted; %d sessions it signed were ended", kid, sessions)
+        return RetiredKey(kid=kid, sessions_ended=sessions, replaced_by=replaced_by)
+
     async def purge_expired(self) -> int:
         """Delete expired refresh tokens, denylist entries, sessions, login attempts that left
         the throttling window, and dead signing keys, and drop expired denylist entries from
@@ -388,7 +413,7 @@ class AuthService:
             claims = self._ring.verifier.verify(token, now=self._clock())
         except JWTError as exc:
             raise InvalidTokenError(f"{exc.code}: {exc.reason}") from None
-        return check_claims(claims, token_type)
+        return check_claims(claims, token_type, max_access_lifetime=self._settings.access_ttl + ACCESS_LIFETIME_LEEWAY)
 
     def _active_key(self) -> Key:
         assert self._ring is not None

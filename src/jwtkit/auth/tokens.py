@@ -18,7 +18,11 @@ from .errors import InvalidTokenError
 from .models import RefreshRecord, TokenPair, UserRecord
 from .settings import AuthSettings
 
-__all__ = ["check_claims", "issue_pair", "resign_pair"]
+__all__ = ["ACCESS_LIFETIME_LEEWAY", "check_claims", "issue_pair", "resign_pair"]
+
+#: Seconds an access token's ``exp - iat`` may exceed the server's ``access_ttl``. Ours have exactly
+#: ``access_ttl``; a token whose key leaked could otherwise be minted to live for months.
+ACCESS_LIFETIME_LEEWAY = 5
 
 
 def issue_pair(
@@ -28,7 +32,7 @@ def issue_pair(
     iat = int(now)
     record = RefreshRecord(jti=secrets.token_urlsafe(16), family_id=family_id, user_id=user.id, issued_at=now,
                            expires_at=iat + settings.refresh_ttl, access_expires_at=iat + settings.access_ttl,
-                           access_jti=secrets.token_urlsafe(16))
+                           access_jti=secrets.token_urlsafe(16), kid=key.kid)
     return resign_pair(key, settings, user, record), record
 
 
@@ -55,8 +59,9 @@ def resign_pair(key: Key, settings: AuthSettings, user: UserRecord, record: Refr
                      expires_in=access_exp - iat)
 
 
-def check_claims(claims: dict[str, Any], token_type: str | None) -> dict[str, Any]:
-    """Check our claims' values and types (``token_type`` None: access or refresh).
+def check_claims(claims: dict[str, Any], token_type: str | None, *, max_access_lifetime: float) -> dict[str, Any]:
+    """Check our claims' values and types (``token_type`` None: access or refresh), and that an
+    access token lives no longer than ``max_access_lifetime`` seconds from its ``iat``.
 
     Raises:
         InvalidTokenError: a claim is wrong.
@@ -64,6 +69,9 @@ def check_claims(claims: dict[str, Any], token_type: str | None) -> dict[str, An
     kind = claims["token_type"]
     if kind not in ("access", "refresh") or (token_type is not None and kind != token_type):
         raise InvalidTokenError(f"token_type is {kind!r}, expected {token_type or 'access or refresh'!r}")
+    # The Verifier required iat and exp and checked both are NumericDates.
+    if kind == "access" and claims["exp"] - claims["iat"] > max_access_lifetime:
+        raise InvalidTokenError(f"access token lifetime exp - iat exceeds {max_access_lifetime:g} s")
     user_id = claims["user_id"]
     if isinstance(user_id, bool) or not isinstance(user_id, int):
         raise InvalidTokenError("claim 'user_id' is not an integer")

@@ -4,7 +4,8 @@ Each subcommand lives in its own module exposing ``register(subparsers)``, which
 parser and sets ``func(args) -> int``. ``keygen``, ``encode`` and ``decode`` need only the
 token core and start fast; ``serve`` and ``keys`` import the server stack when they run.
 
-Exit status: 0 success, 1 the token is invalid, 2 a usage error (arguments, files, JSON).
+Exit status: 0 success, 1 the token is invalid, 2 a usage error (arguments, files, JSON, or an
+optional dependency that is not installed: the message names the ``jwtkit[…]`` extra).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 from jwtkit import JWTError, __version__
 
 from .console import UsageError
+from .extras import missing_extra_message
 
 EXIT_OK = 0
 EXIT_INVALID_TOKEN = 1
@@ -69,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     except JWTError as exc:
         print(f"error: {exc.reason}", file=sys.stderr)
         return EXIT_INVALID_TOKEN
+    except ModuleNotFoundError as exc:  # an optional dependency: say which extra brings it
+        advice = missing_extra_message(exc)
+        if advice is None:
+            raise
+        print(f"error: {advice}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # the reader went away (`| head`): no traceback, and none at exit either

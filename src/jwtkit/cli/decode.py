@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from typing import Any
@@ -14,13 +15,20 @@ from .console import Palette, UsageError, describe_time, palette_for, render_jso
 from .keyfile import read_key_file
 
 _TIME_CLAIMS = ("exp", "nbf", "iat")
+# What a pasted Authorization header puts before the token: "Bearer eyJ…", "Authorization: Bearer eyJ…".
+_SCHEME = re.compile(r"(?:authorization\s*:\s*)?bearer\s+", re.IGNORECASE)
 
 _DESCRIPTION = """\
 Show the header and claims of TOKEN, with exp/nbf/iat in human terms.
 
-With --key, the token is verified: signature, exp/nbf/iat, and --audience/--issuer/--require.
-Without --key nothing is verified: the output says "signature: not verified" and the exit
-status only tells whether the token parses.
+With --key (or --jwks), the token is verified: signature, exp/nbf/iat, and
+--audience/--issuer/--require. Without either nothing is verified: the output says
+"signature: not verified" and the exit status only tells whether the token parses.
+A pasted "Bearer eyJ..." (or a whole Authorization header) is accepted: the scheme is removed,
+and a note on stderr says so.
+
+--jwks URL fetches the key set of a live server (e.g. https://auth.example/.well-known/jwks.json):
+https only (plain http to a loopback address only), no redirects, 10 s and 512 KiB at most.
 
 The key file may be a public (or private) JWK, a JWKS (the token's kid picks the key), a
 PEM public key, private key or certificate, or the raw bytes of an HMAC secret. The allowed
@@ -36,6 +44,7 @@ examples:
   jwtkit decode - --key verify.jwk < token.txt            verify (TOKEN from stdin)
   jwtkit decode "$TOKEN" --key jwks.json --audience api --issuer https://auth.example
   jwtkit decode "$TOKEN" --key public.pem --alg RS256 --leeway 30 --require exp
+  jwtkit decode "$TOKEN" --jwks http://127.0.0.1:8000/.well-known/jwks.json
 
 exit status: 0 valid (or, without --key, parseable), 1 invalid token, 2 usage error.
 Colour is used only on a terminal and never when NO_COLOR is set.
@@ -51,7 +60,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("token", metavar="TOKEN", help="the JWT; '-' reads it from stdin")
-    parser.add_argument("--key", metavar="FILE", help="verify with this key: JWK, JWKS, PEM or raw secret")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--key", metavar="FILE", help="verify with this key: JWK, JWKS, PEM or raw secret")
+    source.add_argument("--jwks", metavar="URL", help="verify with the key set served at URL (https, or loopback)")
     parser.add_argument(
         "--alg", choices=SUPPORTED_ALGORITHMS, metavar="ALG", help="the only algorithm to accept (default: the key's)"
     )
@@ -66,11 +77,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    token = (sys.stdin.read() if args.token == "-" else args.token).strip()
-    if args.key is None:
+    token = _without_scheme((sys.stdin.read() if args.token == "-" else args.token).strip())
+    if args.key is None and args.jwks is None:
         given = [f"--{name}" for name in ("alg", "audience", "issuer", "require", "leeway") if getattr(args, name)]
         if given:
-            raise UsageError(f"{', '.join(given)} only make sense with --key")
+            raise UsageError(f"{', '.join(given)} only make sense with --key or --jwks")
         header, claims = decode_unverified(token)
         verdict = None
     else:
@@ -86,8 +97,22 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _without_scheme(token: str) -> str:
+    """``token`` without a pasted ``Bearer `` (or ``Authorization: Bearer ``) prefix."""
+    match = _SCHEME.match(token)
+    if match is None:
+        return token
+    print(f"note: removed {match.group().strip()!r} before the token", file=sys.stderr)
+    return token[match.end():].strip()
+
+
 def _verifier(args: argparse.Namespace) -> tuple[Verifier, str]:
-    source = read_key_file(args.key, alg=args.alg)
+    if args.jwks is not None:
+        from .remote_jwks import fetch_jwks  # urllib: only when asked for
+
+        source: Key | KeySet = fetch_jwks(args.jwks)
+    else:
+        source = read_key_file(args.key, alg=args.alg)
     algorithms = [args.alg] if args.alg else sorted(_algorithms_of(source))
     try:
         verifier = Verifier(

@@ -14,9 +14,10 @@ from jwtkit import SUPPORTED_ALGORITHMS, InvalidKeyError, Key, KeySet, encode
 from .console import UsageError
 from .keyfile import read_key_file
 
-_DURATION = re.compile(r"(\d{1,9})([smhd]?)")
+_DURATION = re.compile(r"(\d{1,9})([smhd])")
+_BARE_NUMBER = re.compile(r"\d{1,9}")
 _JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
-_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 _DESCRIPTION = """\
 Sign CLAIMS_JSON (a JSON object) as a JWT with the private key in --key and print the token.
@@ -37,7 +38,11 @@ examples:
 
 
 def parse_duration(text: str) -> int:
-    """Seconds in ``90s``, ``15m``, ``2h``, ``7d`` (or a bare number of seconds)."""
+    """Seconds in ``90s``, ``15m``, ``2h``, ``7d``. A bare number is refused: ``15`` is as likely
+    to mean minutes as seconds, and a token that expires 60 times too early (or late) is a bug."""
+    if _BARE_NUMBER.fullmatch(text.strip()):
+        number = text.strip()
+        raise argparse.ArgumentTypeError(f"{text!r} has no unit: {number}s? {number}m? (durations: 90s, 15m, 2h, 7d)")
     match = _DURATION.fullmatch(text.strip())
     if match is None or int(match.group(1)) == 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 90s, 15m, 2h or 7d")

@@ -133,7 +133,10 @@ class ClaimsPolicy:
             if "aud" in claims:
                 raise InvalidClaimError("claim 'aud' is null", claim="aud")
             if self.audience is not None:
-                raise MissingClaimError("the token has no 'aud' claim, but an audience is expected", claim="aud")
+                raise MissingClaimError(
+                    f"the token has no 'aud' claim, but the audience {_one_of(self.audience)} is expected",
+                    claim="aud",
+                )
             return
         if type(aud) is str:
             audiences: Iterable[Any] = (aud,)
@@ -144,19 +147,27 @@ class ClaimsPolicy:
         if self.audience is None:
             # RFC 7519 §4.1.3: a token meant for an audience is rejected by anyone who names none.
             raise InvalidAudienceError(
-                f"the token is meant for audience {aud!r:.80}, but no audience is expected "
-                "(configure the expected audience)",
+                f"the token is meant for {_theirs(audiences)}, but no audience is expected "
+                "(give the audience this service answers to)",
                 claim="aud",
             )
         if self.audience.isdisjoint(audiences):
             raise InvalidAudienceError(
-                f"audience {aud!r:.80} does not include the expected {_one_of(self.audience)}", claim="aud"
+                f"the token is meant for {_theirs(audiences)}, not the expected {_one_of(self.audience)}",
+                claim="aud",
             )
 
 
 def _one_of(values: frozenset[str]) -> str:
     names = sorted(values)
     return repr(names[0]) if len(names) == 1 else "one of " + ", ".join(map(repr, names))
+
+
+def _theirs(audiences: Iterable[str]) -> str:
+    """The token's audiences, for a message: each cut at 60 characters, at most 3 of them."""
+    names = [repr(name[:60] + "…" if len(name) > 60 else name) for name in audiences]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return f"audience {shown}" if len(names) == 1 else f"audiences {shown}"
 
 
 def _span(seconds: float) -> str:

@@ -18,7 +18,6 @@ import os
 from collections.abc import Mapping
 from typing import Any, TypeAlias
 
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
@@ -291,10 +290,10 @@ class Key:
             if b"PRIVATE KEY-----" in data:
                 loaded = serialization.load_pem_private_key(data, password=password)
             elif b"CERTIFICATE-----" in data:
-                loaded = x509.load_pem_x509_certificate(data).public_key()
+                loaded = _certificate_public_key(data)
             else:
                 loaded = serialization.load_pem_public_key(data)
-        except (ValueError, TypeError, x509.InvalidVersion) as exc:
+        except (ValueError, TypeError) as exc:
             raise InvalidKeyError(f"not a usable PEM key: {exc}") from exc
         except Exception as exc:  # cryptography's UnsupportedAlgorithm and friends
             raise InvalidKeyError(f"not a usable PEM key: {exc}") from exc
@@ -502,3 +501,14 @@ def b64_member(jwk: Mapping[str, Any], name: str, size: int | None = None) -> by
     if size is not None and len(raw) != size:
         raise InvalidKeyError(f"JWK member {name!r} must be {size} bytes, found {len(raw)}", claim=name)
     return raw
+
+
+def _certificate_public_key(data: bytes) -> Any:
+    """The public key of a PEM certificate. ``cryptography.x509`` is imported here, not at the
+    top: it is a third of ``import jwtkit``'s cost and only certificates need it."""
+    from cryptography import x509
+
+    try:
+        return x509.load_pem_x509_certificate(data).public_key()
+    except x509.InvalidVersion as exc:
+        raise ValueError(str(exc)) from exc

@@ -12,7 +12,6 @@ import binascii
 import contextlib
 import re
 
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 _SSH_PUBLIC_PREFIX = re.compile(rb"^(ssh-(rsa|dss|ed25519|ed448)|ecdsa-sha2-|sk-(ssh|ecdsa))")
@@ -54,6 +53,8 @@ def _is_ssh_blob(data: bytes) -> bool:
 def _is_der_key(data: bytes) -> bool:
     if not data.startswith(b"\x30"):
         return False
+    from cryptography import x509  # here, not at the top: only DER-shaped secrets need it (import cost)
+
     loaders = (
         serialization.load_der_public_key,
         x509.load_der_x509_certificate,

@@ -20,6 +20,16 @@ from .keyset import KeySet
 
 _TIME_CLAIMS = ("exp", "nbf", "iat")
 _MAX_NOW = 2.0**53
+_CONTAINERS = (dict, list)
+# A cache entry: the verified claims, and the names of those that hold a list or an object.
+_Cached = tuple[dict[str, Any], tuple[str, ...]]
+
+
+def _copy_json(value: Any) -> Any:
+    """A deep copy of parsed JSON (dicts, lists and immutable scalars): faster than ``copy.deepcopy``."""
+    if type(value) is dict:
+        return {name: _copy_json(item) if type(item) in _CONTAINERS else item for name, item in value.items()}
+    return [_copy_json(item) if type(item) in _CONTAINERS else item for item in value]
 
 
 def _as_numeric_date(name: str, value: Any) -> Any:
@@ -84,7 +94,9 @@ class Verifier:
             (0, the default, for none). A cached token is the exact same text whose signature
             already verified with these keys, so only the claims (``exp``, ``nbf``, ...) are
             checked again: for servers that see one token many times within its lifetime.
-            Only tokens that verified enter, the oldest leave first.
+            Only tokens that verified enter, the oldest leave first. Every call returns its
+            own copy of the claims (deep for lists and objects): mutating it cannot change
+            what the next ``verify`` of the same token returns.
 
     Example::
 
@@ -117,7 +129,7 @@ class Verifier:
         if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 0:
             raise ValueError("cache_size must be a non-negative integer")
         self._cache_size = cache_size
-        self._cache: dict[str, dict[str, Any]] | None = {} if cache_size else None
+        self._cache: dict[str, _Cached] | None = {} if cache_size else None
 
     def verify(self, token: str | bytes, *, now: float | None = None) -> dict[str, Any]:
         """Verify ``token`` and return its claims.
@@ -137,21 +149,30 @@ class Verifier:
             claims = loads_object(decode_segment(payload_seg, "payload"), "payload")
             self._policy.validate(claims, now)
             return claims
-        verified = cache.get(token)
-        if verified is None:
+        cached = cache.get(token)
+        if cached is None:
             _, payload_seg = self._signature.verify(token)
-            verified = loads_object(decode_segment(payload_seg, "payload"), "payload")
-            self._remember(cache, token, verified)
+            claims = loads_object(decode_segment(payload_seg, "payload"), "payload")
+            cached = (claims, tuple(name for name, value in claims.items() if type(value) in _CONTAINERS))
+            self._remember(cache, token, cached)
+        verified, nested = cached
         self._policy.validate(verified, now)
-        return dict(verified)  # the cached dict stays the caller's to mutate freely
+        # The caller gets its own copy, deep wherever a claim is a list or an object: nothing it
+        # mutates (claims["roles"].append(...)) can reach the cache and the next verify.
+        claims = dict(verified)
+        if not nested:
+            return claims
+        for name in nested:
+            claims[name] = _copy_json(verified[name])
+        return claims
 
-    def _remember(self, cache: dict[str, dict[str, Any]], token: str, claims: dict[str, Any]) -> None:
+    def _remember(self, cache: dict[str, _Cached], token: str, cached: _Cached) -> None:
         while len(cache) >= self._cache_size:
             try:
                 del cache[next(iter(cache))]  # dicts keep insertion order: the oldest first
             except (KeyError, RuntimeError, StopIteration):  # another thread evicted first
                 break
-        cache[token] = claims
+        cache[token] = cached
 
 
 def decode(

@@ -34,6 +34,7 @@ class MemoryStore:
         # family id -> (expires_at, revoked_at, latest access-token expiry)
         self._families: dict[str, tuple[float, float | None, float | None]] = {}
         self._successors: dict[str, str] = {}  # spent jti -> the jti its spending stored
+        self._family_kids: dict[str, str | None] = {}  # family id -> kid of its latest tokens
         self._denylist: dict[tuple[str, str], tuple[Denial, float]] = {}  # -> (entry, written at)
         self._sessions: dict[str, SessionRecord] = {}
         self._keys: dict[str, SigningKeyRecord] = {}
@@ -63,6 +64,7 @@ class MemoryStore:
     # ---- TokenStore
     async def start_family(self, first: RefreshRecord) -> None:
         self._families[first.family_id] = (first.expires_at, None, first.access_expires_at)
+        self._family_kids[first.family_id] = first.kid
         self._refresh[first.jti] = dataclasses.replace(first, spent_at=None, revoked_at=None)
 
     async def get_refresh(self, jti: str) -> RefreshRecord | None:
@@ -86,6 +88,8 @@ class MemoryStore:
         self._families[record.family_id] = (
             max(successor.expires_at, expires_at), None, _later(access_expires_at, successor.access_expires_at)
         )
+        if successor.kid is not None:
+            self._family_kids[record.family_id] = successor.kid
         self._refresh[successor.jti] = dataclasses.replace(successor, spent_at=None, revoked_at=None)
         self._successors[jti] = successor.jti
         return SpendResult.SPENT
@@ -129,6 +133,7 @@ class MemoryStore:
             self._successors.pop(jti, None)
         for fid in dead_families:
             del self._families[fid]
+            self._family_kids.pop(fid, None)
         for key in dead_denials:
             del self._denylist[key]
         return len(dead_refresh) + len(dead_families) + len(dead_denials)
@@ -161,6 +166,19 @@ class MemoryStore:
                 if old.retired_at is None:
                     self._keys[kid] = dataclasses.replace(old, retired_at=retire_others_at, not_after=not_after)
         self._keys[record.kid] = record
+
+    async def retire_signing_key(self, kid: str, *, now: float) -> int | None:
+        record = self._keys.get(kid)
+        if record is None or (record.not_after is not None and record.not_after <= now):
+            return None
+        retired_at = now if record.retired_at is None else record.retired_at
+        self._keys[kid] = dataclasses.replace(record, retired_at=retired_at, not_after=now)
+        ended = [fid for fid, (expires_at, revoked_at, _) in self._families.items()
+                 if revoked_at is None and expires_at > now and self._family_kids.get(fid) == kid]
+        for fid in ended:
+            expires_at, _, access_expires_at = self._families[fid]
+            self._families[fid] = (expires_at, now, access_expires_at)
+        return len(ended)
 
     async def purge_signing_keys(self, *, now: float) -> int:
         dead = [kid for kid, record in self._keys.items() if record.not_after is not None and record.not_after <= now]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import sqlite3
 import time
@@ -45,6 +46,8 @@ def make_engine(
         if schema is not None:
             raise ValueError("schema= is for PostgreSQL only")
         in_memory = url.database in (None, "", ":memory:")
+        if not in_memory and url.database is not None and not url.database.startswith("file:"):
+            create_private_file(url.database)
         engine = create_async_engine(url, poolclass=StaticPool if in_memory else None, hide_parameters=True)
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
@@ -57,6 +60,26 @@ def make_engine(
         return create_async_engine(url, pool_pre_ping=True, pool_timeout=statement_timeout,
                                    connect_args=connect_args, hide_parameters=True)
     raise ValueError(f"unsupported database URL scheme {url.drivername!r} (use sqlite+aiosqlite or postgresql+asyncpg)")
+
+
+def create_private_file(path: str) -> None:
+    """Create the SQLite file ``path`` readable by its owner alone (0600) if it does not exist yet:
+    it holds the private signing keys (plain JWK without ``key_encryption_secret``) and the
+    password hashes. SQLite then creates its ``-wal`` and ``-shm`` files with the database's
+    permissions. An existing file keeps its mode; one that others can read gets a warning. A file
+    that cannot be created (no such directory, no permission) is left to SQLite to report.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        mode = os.stat(path).st_mode
+        if mode & 0o077:
+            log.warning("the database %s is readable by others (mode %o): it holds the signing keys and "
+                        "password hashes; chmod 600 it (and its -wal and -shm files)", path, mode & 0o777)
+        return
+    except OSError:
+        return
+    os.close(fd)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

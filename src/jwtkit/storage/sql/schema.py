@@ -46,6 +46,9 @@ refresh_families = sa.Table(
     sa.Column("revoked_at", sa.Double, nullable=True),
     # exp of its latest access token (version 3; NULL before): how long a revocation must deny it.
     sa.Column("access_expires_at", sa.Double, nullable=True),
+    # kid of the key that signed its latest tokens (version 6; NULL before): the sessions that
+    # `jwtkit keys retire KID` ends.
+    sa.Column("kid", sa.String(64), nullable=True, index=True),
 )
 
 refresh_tokens = sa.Table(
@@ -196,11 +199,22 @@ async def _username_keys(conn: AsyncConnection) -> None:
     await conn.run_sync(lambda sync: server_secrets.create(sync, checkfirst=True))
 
 
-# (version, step) in ascending order: step upgrades a database at version-1 to version.
+async def _family_signing_kid(conn: AsyncConnection) -> None:
+    """Version 6: ``refresh_families.kid`` (indexed), the key that signed a family's latest tokens,
+    so retiring a leaked key can end (and count) the sessions it signed. Families from before
+    have NULL. Skips what exists: it must apply whether or not version 5 ran before it."""
+    columns = await conn.run_sync(lambda sync: {c["name"] for c in sa.inspect(sync).get_columns("refresh_families")})
+    if "kid" not in columns:
+        await conn.execute(sa.text("ALTER TABLE refresh_families ADD COLUMN kid VARCHAR(64)"))
+        await conn.execute(sa.text("CREATE INDEX ix_refresh_families_kid ON refresh_families (kid)"))
+
+
+# (version, step) in ascending order: step upgrades a database at version-1 to version (the
+# runner applies each step above the database's version, in order, so a gap is harmless).
 # Version 1 is the create_all of the first release; add later steps here, and bump SCHEMA_VERSION.
 MIGRATIONS: list[tuple[int, Migration]] = [
     (2, _denylist_write_time), (3, _family_access_expiry), (4, _login_attempts), (5, _username_keys),
-    (7, _refresh_successors),
+    (6, _family_signing_kid), (7, _refresh_successors),
 ]
 SCHEMA_VERSION = 7
 

@@ -71,6 +71,7 @@ class SqlStore:
                 refresh_families.insert().values(
                     family_id=first.family_id, user_id=first.user_id, created_at=first.issued_at,
                     expires_at=first.expires_at, revoked_at=None, access_expires_at=first.access_expires_at,
+                    kid=first.kid,
                 )
             )
             await conn.execute(refresh_tokens.insert().values(_token_row(first)))
@@ -256,6 +257,25 @@ class SqlStore:
                 )
             )
 
+    async def retire_signing_key(self, kid: str, *, now: float) -> int | None:
+        key, family = signing_keys.c, refresh_families.c
+        async with unavailable_on_failure("retire_signing_key"), self.engine.begin() as conn:
+            if self.engine.dialect.name == "postgresql":
+                await conn.execute(sa.text("SELECT pg_advisory_xact_lock(7411046002)"))  # as add_signing_key
+            retired = await conn.execute(
+                signing_keys.update()
+                .where(key.kid == kid, sa.or_(key.not_after.is_(None), key.not_after > now))
+                .values(retired_at=sa.func.coalesce(key.retired_at, now), not_after=now)
+            )
+            if rowcount(retired) != 1:
+                return None
+            ended = await conn.execute(
+                refresh_families.update()
+                .where(family.kid == kid, family.revoked_at.is_(None), family.expires_at > now)
+                .values(revoked_at=now)
+            )
+            return rowcount(ended)
+
     async def purge_signing_keys(self, *, now: float) -> int:
         async with unavailable_on_failure("purge_signing_keys"), self.engine.begin() as conn:
             return rowcount(
@@ -283,6 +303,8 @@ def _extended(successor: RefreshRecord) -> dict[str, Any]:
         "expires_at": sa.case((family.expires_at < successor.expires_at, successor.expires_at),
                               else_=family.expires_at)
     }
+    if successor.kid is not None:
+        values["kid"] = successor.kid
     if successor.access_expires_at is not None:
         values["access_expires_at"] = sa.case(
             (sa.or_(family.access_expires_at.is_(None), family.access_expires_at < successor.access_expires_at),

@@ -34,18 +34,23 @@ from jwtkit.errors import (
     UnsupportedHeaderError,
     WeakKeyError,
 )
+from jwtkit.jwks import AsyncJWKSClient, AsyncVerifier, JWKSClient, JWKSUnavailableError
 
 __version__ = "0.1.0"
 
 __all__ = [
     "SUPPORTED_ALGORITHMS",
     "AlgorithmNotAllowedError",
+    "AsyncJWKSClient",
+    "AsyncVerifier",
     "ExpiredTokenError",
     "InvalidAudienceError",
     "InvalidClaimError",
     "InvalidIssuerError",
     "InvalidKeyError",
     "InvalidSignatureError",
+    "JWKSClient",
+    "JWKSUnavailableError",
     "JWTError",
     "Key",
     "KeyNotFoundError",

@@ -14,9 +14,10 @@ from typing import Any
 from .b64 import b64url_encode
 from .claims import ClaimsPolicy
 from .codec import decode_segment, dumps, loads_object
-from .jws import MAX_TOKEN_SIZE, SignatureVerifier, build_header, split_token
+from .jws import MAX_TOKEN_SIZE, build_header, signature_verifier, split_token
 from .keys import Key
 from .keyset import KeySet
+from .keysource import KeySource
 
 _TIME_CLAIMS = ("exp", "nbf", "iat")
 _MAX_NOW = 2.0**53
@@ -70,7 +71,11 @@ class Verifier:
     """A prepared JWT verifier: build it once, call :meth:`verify` per token.
 
     Args:
-        key_or_keyset: the :class:`Key` (public, or the shared secret) or :class:`KeySet`.
+        key_or_keyset: the :class:`Key` (public, or the shared secret), a :class:`KeySet`, or a
+            :class:`KeySource` such as :class:`jwtkit.JWKSClient` (an issuer's JWKS URL, fetched
+            and cached: a token with an unknown ``kid`` makes it look for a newer set, within its
+            cooldown). A source that cannot produce keys raises its own error, which is not a
+            ``JWTError`` (the token is not at fault): ``jwtkit.JWKSUnavailableError``.
         algorithms: the allowed ``alg`` values. Mandatory; ``none`` is never allowed, and a
             token's ``alg`` must also fit the key that verifies it.
         audience: the audience (or audiences) this service answers to. A token with ``aud``
@@ -84,7 +89,8 @@ class Verifier:
             (0, the default, for none). A cached token is the exact same text whose signature
             already verified with these keys, so only the claims (``exp``, ``nbf``, ...) are
             checked again: for servers that see one token many times within its lifetime.
-            Only tokens that verified enter, the oldest leave first.
+            Only tokens that verified enter, the oldest leave first. Fixed keys only: with a
+            ``KeySource`` a key the issuer drops must stop verifying, so this must stay 0.
 
     Example::
 
@@ -99,7 +105,7 @@ class Verifier:
 
     def __init__(
         self,
-        key_or_keyset: Key | KeySet,
+        key_or_keyset: Key | KeySet | KeySource,
         *,
         algorithms: Iterable[str],
         audience: str | Iterable[str] | None = None,
@@ -110,12 +116,14 @@ class Verifier:
         max_token_size: int = MAX_TOKEN_SIZE,
         cache_size: int = 0,
     ) -> None:
-        self._signature = SignatureVerifier(
+        self._signature = signature_verifier(
             key_or_keyset, algorithms=algorithms, typ=typ, max_token_size=max_token_size
         )
         self._policy = ClaimsPolicy.build(audience=audience, issuer=issuer, leeway=leeway, required=required)
         if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 0:
             raise ValueError("cache_size must be a non-negative integer")
+        if cache_size and not isinstance(key_or_keyset, Key | KeySet):
+            raise ValueError("cache_size is for fixed keys (a Key or KeySet), not a key source whose keys change")
         self._cache_size = cache_size
         self._cache: dict[str, dict[str, Any]] | None = {} if cache_size else None
 
@@ -156,7 +164,7 @@ class Verifier:
 
 def decode(
     token: str | bytes,
-    key_or_keyset: Key | KeySet,
+    key_or_keyset: Key | KeySet | KeySource,
     *,
     algorithms: Iterable[str],
     audience: str | Iterable[str] | None = None,

@@ -133,6 +133,21 @@ async def test_fifty_tasks_missing_the_first_fetch_share_it(server, clock, key):
     assert server.fetches == 1
 
 
+async def test_while_one_task_refreshes_an_expired_set_the_others_keep_using_it(server, clock, key):
+    check = verifier(client(server, clock, cache_ttl=60))
+    await check.verify(token(key))
+    clock.advance(61)
+    server.mode, server.delay = "slow", 30.0
+    refresher = asyncio.ensure_future(check.verify(token(key)))
+    while server.fetches < 2:  # the refresh is waiting on the slow endpoint
+        await asyncio.sleep(0.01)
+    assert (await check.verify(token(key)))["sub"] == "alice"  # no wait for it
+    assert not refresher.done()
+    server.released.set()
+    assert (await refresher)["sub"] == "alice"
+    assert server.fetches == 2
+
+
 async def test_the_event_loop_keeps_running_while_a_fetch_waits(server, clock, key):
     server.mode, server.delay = "slow", 0.5
     ticks = 0

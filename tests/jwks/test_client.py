@@ -11,7 +11,7 @@ import pytest
 
 import jwtkit
 
-from .server import FakeClock, JWKSServer, token
+from .server import FakeClock, JWKSServer, token, wait_until
 
 
 def client(server: JWKSServer, clock: FakeClock, **options: float) -> jwtkit.JWKSClient:
@@ -281,6 +281,26 @@ def test_fifty_threads_missing_the_first_fetch_share_it(server, clock, key):
         thread.join()
     assert results == ["alice"] * 50
     assert server.fetches == 1
+
+
+def test_while_one_thread_refreshes_an_expired_set_the_others_keep_using_it(server, clock, key):
+    check = verifier(client(server, clock, cache_ttl=60))
+    check.verify(token(key))
+    clock.advance(61)
+    server.mode, server.delay = "slow", 30.0
+    refresher = threading.Thread(target=check.verify, args=(token(key),))
+    refresher.start()
+    wait_until(lambda: server.fetches == 2)  # the refresh is waiting on the slow endpoint
+    assert check.verify(token(key))["sub"] == "alice"  # no wait for it
+    assert refresher.is_alive()
+    server.released.set()
+    refresher.join()
+    assert server.fetches == 2
+
+
+def test_a_sync_verifier_refuses_the_async_client(server):
+    with pytest.raises(TypeError, match="AsyncVerifier"):
+        jwtkit.Verifier(jwtkit.AsyncJWKSClient(server.url), algorithms=["ES256"])
 
 
 # ---- the URL and the options -----------------------------------------------------------------------

@@ -14,6 +14,7 @@ server verifying tokens from one issuer parses each distinct header once.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -262,6 +263,8 @@ def signature_verifier(
 ) -> SignatureVerifier:
     """The signature verifier for fixed keys, or for a :class:`KeySource` whose keys may change."""
     if not isinstance(keys, Key | KeySet) and isinstance(keys, KeySource):
+        if inspect.iscoroutinefunction(keys.keyset):
+            raise TypeError(f"{type(keys).__name__} is asynchronous: verify with jwtkit.AsyncVerifier")
         return SourcedSignatureVerifier(keys, algorithms=algorithms, typ=typ, max_token_size=max_token_size)
     return SignatureVerifier(keys, algorithms=algorithms, typ=typ, max_token_size=max_token_size)
 

@@ -6,6 +6,7 @@ streamed by httpx, and tasks that miss the cache together await one fetch (singl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from jwtkit.core.keyset import KeySet
 
 from .cache import KeySetCache
 from .client import USER_AGENT
+from .errors import JWKSUnavailableError
 from .source import FetchError, check_options, check_url, keyset_of, max_age_of, too_large
 
 if TYPE_CHECKING:
@@ -94,7 +96,11 @@ class AsyncJWKSClient:
     async def _fetch(self, kid: str | None) -> KeySet:
         cache = self._cache
         generation = cache.generation
-        async with self._lock():
+        lock = self._lock()
+        if kid is None and lock.locked():  # a refresh is under way: the set it replaces serves meanwhile
+            with contextlib.suppress(JWKSUnavailableError):
+                return cache.usable(self._clock())
+        async with lock:
             if cache.generation == generation and cache.begin(self._clock(), kid):
                 try:
                     keyset, max_age = await self._get()

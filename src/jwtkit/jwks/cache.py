@@ -64,7 +64,8 @@ class KeySetCache:
         if held is not None:
             age = now - held.fetched_at
             reason += f" (the last good set is {age:.0f} s old, max_stale is {self._options.max_stale:g} s)"
-        raise JWKSUnavailableError(self._url, reason, retry_after=max(1, math.ceil(self._retry_at - now)))
+        wait = self._retry_at - now  # -inf before any failure
+        raise JWKSUnavailableError(self._url, reason, retry_after=math.ceil(wait) if wait > 1 else 1)
 
     def begin(self, now: float, kid: str | None) -> bool:
         """Whether to fetch now: for an expired cache (``kid`` None) or for a ``kid`` the cached

@@ -3,11 +3,13 @@
 Standard library HTTP only (``http.client``): no redirects, no proxies, the body read in
 chunks up to ``max_bytes`` and never whole, one deadline for the whole fetch. Threads that miss
 the cache together share one fetch (a lock, and the cache's generation to tell a waiter that
-the fetch it waited for has happened).
+the fetch it waited for has happened); while a refresh of an expired set is under way, the
+expired set keeps serving the other threads instead of making them wait.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING
 from jwtkit.core.keyset import KeySet
 
 from .cache import KeySetCache
+from .errors import JWKSUnavailableError
 from .source import Endpoint, FetchError, check_options, check_url, keyset_of, max_age_of, too_large
 
 if TYPE_CHECKING:  # imported when the first fetch runs: `import jwtkit` stays light
@@ -102,6 +105,9 @@ class JWKSClient:
     def _fetch(self, kid: str | None) -> KeySet:
         cache = self._cache
         generation = cache.generation
+        if kid is None and self._lock.locked():  # a refresh is under way: the set it replaces serves meanwhile
+            with contextlib.suppress(JWKSUnavailableError):
+                return cache.usable(self._clock())
         with self._lock:
             now = self._clock()
             if cache.generation == generation and cache.begin(now, kid):

@@ -13,6 +13,8 @@ The safe API is what this module exports; :mod:`jwtkit.jws` is the raw JWS layer
 :mod:`jwtkit.errors` the error tree.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from jwtkit import errors, jws
 from jwtkit.core.algorithms import SUPPORTED_ALGORITHMS
 from jwtkit.core.keys import Key
@@ -34,7 +36,9 @@ from jwtkit.errors import (
     UnsupportedHeaderError,
     WeakKeyError,
 )
-from jwtkit.jwks import AsyncJWKSClient, AsyncVerifier, JWKSClient, JWKSUnavailableError
+
+if TYPE_CHECKING:
+    from jwtkit.jwks import AsyncJWKSClient, AsyncVerifier, JWKSClient, JWKSUnavailableError
 
 __version__ = "0.1.0"
 
@@ -68,3 +72,15 @@ __all__ = [
     "errors",
     "jws",
 ]
+
+_JWKS_NAMES = frozenset(("AsyncJWKSClient", "AsyncVerifier", "JWKSClient", "JWKSUnavailableError"))
+
+
+def __getattr__(name: str) -> Any:
+    # The JWKS clients (HTTP, URL parsing, logging) load on first use: the CLI's keygen/encode/decode
+    # and every `import jwtkit` that only signs and verifies stay as light as the core.
+    if name in _JWKS_NAMES:
+        from jwtkit import jwks
+
+        return getattr(jwks, name)
+    raise AttributeError(f"module 'jwtkit' has no attribute {name!r}")

@@ -14,7 +14,6 @@ server verifying tokens from one issuer parses each distinct header once.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -263,6 +262,8 @@ def signature_verifier(
 ) -> SignatureVerifier:
     """The signature verifier for fixed keys, or for a :class:`KeySource` whose keys may change."""
     if not isinstance(keys, Key | KeySet) and isinstance(keys, KeySource):
+        import inspect  # only here: importing it costs `import jwtkit` more than the whole JWS layer
+
         if inspect.iscoroutinefunction(keys.keyset):
             raise TypeError(f"{type(keys).__name__} is asynchronous: verify with jwtkit.AsyncVerifier")
         return SourcedSignatureVerifier(keys, algorithms=algorithms, typ=typ, max_token_size=max_token_size)

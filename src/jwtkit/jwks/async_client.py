@@ -5,7 +5,6 @@ streamed by httpx, and tasks that miss the cache together await one fetch (singl
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections.abc import Callable
@@ -18,7 +17,8 @@ from .client import USER_AGENT
 from .errors import JWKSUnavailableError
 from .source import FetchError, check_options, check_url, keyset_of, max_age_of, too_large
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # asyncio is imported by the first call (it is loaded then): `import jwtkit` stays light
+    import asyncio
     import ssl
 
 
@@ -113,6 +113,8 @@ class AsyncJWKSClient:
 
     def _lock(self) -> asyncio.Lock:
         # One lock per event loop: an asyncio.Lock belongs to the loop that first waits on it.
+        import asyncio
+
         loop = asyncio.get_running_loop()
         lock = self._locks.get(loop)
         if lock is None:
@@ -122,6 +124,8 @@ class AsyncJWKSClient:
         return lock
 
     async def _get(self) -> tuple[KeySet, float | None]:
+        import asyncio
+
         httpx, endpoint, options = self._httpx, self._endpoint, self._options
         try:
             async with asyncio.timeout(options.timeout), httpx.AsyncClient(

@@ -69,6 +69,17 @@ async def test_another_scheme_counts_as_no_token(http):
     assert answer.headers["www-authenticate"] == "Bearer"
 
 
+@pytest.mark.parametrize("header", ["Bearer", "Bearer ", "bearer a b"])
+async def test_a_bearer_header_without_one_token_is_a_401_invalid_token(http, header):
+    answer = await http.get("/me", headers={"Authorization": header})
+    assert answer.status_code == 401
+    assert answer.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+
+
+async def test_the_scheme_name_is_case_insensitive(http, key):
+    assert (await http.get("/me", headers={"Authorization": f"bEaReR {signed(key)}"})).status_code == 200
+
+
 async def test_a_forged_token_is_a_401_invalid_token(http):
     forged = signed(jwtkit.Key.generate("ES256", kid="k1"))
     answer = await http.get("/me", headers=bearer(forged))
@@ -154,6 +165,17 @@ async def test_keys_from_a_jwks_url(jwks_server: JWKSServer, key):
     for _ in range(3):
         assert (await http.get("/me", headers=bearer(signed(key)))).status_code == 200
     assert jwks_server.fetches == 1
+
+
+async def test_a_remembered_token_is_refused_once_the_issuer_dropped_its_key(jwks_server: JWKSServer, key):
+    clock = FakeClock()
+    http = client_for(app_with(JWTBearer(key=jwtkit.AsyncJWKSClient(jwks_server.url, clock=clock),
+                                         algorithms=["ES256"])))
+    token = signed(key)
+    assert [(await http.get("/me", headers=bearer(token))).status_code for _ in range(3)] == [200] * 3
+    jwks_server.publish(jwtkit.Key.generate("ES256", kid="k2"))
+    clock.advance(301)
+    assert (await http.get("/me", headers=bearer(token))).status_code == 401
 
 
 async def test_no_keys_to_be_had_is_a_503_with_retry_after(jwks_server: JWKSServer, key):

@@ -119,9 +119,30 @@ def test_a_key_the_issuer_dropped_stops_verifying_once_the_set_is_fetched_again(
         check.verify(token(key))
 
 
-def test_a_client_cannot_be_combined_with_the_token_cache(server, clock):
-    with pytest.raises(ValueError, match="cache_size"):
-        jwtkit.Verifier(client(server, clock), algorithms=["ES256"], cache_size=100)
+def test_the_token_cache_serves_a_token_again_without_the_keys_changing(server, clock, key):
+    check = jwtkit.Verifier(client(server, clock, cache_ttl=60), algorithms=["ES256"], cache_size=100)
+    first = token(key)
+    assert check.verify(first) == check.verify(first)
+    assert server.fetches == 1
+
+
+def test_a_cached_token_stops_verifying_once_the_issuer_dropped_its_key(server, clock, key):
+    check = jwtkit.Verifier(client(server, clock, cache_ttl=60), algorithms=["ES256"], cache_size=100)
+    cached = token(key)
+    check.verify(cached)
+    server.publish(jwtkit.Key.generate("ES256", kid="k2"))
+    clock.advance(61)
+    with pytest.raises(jwtkit.KeyNotFoundError):
+        check.verify(cached)
+
+
+def test_a_cached_token_still_serves_from_stale_keys_when_the_issuer_is_down(server, clock, key):
+    check = jwtkit.Verifier(client(server, clock, cache_ttl=60), algorithms=["ES256"], cache_size=100)
+    cached = token(key)
+    check.verify(cached)
+    server.down()
+    clock.advance(61)
+    assert check.verify(cached)["sub"] == "alice"
 
 
 # ---- failures: stale-on-error, unavailable -------------------------------------------------------------

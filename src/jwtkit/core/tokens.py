@@ -89,8 +89,9 @@ class Verifier:
             (0, the default, for none). A cached token is the exact same text whose signature
             already verified with these keys, so only the claims (``exp``, ``nbf``, ...) are
             checked again: for servers that see one token many times within its lifetime.
-            Only tokens that verified enter, the oldest leave first. Fixed keys only: with a
-            ``KeySource`` a key the issuer drops must stop verifying, so this must stay 0.
+            Only tokens that verified enter, the oldest leave first. With a ``KeySource`` the
+            cache holds only tokens verified with the source's current key set: a new set (a
+            refetched JWKS) empties it, so a key the issuer dropped stops verifying at once.
 
     Example::
 
@@ -101,7 +102,7 @@ class Verifier:
         TypeError, ValueError: on misuse, when the verifier is built.
     """
 
-    __slots__ = ("_cache", "_cache_size", "_policy", "_signature")
+    __slots__ = ("_cache", "_cache_keys", "_cache_size", "_policy", "_signature", "_source")
 
     def __init__(
         self,
@@ -122,10 +123,11 @@ class Verifier:
         self._policy = ClaimsPolicy.build(audience=audience, issuer=issuer, leeway=leeway, required=required)
         if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 0:
             raise ValueError("cache_size must be a non-negative integer")
-        if cache_size and not isinstance(key_or_keyset, Key | KeySet):
-            raise ValueError("cache_size is for fixed keys (a Key or KeySet), not a key source whose keys change")
         self._cache_size = cache_size
         self._cache: dict[str, dict[str, Any]] | None = {} if cache_size else None
+        # With keys that change, the token cache belongs to one key set (see _cache_for_current_keys).
+        self._source = key_or_keyset if cache_size and not isinstance(key_or_keyset, Key | KeySet) else None
+        self._cache_keys: KeySet | None = None
 
     def verify(self, token: str | bytes, *, now: float | None = None) -> dict[str, Any]:
         """Verify ``token`` and return its claims.
@@ -145,6 +147,8 @@ class Verifier:
             claims = loads_object(decode_segment(payload_seg, "payload"), "payload")
             self._policy.validate(claims, now)
             return claims
+        if self._source is not None:
+            cache = self._cache_for_current_keys(self._source)
         verified = cache.get(token)
         if verified is None:
             _, payload_seg = self._signature.verify(token)
@@ -152,6 +156,14 @@ class Verifier:
             self._remember(cache, token, verified)
         self._policy.validate(verified, now)
         return dict(verified)  # the cached dict stays the caller's to mutate freely
+
+    def _cache_for_current_keys(self, source: KeySource) -> dict[str, dict[str, Any]]:
+        keyset = source.keyset()
+        cache = self._cache
+        if keyset is not self._cache_keys or cache is None:
+            self._cache = cache = {}  # verified with other keys: every token verifies again
+            self._cache_keys = keyset
+        return cache
 
     def _remember(self, cache: dict[str, dict[str, Any]], token: str, claims: dict[str, Any]) -> None:
         while len(cache) >= self._cache_size:

@@ -24,6 +24,10 @@ from jwtkit.jwks import AsyncJWKSClient, AsyncVerifier, JWKSClient, JWKSUnavaila
 log = logging.getLogger("jwtkit.integrations")
 
 _GENERIC = "The access token is not valid."
+#: Tokens remembered after their signature verified (``Verifier(cache_size=...)``), as ``jwtkit serve`` does:
+#: a client sending one token per request pays the signature check once; the claims are checked every time,
+#: and a refetched key set empties the cache.
+CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,15 +61,16 @@ class Options:
     audience: str | Iterable[str] | None
     issuer: str | Iterable[str] | None
     leeway: float | timedelta
+    cache_size: int
 
     def verifier_args(self) -> dict[str, Any]:
         return {"algorithms": self.algorithms, "audience": self.audience, "issuer": self.issuer,
-                "leeway": self.leeway, "required": ("exp",)}
+                "leeway": self.leeway, "required": ("exp",), "cache_size": self.cache_size}
 
 
 def options(
     *, jwks_url: str | None, key: Any, algorithms: Iterable[str] | None, audience: str | Iterable[str] | None,
-    issuer: str | Iterable[str] | None, leeway: float | timedelta,
+    issuer: str | Iterable[str] | None, leeway: float | timedelta, cache_size: int = 0,
 ) -> Options:
     """Check that exactly one of ``jwks_url``/``key`` is given and ``algorithms`` is.
 
@@ -76,7 +81,7 @@ def options(
         raise TypeError("give exactly one of jwks_url= (the issuer's JWKS URL) or key= (a Key or KeySet)")
     if algorithms is None or isinstance(algorithms, str | bytes):
         raise TypeError("algorithms must be a list of names, e.g. algorithms=['ES256']")
-    return Options(jwks_url, key, tuple(algorithms), audience, issuer, leeway)
+    return Options(jwks_url, key, tuple(algorithms), audience, issuer, leeway, cache_size)
 
 
 def async_verifier(opts: Options) -> AsyncVerifier:

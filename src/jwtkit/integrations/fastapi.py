@@ -54,6 +54,8 @@ class JWTBearer(SecurityBase):
         key: a :class:`jwtkit.Key`, :class:`jwtkit.KeySet` or your own ``AsyncJWKSClient``.
         algorithms: the allowed ``alg`` values (mandatory).
         audience, issuer, leeway: as for :class:`jwtkit.Verifier`; ``exp`` is required.
+        cache_size: tokens remembered after their signature verified (0 for none); claims are
+            checked on every request, and a refetched key set empties the cache.
         scheme_name, description: the OpenAPI security scheme's.
 
     Answers: 401 ``WWW-Authenticate: Bearer`` without a token; 401 ``invalid_token`` for a bad
@@ -74,11 +76,12 @@ class JWTBearer(SecurityBase):
         audience: str | Iterable[str] | None = None,
         issuer: str | Iterable[str] | None = None,
         leeway: float | timedelta = 0,
+        cache_size: int = bearer.CACHE_SIZE,
         scheme_name: str | None = None,
         description: str | None = None,
     ) -> None:
         opts = bearer.options(jwks_url=jwks_url, key=key, algorithms=algorithms, audience=audience,
-                              issuer=issuer, leeway=leeway)
+                              issuer=issuer, leeway=leeway, cache_size=cache_size)
         self.verifier = bearer.async_verifier(opts)
         self.model = HTTPBearerModel(bearerFormat="JWT", description=description)
         self.scheme_name = scheme_name or "JWTBearer"

@@ -53,6 +53,8 @@ class JWTAuth:
         algorithms: the allowed ``alg`` values (default ``JWTKIT_ALGORITHMS``; mandatory).
         audience, issuer, leeway: as for :class:`jwtkit.Verifier` (defaults ``JWTKIT_AUDIENCE``,
             ``JWTKIT_ISSUER``, ``JWTKIT_LEEWAY``); ``exp`` is required.
+        cache_size: tokens remembered after their signature verified (0 for none); claims are
+            checked on every request, and a refetched key set empties the cache.
 
     Raises:
         TypeError, ValueError: misuse or bad config, when the app is initialised.
@@ -68,9 +70,10 @@ class JWTAuth:
         audience: str | Iterable[str] | None = _UNSET,
         issuer: str | Iterable[str] | None = _UNSET,
         leeway: float | timedelta = _UNSET,
+        cache_size: int = bearer.CACHE_SIZE,
     ) -> None:
         self._arguments = {"jwks_url": jwks_url, "key": key, "algorithms": algorithms,
-                           "audience": audience, "issuer": issuer, "leeway": leeway}
+                           "audience": audience, "issuer": issuer, "leeway": leeway, "cache_size": cache_size}
         if app is not None:
             self.init_app(app)
 
@@ -88,6 +91,7 @@ class JWTAuth:
             audience=config.get("JWTKIT_AUDIENCE") if given["audience"] is _UNSET else given["audience"],
             issuer=config.get("JWTKIT_ISSUER") if given["issuer"] is _UNSET else given["issuer"],
             leeway=config.get("JWTKIT_LEEWAY", 0) if given["leeway"] is _UNSET else given["leeway"],
+            cache_size=given["cache_size"],
         )
         app.extensions[_EXTENSION] = bearer.sync_verifier(opts)
 

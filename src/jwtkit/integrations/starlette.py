@@ -81,6 +81,8 @@ class JWTAuthBackend(AuthenticationBackend):
         jwks_url: the issuer's JWKS URL (an :class:`jwtkit.AsyncJWKSClient` is built for it), or
         key: a :class:`jwtkit.Key`, :class:`jwtkit.KeySet` or your own ``AsyncJWKSClient``.
         algorithms, audience, issuer, leeway: as for :class:`jwtkit.Verifier`; ``exp`` is required.
+        cache_size: tokens remembered after their signature verified (0 for none); claims are
+            checked on every request, and a refetched key set empties the cache.
 
     A request without a bearer token passes as Starlette's unauthenticated user; a bad token is
     a 401 ``invalid_token`` and unavailable keys a 503 with ``Retry-After``, when the middleware
@@ -99,9 +101,10 @@ class JWTAuthBackend(AuthenticationBackend):
         audience: str | Iterable[str] | None = None,
         issuer: str | Iterable[str] | None = None,
         leeway: float | timedelta = 0,
+        cache_size: int = bearer.CACHE_SIZE,
     ) -> None:
         opts = bearer.options(jwks_url=jwks_url, key=key, algorithms=algorithms, audience=audience,
-                              issuer=issuer, leeway=leeway)
+                              issuer=issuer, leeway=leeway, cache_size=cache_size)
         self.verifier = bearer.async_verifier(opts)
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:

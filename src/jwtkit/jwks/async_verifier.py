@@ -38,6 +38,8 @@ class AsyncVerifier:
 
     Args:
         async_client_or_key: an :class:`AsyncJWKSClient`, or a fixed :class:`Key` / :class:`KeySet`.
+        the others: as for :class:`jwtkit.Verifier` (``cache_size`` included: the cache holds
+            tokens verified with the client's current key set only).
 
     Example::
 
@@ -61,6 +63,7 @@ class AsyncVerifier:
         required: Iterable[str] = (),
         typ: str | None = None,
         max_token_size: int = MAX_TOKEN_SIZE,
+        cache_size: int = 0,
     ) -> None:
         if isinstance(async_client_or_key, AsyncJWKSClient):
             self._client: AsyncJWKSClient | None = async_client_or_key
@@ -71,7 +74,7 @@ class AsyncVerifier:
             raise TypeError(f"AsyncVerifier takes an AsyncJWKSClient, Key or KeySet, "
                             f"not {type(async_client_or_key).__name__}")
         self._verifier = Verifier(keys, algorithms=algorithms, audience=audience, issuer=issuer, leeway=leeway,
-                                  required=required, typ=typ, max_token_size=max_token_size)
+                                  required=required, typ=typ, max_token_size=max_token_size, cache_size=cache_size)
         self._max_size = max_token_size
 
     async def verify(self, token: str | bytes, *, now: float | None = None) -> dict[str, Any]:

@@ -3,6 +3,8 @@
 ``BENCH_JWKS_URL``. Factories, so a server builds each in its own worker:
 
     uvicorn --factory _integration_apps:fastapi_jwtkit       jwtkit's JWTBearer (AsyncJWKSClient)
+    uvicorn --factory _integration_apps:fastapi_jwtkit_uncached   the same with cache_size=0: every request
+                                                             checks the signature
     uvicorn --factory _integration_apps:fastapi_pyjwt        the FastAPI tutorial's dependency, PyJWT + PyJWKClient
     gunicorn '_integration_apps:flask_jwtkit()'              jwtkit's JWTAuth + jwt_required (JWKSClient)
     gunicorn '_integration_apps:flask_jwt_extended()'        flask-jwt-extended (no JWKS support: the public key
@@ -22,12 +24,13 @@ def _jwks_url() -> str:
     return os.environ["BENCH_JWKS_URL"]
 
 
-def fastapi_jwtkit() -> Any:
+def fastapi_jwtkit(cache_size: int | None = None) -> Any:
     from fastapi import Depends, FastAPI
 
     from jwtkit.integrations.fastapi import JWTBearer
 
-    auth = JWTBearer(jwks_url=_jwks_url(), algorithms=["ES256"])
+    options = {} if cache_size is None else {"cache_size": cache_size}
+    auth = JWTBearer(jwks_url=_jwks_url(), algorithms=["ES256"], **options)
     app = FastAPI()
 
     @app.get("/open")
@@ -39,6 +42,10 @@ def fastapi_jwtkit() -> Any:
         return {"sub": claims["sub"]}
 
     return app
+
+
+def fastapi_jwtkit_uncached() -> Any:
+    return fastapi_jwtkit(cache_size=0)
 
 
 def fastapi_pyjwt() -> Any:

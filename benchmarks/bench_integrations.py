@@ -3,17 +3,20 @@
 against the hand-written FastAPI + PyJWT + ``PyJWKClient`` dependency (the FastAPI tutorial way) and
 against flask-jwt-extended, in one run; then the verify path's cost per token, in process.
 
-    .venv/bin/python benchmarks/bench_integrations.py            # 5 rounds x 8 cells x 10 s (~8 min)
+    .venv/bin/python benchmarks/bench_integrations.py            # 5 rounds x 10 cells x 10 s (~10 min)
     .venv/bin/python benchmarks/bench_integrations.py --quick    # 1 round x 3 s, fewer micro rounds
     .venv/bin/python benchmarks/bench_integrations.py --json results.json
 
 A real ``jwtkit serve`` (SQLite in a temporary directory) issues an ES256 access token and publishes the
-JWKS every app reads. Four apps (``_integration_apps.py``), one worker each, all pinned to CPU 1 (the
+JWKS every app reads. Five apps (``_integration_apps.py``), one worker each, all pinned to CPU 1 (the
 load to CPU 0) when there are >= 2 CPUs: the FastAPI ones on uvicorn (access log off), the Flask ones on
 gunicorn (one gthread worker, 4 threads). Each has ``/open`` (no auth) and ``/protected`` (the token's
 ``sub``). wrk (1 thread, N connections; the asyncio generator of ``bench_server.py`` without wrk) loads
-the eight cells in a shuffled order per round; an app's ratio is its ``/protected`` req/s ÷ its ``/open``
-req/s in the same round, the median over rounds. Correctness gates first: every ``/protected`` answers
+the ten cells in a shuffled order per round; an app's ratio is its ``/protected`` req/s ÷ its ``/open``
+req/s in the same round, the median over rounds. One token is sent on every request: jwtkit's integrations
+remember verified tokens (``cache_size=4096``, as ``jwtkit serve`` does; the claims are checked every time),
+the peers do not, and the ``cache_size=0`` app shows jwtkit's path when every request checks a signature.
+Correctness gates first: every ``/protected`` answers
 200 with the token, 401 without it and 401 with a tampered one.
 
 The verify path (``_timing.py``'s paired rounds): µs per token for jwtkit's ``Verifier`` on a
@@ -60,6 +63,7 @@ HOST = "127.0.0.1"
 PASSWORD = "benchmark password"
 APPS: dict[str, tuple[str, str]] = {  # name: (server, factory)
     "FastAPI + jwtkit JWTBearer": ("uvicorn", "fastapi_jwtkit"),
+    "FastAPI + jwtkit JWTBearer, cache_size=0": ("uvicorn", "fastapi_jwtkit_uncached"),
     "FastAPI + PyJWT PyJWKClient (tutorial)": ("uvicorn", "fastapi_pyjwt"),
     "Flask + jwtkit JWTAuth": ("gunicorn", "flask_jwtkit"),
     "Flask + flask-jwt-extended": ("gunicorn", "flask_jwt_extended"),

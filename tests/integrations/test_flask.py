@@ -11,7 +11,7 @@ from flask import Flask
 
 import jwtkit
 from jwks.server import FakeClock, JWKSServer
-from jwtkit.integrations.flask import JWTAuth, get_jwt, get_jwt_identity, jwt_required
+from jwtkit.integrations.flask import JWTAuth, get_jwt, get_jwt_identity, jwt_required, verify_jwt_in_request
 
 from .issuer import Issuer, bearer, signed
 
@@ -31,6 +31,11 @@ def add_routes(app: Flask) -> Flask:
     @jwt_required(optional=True)
     def hello() -> dict[str, Any]:
         return {"identity": get_jwt_identity(), "claims": get_jwt()}
+
+    @app.get("/inside")
+    def inside() -> dict[str, Any]:
+        verify_jwt_in_request(scopes=["items:read"])
+        return {"identity": get_jwt_identity()}
 
     @app.get("/unprotected")
     def unprotected() -> dict[str, Any]:
@@ -96,6 +101,13 @@ def test_optional_lets_a_request_without_a_token_through(http):
 
 def test_optional_still_refuses_a_bad_token(http):
     assert http.get("/hello", headers=bearer("junk")).status_code == 401
+
+
+def test_verify_jwt_in_request_inside_a_view(http, key):
+    assert http.get("/inside").status_code == 401
+    assert http.get("/inside", headers=bearer(signed(key))).status_code == 403
+    answer = http.get("/inside", headers=bearer(signed(key, scope="items:read")))
+    assert answer.json == {"identity": "alice"}
 
 
 def test_get_jwt_outside_a_protected_view_is_a_programming_error(key):

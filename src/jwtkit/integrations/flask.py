@@ -1,5 +1,5 @@
-"""Flask: ``JWTAuth``, ``jwt_required``, ``get_jwt``, ``get_jwt_identity`` (flask-jwt-extended's
-names, so an app can switch by changing its imports).
+"""Flask: ``JWTAuth``, ``jwt_required``, ``verify_jwt_in_request``, ``get_jwt``, ``get_jwt_identity``
+(flask-jwt-extended's names, so an app can switch by changing its imports).
 
 Example::
 
@@ -29,14 +29,13 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar, cast
 
-from flask import Flask, current_app, g, jsonify, request
-from flask.typing import ResponseReturnValue
+from flask import Flask, Response, abort, current_app, g, jsonify, request
 
 from jwtkit.core.tokens import Verifier
 
 from . import bearer
 
-__all__ = ["JWTAuth", "get_jwt", "get_jwt_identity", "jwt_required"]
+__all__ = ["JWTAuth", "get_jwt", "get_jwt_identity", "jwt_required", "verify_jwt_in_request"]
 
 _EXTENSION = "jwtkit"
 _UNSET: Any = object()
@@ -109,7 +108,7 @@ def _verifier() -> Verifier:
     return cast(Verifier, verifier)
 
 
-def _answer(denial: bearer.Denial) -> ResponseReturnValue:
+def _answer(denial: bearer.Denial) -> Response:
     response = jsonify(denial.body)
     response.status_code = denial.status
     response.headers.update(denial.headers)
@@ -129,28 +128,37 @@ def jwt_required(optional: bool = False, scopes: Sequence[str] = ()) -> Callable
         @jwt_required(scopes=["items:read"])
         def items(): ...
     """
-    needed = (scopes,) if isinstance(scopes, str) else tuple(scopes)
-
     def decorate(view: F) -> F:
         @functools.wraps(view)
         def checked(*args: Any, **kwargs: Any) -> Any:
-            try:
-                token = bearer.bearer_token(request.headers.get("Authorization"))
-                if token is None:
-                    if not optional:
-                        return _answer(bearer.missing())
-                    claims: dict[str, Any] = {}
-                else:
-                    claims = bearer.verify_sync(_verifier(), token)
-                    bearer.require_scopes(claims, needed)
-            except bearer.BearerRefused as refusal:
-                return _answer(refusal.denial)
-            g._jwtkit_claims = claims
+            verify_jwt_in_request(optional=optional, scopes=scopes)
             return current_app.ensure_sync(view)(*args, **kwargs)
 
         return cast(F, checked)
 
     return decorate
+
+
+def verify_jwt_in_request(optional: bool = False, scopes: Sequence[str] = ()) -> None:
+    """What :func:`jwt_required` checks, for code that decides inside the view (or in a
+    ``before_request`` hook), as in flask-jwt-extended; afterwards :func:`get_jwt` works.
+
+    Raises:
+        werkzeug.exceptions.HTTPException: carrying the 401/403/503 answer (Flask sends it).
+    """
+    needed = (scopes,) if isinstance(scopes, str) else tuple(scopes)
+    try:
+        token = bearer.bearer_token(request.headers.get("Authorization"))
+        if token is None:
+            if not optional:
+                raise bearer.BearerRefused(bearer.missing())
+            claims: dict[str, Any] = {}
+        else:
+            claims = bearer.verify_sync(_verifier(), token)
+            bearer.require_scopes(claims, needed)
+    except bearer.BearerRefused as refusal:
+        abort(_answer(refusal.denial))
+    g._jwtkit_claims = claims
 
 
 def get_jwt() -> dict[str, Any]:

@@ -136,6 +136,8 @@ class Verifier:
 
         Raises:
             JWTError: a subclass naming what is wrong; nothing else, for any input.
+            JWKSUnavailableError: (a ``KeySource``'s error, not a ``JWTError``) with a JWKS client
+                that has no usable key set: the token is not at fault.
         """
         if now is None:
             now = time.time()

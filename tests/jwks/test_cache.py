@@ -35,3 +35,13 @@ def test_an_unknown_kid_may_fetch_once_per_cooldown():
     assert state.begin(2.0, "c") is False
     assert state.begin(2.0, "a") is False  # known: nothing to fetch
     assert state.begin(31.5, "c") is True
+
+
+@pytest.mark.parametrize(("header", "seconds"), [
+    ("public, max-age=60", 60.0), ("max-age=0", 0.0), ('max-age="120"', 120.0), ("MAX-AGE = 5", 5.0),
+    ("no-store", 0.0), ("private, no-cache", 0.0), ("s-maxage=10", None), ("max-age=abc", None), ("", None),
+])
+def test_cache_control_max_age(header, seconds):
+    from jwtkit.jwks.source import max_age_of
+
+    assert max_age_of({"cache-control": header}) == seconds

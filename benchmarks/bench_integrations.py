@@ -225,7 +225,9 @@ def main() -> int:
     pin_load = ["taskset", "-c", "0"] if pinned else []
 
     tmp = Path(tempfile.mkdtemp(prefix="jwtkit_bench_integrations_"))
-    issuer, issuer_url = start_server([], f"sqlite+aiosqlite:///{tmp / 'issuer.sqlite3'}", tmp / "issuer.log")
+    # The one token must outlive the run (the default access TTL is 5 minutes).
+    issuer, issuer_url = start_server([], f"sqlite+aiosqlite:///{tmp / 'issuer.sqlite3'}", tmp / "issuer.log",
+                                      "--access-ttl", "7200")
     servers: dict[str, tuple[Any, str]] = {}
     results: dict[tuple[str, str], list[dict[str, Any]]] = {}
     try:

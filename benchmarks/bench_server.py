@@ -234,10 +234,10 @@ def run_python_load(port: int, path: str, headers: dict | list[dict], connection
 
 
 # ---------------------------------------------------------------- the run
-def start_server(pin: list[str], database_url: str, log_path: Path) -> tuple[subprocess.Popen, str]:
+def start_server(pin: list[str], database_url: str, log_path: Path, *extra: str) -> tuple[subprocess.Popen, str]:
     return start_process(
         [*pin, sys.executable, "-m", "jwtkit", "serve", "--host", HOST, "--port", "0", "--database", database_url,
-         "--no-access-log"], log_path)
+         "--no-access-log", *extra], log_path)
 
 
 def start_process(cmd: list[str], log_path: Path, listening: str = r"listening on (http://127\.0\.0\.1:\d+)",

@@ -234,27 +234,34 @@ def run_python_load(port: int, path: str, headers: dict | list[dict], connection
 
 
 # ---------------------------------------------------------------- the run
-def start_server(pin: list[str], database_url: str, log_path: Path) -> tuple[subprocess.Popen, str]:
+def start_server(pin: list[str], database_url: str, log_path: Path, *extra: str) -> tuple[subprocess.Popen, str]:
+    return start_process(
+        [*pin, sys.executable, "-m", "jwtkit", "serve", "--host", HOST, "--port", "0", "--database", database_url,
+         "--no-access-log", *extra], log_path)
+
+
+def start_process(cmd: list[str], log_path: Path, listening: str = r"listening on (http://127\.0\.0\.1:\d+)",
+                  ready_path: str = "/health", cwd: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """Start ``cmd`` (this checkout's ``src`` first on PYTHONPATH, no JWTKIT_* variables); return it and its base
+    URL once its log matched ``listening`` and ``ready_path`` answered 200."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("JWTKIT_")}
     env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
     log = log_path.open("wb")
-    server = subprocess.Popen(
-        [*pin, sys.executable, "-m", "jwtkit", "serve", "--host", HOST, "--port", "0", "--database", database_url, "--no-access-log"],
-        stdout=log, stderr=subprocess.STDOUT, env=env)
+    server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
     deadline = time.time() + 60
     while time.time() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"jwtkit serve exited ({server.returncode}):\n{log_path.read_text()[-2000:]}")
-        m = re.search(r"listening on (http://127\.0\.0\.1:\d+)", log_path.read_text())
+            raise RuntimeError(f"{cmd[0]} exited ({server.returncode}):\n{log_path.read_text()[-2000:]}")
+        m = re.search(listening, log_path.read_text())
         if m:
             try:
-                if http("GET", m.group(1) + "/health")[0] == 200:
+                if http("GET", m.group(1) + ready_path)[0] == 200:
                     return server, m.group(1)
             except OSError:
                 pass
         time.sleep(0.1)
     server.kill()
-    raise RuntimeError("jwtkit serve did not start")
+    raise RuntimeError(f"{' '.join(cmd)} did not start")
 
 
 def stop_server(server: subprocess.Popen) -> None:

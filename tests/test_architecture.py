@@ -7,18 +7,21 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "jwtkit"
 CORE_ALLOWED_THIRD_PARTY = {"cryptography"}
-# cli -> wiring -> web/integrations -> auth -> core -> errors; storage implements auth's ports.
+# cli -> wiring -> web -> auth -> core -> errors; storage implements auth's ports. The JWKS clients
+# sit on the core (the core declares the KeySource they implement); the integrations for users'
+# own apps use the core and the JWKS clients only, never the auth server's layers.
 _BASE = {"errors", "core"}
 ALLOWED = {
     "errors": {"errors"},
     "core": _BASE,
+    "jwks": _BASE | {"jwks"},
     "auth": _BASE | {"auth"},
     "storage": _BASE | {"auth", "storage"},
     "web": _BASE | {"auth", "web"},
-    "integrations": _BASE | {"auth", "integrations"},
+    "integrations": _BASE | {"jwks", "integrations"},
     "client": _BASE | {"client"},  # for users' own apps: the token core only, never the server
-    "wiring": _BASE | {"auth", "storage", "web", "integrations", "wiring"},
-    "cli": _BASE | {"auth", "storage", "web", "integrations", "wiring", "cli"},
+    "wiring": _BASE | {"jwks", "auth", "storage", "web", "integrations", "wiring"},
+    "cli": _BASE | {"jwks", "auth", "storage", "web", "integrations", "wiring", "cli"},
 }
 LAYERS = list(ALLOWED)
 

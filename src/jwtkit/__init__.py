@@ -13,6 +13,8 @@ The safe API is what this module exports; :mod:`jwtkit.jws` is the raw JWS layer
 :mod:`jwtkit.errors` the error tree.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from jwtkit import errors, jws
 from jwtkit.core.algorithms import SUPPORTED_ALGORITHMS
 from jwtkit.core.keys import Key
@@ -35,17 +37,24 @@ from jwtkit.errors import (
     WeakKeyError,
 )
 
+if TYPE_CHECKING:
+    from jwtkit.jwks import AsyncJWKSClient, AsyncVerifier, JWKSClient, JWKSUnavailableError
+
 __version__ = "0.1.0"
 
 __all__ = [
     "SUPPORTED_ALGORITHMS",
     "AlgorithmNotAllowedError",
+    "AsyncJWKSClient",
+    "AsyncVerifier",
     "ExpiredTokenError",
     "InvalidAudienceError",
     "InvalidClaimError",
     "InvalidIssuerError",
     "InvalidKeyError",
     "InvalidSignatureError",
+    "JWKSClient",
+    "JWKSUnavailableError",
     "JWTError",
     "Key",
     "KeyNotFoundError",
@@ -63,3 +72,15 @@ __all__ = [
     "errors",
     "jws",
 ]
+
+_JWKS_NAMES = frozenset(("AsyncJWKSClient", "AsyncVerifier", "JWKSClient", "JWKSUnavailableError"))
+
+
+def __getattr__(name: str) -> Any:
+    # The JWKS clients (HTTP, URL parsing, logging) load on first use: the CLI's keygen/encode/decode
+    # and every `import jwtkit` that only signs and verifies stay as light as the core.
+    if name in _JWKS_NAMES:
+        from jwtkit import jwks
+
+        return getattr(jwks, name)
+    raise AttributeError(f"module 'jwtkit' has no attribute {name!r}")

@@ -30,6 +30,7 @@ from .b64 import b64url_encode
 from .codec import decode_segment, dumps, loads_object
 from .keys import Key
 from .keyset import KeySet
+from .keysource import KeySource
 
 #: Tokens longer than this (in characters) are refused before any decoding.
 MAX_TOKEN_SIZE = 16 * 1024
@@ -127,7 +128,7 @@ class SignatureVerifier:
         typ: str | None = None,
         max_token_size: int = MAX_TOKEN_SIZE,
     ) -> None:
-        self._algorithms = parse_algorithms(algorithms)
+        self._prepare(algorithms, typ, max_token_size)
         if isinstance(key_or_keyset, Key):
             if not any(key_or_keyset.fits(a) for a in self._algorithms):
                 raise ValueError(
@@ -142,9 +143,12 @@ class SignatureVerifier:
             self._key, self._keyset = None, key_or_keyset
         else:
             raise TypeError(
-                f"verify with a jwtkit.Key or KeySet, not {type(key_or_keyset).__name__} "
+                f"verify with a jwtkit.Key, KeySet or JWKSClient, not {type(key_or_keyset).__name__} "
                 "(load raw material with Key.from_secret, Key.from_pem or Key.from_jwk)"
             )
+
+    def _prepare(self, algorithms: Iterable[str], typ: str | None, max_token_size: int) -> None:
+        self._algorithms = parse_algorithms(algorithms)
         if typ is not None and not isinstance(typ, str):
             raise TypeError("typ must be a string such as 'JWT' or 'at+jwt'")
         self._typ = normalize_media_type(typ) if typ is not None else None
@@ -166,17 +170,7 @@ class SignatureVerifier:
         return header, payload_seg
 
     def _resolve(self, header_seg: bytes) -> tuple[dict[str, Any], Verify]:
-        header = loads_object(decode_segment(header_seg, "header"), "header")
-        alg = check_header(header)
-        if alg not in self._algorithms:
-            raise AlgorithmNotAllowedError(
-                f"algorithm {alg!r:.40} is not allowed; expected {' or '.join(sorted(self._algorithms))}",
-                claim="alg",
-            )
-        if self._typ is not None:
-            typ = header.get("typ")
-            if typ is None or normalize_media_type(typ) != self._typ:
-                raise InvalidClaimError(f"the header typ is {typ!r:.40}, expected {self._typ!r}", claim="typ")
+        header, alg = self._checked_header(header_seg)
         if self._key is not None:
             key = self._key
             if not key.fits(alg):
@@ -188,10 +182,92 @@ class SignatureVerifier:
             assert self._keyset is not None
             key = self._keyset.find(header.get("kid"), alg)
         entry = (header, key._verifier(alg))
-        if len(self._cache) >= _HEADER_CACHE_SIZE:
-            self._cache.clear()
-        self._cache[header_seg] = entry
+        _remember(self._cache, header_seg, entry)
         return entry
+
+    def _checked_header(self, header_seg: bytes) -> tuple[dict[str, Any], str]:
+        header = loads_object(decode_segment(header_seg, "header"), "header")
+        alg = check_header(header)
+        if alg not in self._algorithms:
+            raise AlgorithmNotAllowedError(
+                f"algorithm {alg!r:.40} is not allowed; expected {' or '.join(sorted(self._algorithms))}",
+                claim="alg",
+            )
+        if self._typ is not None:
+            typ = header.get("typ")
+            if typ is None or normalize_media_type(typ) != self._typ:
+                raise InvalidClaimError(f"the header typ is {typ!r:.40}, expected {self._typ!r}", claim="typ")
+        return header, alg
+
+
+class SourcedSignatureVerifier(SignatureVerifier):
+    """A :class:`SignatureVerifier` whose keys come from a :class:`KeySource` and may change.
+
+    The source is asked for its key set per token; resolved headers are cached per key set, so
+    a key the issuer dropped stops verifying as soon as the source holds a set without it. A
+    ``kid`` the set lacks asks the source once for a newer set (the source decides whether it
+    may fetch).
+    """
+
+    __slots__ = ("_source", "_state")
+
+    def __init__(
+        self, source: KeySource, *, algorithms: Iterable[str], typ: str | None = None,
+        max_token_size: int = MAX_TOKEN_SIZE,
+    ) -> None:
+        self._prepare(algorithms, typ, max_token_size)
+        self._key, self._keyset, self._source = None, None, source
+        self._state: tuple[KeySet | None, dict[bytes, tuple[dict[str, Any], Verify]]] = (None, {})
+
+    def verify(self, token: str | bytes) -> tuple[dict[str, Any], bytes]:
+        header_seg, payload_seg, signature_seg = split_token(token, self._max_size)
+        keyset = self._source.keyset()
+        seen, cache = self._state
+        if keyset is not seen:
+            self._state = (keyset, cache := {})
+        cached = cache.get(header_seg)
+        if cached is None:
+            cached = self._resolve_in(header_seg, keyset, cache)
+        header, verify = cached
+        signature = decode_segment(signature_seg, "signature")
+        if not verify(header_seg + b"." + payload_seg, signature):
+            raise InvalidSignatureError("the signature does not match the header and payload")
+        return header, payload_seg
+
+    def _resolve_in(
+        self, header_seg: bytes, keyset: KeySet, cache: dict[bytes, tuple[dict[str, Any], Verify]]
+    ) -> tuple[dict[str, Any], Verify]:
+        header, alg = self._checked_header(header_seg)
+        kid = header.get("kid")
+        if kid is not None and kid not in keyset:
+            newer = self._source.keyset_for(kid)
+            if newer is not keyset:
+                keyset = newer
+                self._state = (keyset, cache := {})
+        entry = (header, keyset.find(kid, alg)._verifier(alg))
+        _remember(cache, header_seg, entry)
+        return entry
+
+
+def _remember(cache: dict[bytes, tuple[dict[str, Any], Verify]], header_seg: bytes,
+              entry: tuple[dict[str, Any], Verify]) -> None:
+    if len(cache) >= _HEADER_CACHE_SIZE:
+        cache.clear()
+    cache[header_seg] = entry
+
+
+def signature_verifier(
+    keys: Key | KeySet | KeySource, *, algorithms: Iterable[str], typ: str | None = None,
+    max_token_size: int = MAX_TOKEN_SIZE,
+) -> SignatureVerifier:
+    """The signature verifier for fixed keys, or for a :class:`KeySource` whose keys may change."""
+    if not isinstance(keys, Key | KeySet) and isinstance(keys, KeySource):
+        import inspect  # only here: importing it costs `import jwtkit` more than the whole JWS layer
+
+        if inspect.iscoroutinefunction(keys.keyset):
+            raise TypeError(f"{type(keys).__name__} is asynchronous: verify with jwtkit.AsyncVerifier")
+        return SourcedSignatureVerifier(keys, algorithms=algorithms, typ=typ, max_token_size=max_token_size)
+    return SignatureVerifier(keys, algorithms=algorithms, typ=typ, max_token_size=max_token_size)
 
 
 def build_header(key: Key, headers: Mapping[str, Any] | None, typ: str | None) -> tuple[str, bytes]:

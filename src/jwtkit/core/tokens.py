@@ -14,9 +14,10 @@ from typing import Any
 from .b64 import b64url_encode
 from .claims import ClaimsPolicy
 from .codec import decode_segment, dumps, loads_object
-from .jws import MAX_TOKEN_SIZE, SignatureVerifier, build_header, split_token
+from .jws import MAX_TOKEN_SIZE, build_header, signature_verifier, split_token
 from .keys import Key
 from .keyset import KeySet
+from .keysource import KeySource
 
 _TIME_CLAIMS = ("exp", "nbf", "iat")
 _MAX_NOW = 2.0**53
@@ -80,7 +81,11 @@ class Verifier:
     """A prepared JWT verifier: build it once, call :meth:`verify` per token.
 
     Args:
-        key_or_keyset: the :class:`Key` (public, or the shared secret) or :class:`KeySet`.
+        key_or_keyset: the :class:`Key` (public, or the shared secret), a :class:`KeySet`, or a
+            :class:`KeySource` such as :class:`jwtkit.JWKSClient` (an issuer's JWKS URL, fetched
+            and cached: a token with an unknown ``kid`` makes it look for a newer set, within its
+            cooldown). A source that cannot produce keys raises its own error, which is not a
+            ``JWTError`` (the token is not at fault): ``jwtkit.JWKSUnavailableError``.
         algorithms: the allowed ``alg`` values. Mandatory; ``none`` is never allowed, and a
             token's ``alg`` must also fit the key that verifies it.
         audience: the audience (or audiences) this service answers to. A token with ``aud``
@@ -96,7 +101,9 @@ class Verifier:
             checked again: for servers that see one token many times within its lifetime.
             Only tokens that verified enter, the oldest leave first. Every call returns its
             own copy of the claims (deep for lists and objects): mutating it cannot change
-            what the next ``verify`` of the same token returns.
+            what the next ``verify`` of the same token returns. With a ``KeySource`` the
+            cache holds only tokens verified with the source's current key set: a new set (a
+            refetched JWKS) empties it, so a key the issuer dropped stops verifying at once.
 
     Example::
 
@@ -107,11 +114,11 @@ class Verifier:
         TypeError, ValueError: on misuse, when the verifier is built.
     """
 
-    __slots__ = ("_cache", "_cache_size", "_policy", "_signature")
+    __slots__ = ("_cache", "_cache_keys", "_cache_size", "_policy", "_signature", "_source")
 
     def __init__(
         self,
-        key_or_keyset: Key | KeySet,
+        key_or_keyset: Key | KeySet | KeySource,
         *,
         algorithms: Iterable[str],
         audience: str | Iterable[str] | None = None,
@@ -122,7 +129,7 @@ class Verifier:
         max_token_size: int = MAX_TOKEN_SIZE,
         cache_size: int = 0,
     ) -> None:
-        self._signature = SignatureVerifier(
+        self._signature = signature_verifier(
             key_or_keyset, algorithms=algorithms, typ=typ, max_token_size=max_token_size
         )
         self._policy = ClaimsPolicy.build(audience=audience, issuer=issuer, leeway=leeway, required=required)
@@ -130,6 +137,9 @@ class Verifier:
             raise ValueError("cache_size must be a non-negative integer")
         self._cache_size = cache_size
         self._cache: dict[str, _Cached] | None = {} if cache_size else None
+        # With keys that change, the token cache belongs to one key set (see _cache_for_current_keys).
+        self._source = key_or_keyset if cache_size and not isinstance(key_or_keyset, Key | KeySet) else None
+        self._cache_keys: KeySet | None = None
 
     def verify(self, token: str | bytes, *, now: float | None = None) -> dict[str, Any]:
         """Verify ``token`` and return its claims.
@@ -138,6 +148,8 @@ class Verifier:
 
         Raises:
             JWTError: a subclass naming what is wrong; nothing else, for any input.
+            JWKSUnavailableError: (a ``KeySource``'s error, not a ``JWTError``) with a JWKS client
+                that has no usable key set: the token is not at fault.
         """
         if now is None:
             now = time.time()
@@ -149,6 +161,8 @@ class Verifier:
             claims = loads_object(decode_segment(payload_seg, "payload"), "payload")
             self._policy.validate(claims, now)
             return claims
+        if self._source is not None:
+            cache = self._cache_for_current_keys(self._source)
         cached = cache.get(token)
         if cached is None:
             _, payload_seg = self._signature.verify(token)
@@ -166,6 +180,14 @@ class Verifier:
             claims[name] = _copy_json(verified[name])
         return claims
 
+    def _cache_for_current_keys(self, source: KeySource) -> dict[str, _Cached]:
+        keyset = source.keyset()
+        cache = self._cache
+        if keyset is not self._cache_keys or cache is None:
+            self._cache = cache = {}  # verified with other keys: every token verifies again
+            self._cache_keys = keyset
+        return cache
+
     def _remember(self, cache: dict[str, _Cached], token: str, cached: _Cached) -> None:
         while len(cache) >= self._cache_size:
             try:
@@ -177,7 +199,7 @@ class Verifier:
 
 def decode(
     token: str | bytes,
-    key_or_keyset: Key | KeySet,
+    key_or_keyset: Key | KeySet | KeySource,
     *,
     algorithms: Iterable[str],
     audience: str | Iterable[str] | None = None,

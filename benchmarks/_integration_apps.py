@@ -1,0 +1,127 @@
+"""The four apps ``bench_integrations.py`` loads, each with an unprotected ``/open`` and a
+``/protected`` route that returns the token's ``sub``; the issuer's JWKS URL comes from
+``BENCH_JWKS_URL``. Factories, so a server builds each in its own worker:
+
+    uvicorn --factory _integration_apps:fastapi_jwtkit       jwtkit's JWTBearer (AsyncJWKSClient)
+    uvicorn --factory _integration_apps:fastapi_jwtkit_uncached   the same with cache_size=0: every request
+                                                             checks the signature
+    uvicorn --factory _integration_apps:fastapi_pyjwt        the FastAPI tutorial's dependency, PyJWT + PyJWKClient
+    gunicorn '_integration_apps:flask_jwtkit()'              jwtkit's JWTAuth + jwt_required (JWKSClient)
+    gunicorn '_integration_apps:flask_jwt_extended()'        flask-jwt-extended (no JWKS support: the public key
+                                                             is read from the JWKS once, at start)
+
+No ``from __future__ import annotations`` here: the routes' ``Annotated`` dependencies name locals of
+the factories, which FastAPI could not resolve from strings.
+"""
+
+import json
+import os
+import urllib.request
+from typing import Annotated, Any
+
+
+def _jwks_url() -> str:
+    return os.environ["BENCH_JWKS_URL"]
+
+
+def fastapi_jwtkit(cache_size: int | None = None) -> Any:
+    from fastapi import Depends, FastAPI
+
+    from jwtkit.integrations.fastapi import JWTBearer
+
+    options = {} if cache_size is None else {"cache_size": cache_size}
+    auth = JWTBearer(jwks_url=_jwks_url(), algorithms=["ES256"], **options)
+    app = FastAPI()
+
+    @app.get("/open")
+    async def open_route() -> dict[str, Any]:
+        return {"sub": None}
+
+    @app.get("/protected")
+    async def protected(claims: Annotated[dict[str, Any], Depends(auth)]) -> dict[str, Any]:
+        return {"sub": claims["sub"]}
+
+    return app
+
+
+def fastapi_jwtkit_uncached() -> Any:
+    return fastapi_jwtkit(cache_size=0)
+
+
+def fastapi_pyjwt() -> Any:
+    import jwt
+    from fastapi import Depends, FastAPI, HTTPException
+    from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+    jwks_client = jwt.PyJWKClient(_jwks_url())
+    bearer = HTTPBearer()
+    app = FastAPI()
+
+    async def current_claims(credentials: Annotated[HTTPAuthorizationCredentials, Depends(bearer)]) -> dict[str, Any]:
+        try:
+            signing_key = jwks_client.get_signing_key_from_jwt(credentials.credentials)
+            claims: dict[str, Any] = jwt.decode(credentials.credentials, signing_key.key, algorithms=["ES256"],
+                                                options={"require": ["exp"]})
+        except jwt.PyJWTError:
+            raise HTTPException(401, "Could not validate credentials", headers={"WWW-Authenticate": "Bearer"}) from None
+        if claims.get("token_type", "access") != "access":
+            raise HTTPException(401, "Could not validate credentials", headers={"WWW-Authenticate": "Bearer"})
+        return claims
+
+    @app.get("/open")
+    async def open_route() -> dict[str, Any]:
+        return {"sub": None}
+
+    @app.get("/protected")
+    async def protected(claims: Annotated[dict[str, Any], Depends(current_claims)]) -> dict[str, Any]:
+        return {"sub": claims["sub"]}
+
+    return app
+
+
+def flask_jwtkit() -> Any:
+    from flask import Flask
+
+    from jwtkit.integrations.flask import JWTAuth, get_jwt_identity, jwt_required
+
+    app = Flask(__name__)
+    app.config.update(JWTKIT_JWKS_URL=_jwks_url(), JWTKIT_ALGORITHMS=["ES256"])
+    JWTAuth(app)
+
+    @app.get("/open")
+    def open_route() -> dict[str, Any]:
+        return {"sub": None}
+
+    @app.get("/protected")
+    @jwt_required()
+    def protected() -> dict[str, Any]:
+        return {"sub": get_jwt_identity()}
+
+    return app
+
+
+def flask_jwt_extended() -> Any:
+    from cryptography.hazmat.primitives import serialization
+    from flask import Flask
+    from flask_jwt_extended import JWTManager, get_jwt_identity, jwt_required
+    from jwt.algorithms import ECAlgorithm
+
+    with urllib.request.urlopen(_jwks_url(), timeout=10) as answer:  # flask-jwt-extended takes one fixed key
+        jwk = json.loads(answer.read())["keys"][0]
+    public_pem = ECAlgorithm.from_jwk(jwk).public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    app = Flask(__name__)
+    app.config.update(JWT_ALGORITHM="ES256", JWT_DECODE_ALGORITHMS=["ES256"], JWT_PUBLIC_KEY=public_pem,
+                      JWT_IDENTITY_CLAIM="sub", JWT_TOKEN_LOCATION=["headers"])
+    JWTManager(app)
+
+    @app.get("/open")
+    def open_route() -> dict[str, Any]:
+        return {"sub": None}
+
+    @app.get("/protected")
+    @jwt_required()
+    def protected() -> dict[str, Any]:
+        return {"sub": get_jwt_identity()}
+
+    return app

@@ -1,0 +1,167 @@
+"""Starlette: ``JWTAuthBackend`` for ``AuthenticationMiddleware``.
+
+Example::
+
+    from starlette.applications import Starlette
+    from starlette.authentication import requires
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+    from jwtkit.integrations.starlette import JWTAuthBackend
+
+    auth = JWTAuthBackend(jwks_url="https://auth.example/.well-known/jwks.json", algorithms=["ES256"])
+
+    @requires("items:read")
+    async def items(request):
+        return JSONResponse({"user": request.user.identity, "scopes": request.auth.scopes})
+
+    app = Starlette(routes=[Route("/items", items)], middleware=[auth.middleware()])
+
+``request.user.identity`` is ``sub`` (else ``user_id``), ``request.user.claims`` the claims,
+``request.auth.scopes`` the token's ``scope``/``scp`` plus ``"authenticated"``, so Starlette's
+``@requires`` works; this module's :func:`requires` does the same with RFC 6750 answers (401
+``Bearer`` without a token, 403 ``insufficient_scope``). Needs ``pip install 'jwtkit[starlette]'``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError, BaseUser
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from . import bearer
+
+__all__ = ["JWTAuthBackend", "JWTUser", "requires"]
+
+
+class JWTUser(BaseUser):
+    """The user a verified access token names."""
+
+    def __init__(self, claims: dict[str, Any]) -> None:
+        self.claims = claims
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def identity(self) -> Any:
+        """``sub``, else ``user_id``."""
+        return bearer.identity_of(self.claims)
+
+    @property
+    def display_name(self) -> str:
+        name = self.claims.get("username", self.identity)
+        return str(name) if name is not None else ""
+
+
+class BearerAuthenticationError(AuthenticationError):
+    """A refused bearer token; :meth:`JWTAuthBackend.on_error` turns it into the RFC 6750 answer."""
+
+    def __init__(self, denial: bearer.Denial) -> None:
+        super().__init__(denial.description)
+        self.denial = denial
+
+
+def _response(denial: bearer.Denial) -> Response:
+    return JSONResponse(denial.body, status_code=denial.status, headers=denial.headers)
+
+
+class JWTAuthBackend(AuthenticationBackend):
+    """An ``AuthenticationBackend`` that verifies ``Authorization: Bearer`` access tokens.
+
+    Args:
+        jwks_url: the issuer's JWKS URL (an :class:`jwtkit.AsyncJWKSClient` is built for it), or
+        key: a :class:`jwtkit.Key`, :class:`jwtkit.KeySet` or your own ``AsyncJWKSClient``.
+        algorithms, audience, issuer, leeway: as for :class:`jwtkit.Verifier`; ``exp`` is required.
+        cache_size: tokens remembered after their signature verified (0 for none); claims are
+            checked on every request, and a refetched key set empties the cache.
+
+    A request without a bearer token passes as Starlette's unauthenticated user; a bad token is
+    a 401 ``invalid_token`` and unavailable keys a 503 with ``Retry-After``, when the middleware
+    has ``on_error=backend.on_error`` (:meth:`middleware` sets it).
+
+    Raises:
+        TypeError, ValueError: misuse, when built.
+    """
+
+    def __init__(
+        self,
+        *,
+        jwks_url: str | None = None,
+        key: Any = None,
+        algorithms: Iterable[str],
+        audience: str | Iterable[str] | None = None,
+        issuer: str | Iterable[str] | None = None,
+        leeway: float | timedelta = 0,
+        cache_size: int = bearer.CACHE_SIZE,
+    ) -> None:
+        opts = bearer.options(jwks_url=jwks_url, key=key, algorithms=algorithms, audience=audience,
+                              issuer=issuer, leeway=leeway, cache_size=cache_size)
+        self.verifier = bearer.async_verifier(opts)
+
+    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
+        try:
+            token = bearer.bearer_token(conn.headers.get("authorization"))
+            if token is None:
+                return None
+            claims = await bearer.verify_async(self.verifier, token)
+        except bearer.BearerRefused as refusal:
+            raise BearerAuthenticationError(refusal.denial) from None
+        return AuthCredentials([*sorted(bearer.scopes_of(claims)), "authenticated"]), JWTUser(claims)
+
+    @staticmethod
+    def on_error(conn: HTTPConnection, exc: Exception) -> Response:
+        """The middleware's ``on_error``: the RFC 6750 answer for a refused token."""
+        if isinstance(exc, BearerAuthenticationError):
+            return _response(exc.denial)
+        return PlainTextResponse(str(exc), status_code=400)
+
+    def middleware(self) -> Middleware:
+        """``Middleware(AuthenticationMiddleware, backend=self, on_error=self.on_error)``."""
+        return Middleware(AuthenticationMiddleware, backend=self, on_error=self.on_error)
+
+
+def requires(scopes: str | Sequence[str] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Starlette's ``@requires`` with RFC 6750 answers, for endpoints taking ``request``: 401
+    ``WWW-Authenticate: Bearer`` when no token was sent, 403 ``insufficient_scope`` naming the
+    scopes when the token lacks one.
+
+    Example::
+
+        @requires("items:read")
+        async def items(request): ...
+    """
+    needed = (scopes,) if isinstance(scopes, str) else tuple(scopes)
+
+    def denial_for(request: Request) -> Response | None:
+        if not request.user.is_authenticated:
+            return _response(bearer.missing())
+        if not set(request.auth.scopes).issuperset(needed):
+            return _response(bearer.insufficient_scope(needed))
+        return None
+
+    def decorate(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        if inspect.iscoroutinefunction(endpoint):
+            @functools.wraps(endpoint)
+            async def checked_async(request: Request, *args: Any, **kwargs: Any) -> Any:
+                denial = denial_for(request)
+                return denial if denial is not None else await endpoint(request, *args, **kwargs)
+
+            return checked_async
+
+        @functools.wraps(endpoint)
+        def checked(request: Request, *args: Any, **kwargs: Any) -> Any:
+            denial = denial_for(request)
+            return denial if denial is not None else endpoint(request, *args, **kwargs)
+
+        return checked
+
+    return decorate

@@ -22,6 +22,7 @@ setting                            environment         default
 ``key_encryption_secret``          JWTKIT_KEY_ENCRYPTION_SECRET  none (keys stored unencrypted, with a warning)
 ``workers``                        JWTKIT_WORKERS       ``1``
 ``access_log``                     JWTKIT_ACCESS_LOG    on (one line per request)
+``ui``                             JWTKIT_UI            on (the page at ``/``: token debugger, live flow)
 =================================  ==================  ==========================================
 
 ``database_url`` may also be ``sqlite:///path``, ``postgresql://…`` (the async drivers are added)
@@ -86,6 +87,7 @@ class ServerSettings:
     key_encryption_secret: bytes | None = field(default=None, repr=False)
     workers: int = 1
     access_log: bool = True
+    ui: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_url", normalize_database_url(self.database_url))
@@ -169,7 +171,7 @@ def _parse(name: str, raw: str) -> Any:
             return float(raw)
         except ValueError:
             raise ValueError(f"{var} must be a number of seconds, got {raw!r}") from None
-    if name in ("access_log", "revocation_fail_open"):
+    if name in ("access_log", "revocation_fail_open", "ui"):
         if raw.lower() in _TRUE:
             return True
         if raw.lower() in _FALSE:
@@ -244,7 +246,7 @@ def build_app(settings: ServerSettings, *, on_open: Callable[[], None] | None = 
             on_open()
         return service
 
-    return create_app(factory)
+    return create_app(factory, ui=settings.ui)
 
 
 def app_from_env() -> FastAPI:

@@ -17,7 +17,7 @@ environment (flags win): JWTKIT_DATABASE_URL, JWTKIT_DATABASE_SCHEMA, JWTKIT_RED
   JWTKIT_REDIS_PREFIX, JWTKIT_REVOCATION_FAIL_OPEN (1/0), JWTKIT_REVOCATION_MAX_STALENESS,
   JWTKIT_REVOCATION_POLL_INTERVAL, JWTKIT_HOST, JWTKIT_PORT,
   JWTKIT_ACCESS_TTL, JWTKIT_REFRESH_TTL, JWTKIT_SESSION_TTL, JWTKIT_ISSUER, JWTKIT_AUDIENCE,
-  JWTKIT_ALG, JWTKIT_WORKERS, JWTKIT_ACCESS_LOG (1/0), and JWTKIT_KEY_ENCRYPTION_SECRET
+  JWTKIT_ALG, JWTKIT_WORKERS, JWTKIT_ACCESS_LOG (1/0), JWTKIT_UI (1/0), and JWTKIT_KEY_ENCRYPTION_SECRET
   (at least 16 characters; encrypts the private signing keys at rest; environment only).
 
 examples:
@@ -25,7 +25,7 @@ examples:
   jwtkit serve --database sqlite:///var/lib/jwtkit/auth.db --port 9000 --issuer https://auth.example
   JWTKIT_KEY_ENCRYPTION_SECRET=$(python -c 'import secrets; print(secrets.token_urlsafe(32))') jwtkit serve
 
-API docs: http://HOST:PORT/docs
+The page (token debugger, the login flow live): http://HOST:PORT/   API docs: http://HOST:PORT/docs
 """
 
 
@@ -67,6 +67,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                              "rotations and login throttling through the database")
     parser.add_argument("--no-access-log", dest="access_log", action="store_const", const=False,
                         help="do not log one line per request")
+    parser.add_argument("--no-ui", dest="ui", action="store_const", const=False,
+                        help="do not serve the page at / (token debugger, live flow): API only")
     parser.set_defaults(func=_handle)
 
 
@@ -81,7 +83,7 @@ def _handle(args: argparse.Namespace) -> int:
             revocation_poll_interval=args.revocation_poll_interval, host=args.host, port=args.port,
             access_ttl=args.access_ttl, refresh_ttl=args.refresh_ttl, session_ttl=args.session_ttl,
             issuer=args.issuer, audience=args.audience, alg=args.alg, workers=args.workers,
-            access_log=args.access_log,
+            access_log=args.access_log, ui=args.ui,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None

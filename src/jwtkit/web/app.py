@@ -27,6 +27,7 @@ from . import sessions, tokens
 from .deps import service_of
 from .errors import install_error_handlers
 from .limits import DEFAULT_MAX_BODY_SIZE, BodySizeLimit, checked_max_body_size
+from .page import page_router
 
 __all__ = ["DEFAULT_MAINTENANCE_INTERVAL", "ServiceFactory", "create_app"]
 
@@ -55,11 +56,13 @@ def create_app(
     *,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     maintenance_interval: float | None = DEFAULT_MAINTENANCE_INTERVAL,
+    ui: bool = True,
 ) -> FastAPI:
     """The HTTP API of issue 3 over the service ``service_factory`` opens at startup.
 
     ``max_body_size`` (bytes, default 64 KiB) bounds request bodies (413 beyond);
-    ``maintenance_interval`` (seconds, ``None`` for never) paces ``service.start_maintenance``.
+    ``maintenance_interval`` (seconds, ``None`` for never) paces ``service.start_maintenance``;
+    ``ui`` serves the page at ``/`` (the token debugger and the flow, live; :mod:`jwtkit.web.page`).
     """
     checked_max_body_size(max_body_size)
     if maintenance_interval is not None and not maintenance_interval > 0:
@@ -85,5 +88,7 @@ def create_app(
     app.include_router(meta)
     app.include_router(tokens.router)
     app.include_router(sessions.router)
+    if ui:
+        app.include_router(page_router())
     app.add_middleware(BodySizeLimit, max_body_size=max_body_size)
     return app

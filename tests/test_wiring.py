@@ -337,3 +337,8 @@ async def test_build_app_serves_the_page_only_with_ui_on(ui, status, anyio_backe
     app = build_app(ServerSettings(database_url="memory://", ui=ui))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         assert (await client.get("/")).status_code == status  # outside the lifespan: the page needs no service
+
+
+def test_a_malformed_jwtkit_ui_names_the_variable():
+    with pytest.raises(ValueError, match="JWTKIT_UI"):
+        ServerSettings.from_env({"JWTKIT_UI": "maybe"})

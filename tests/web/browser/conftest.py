@@ -136,5 +136,6 @@ def screenshot(watched: Watched, name: str, *, selector: str | None = None) -> N
         return
     path = Path(directory) / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
+    watched.page.evaluate("document.activeElement && document.activeElement.blur()")  # no focus ring in pictures
     target = watched.page.locator(selector) if selector else watched.page
     target.screenshot(path=str(path), animations="disabled")

@@ -18,6 +18,7 @@ function render({ keepEditors = false } = {}) {
   // empty line as tall as the textarea's)
   el.tokenView.replaceChildren(...colouredToken(el.token.value), "\n");
   el.tokenError.hidden = true;
+  el.explained.hidden = true;
   state.parsed = null;
   if (!text) {
     for (const node of [el.header, el.payload]) node.value = "";
@@ -49,6 +50,7 @@ function render({ keepEditors = false } = {}) {
 
 function renderClaims() {
   if (!state.parsed) return;
+  el.explained.hidden = false;
   claimList(el.headerClaims, explainHeader(state.parsed.header));
   claimList(el.payloadClaims, explainPayload(state.parsed.payload));
   const window = glance(state.parsed.payload);
@@ -103,7 +105,7 @@ export function installDebugger() {
     token: byId("token"), tokenView: byId("token-view"), tokenError: byId("token-error"), glance: byId("glance"),
     header: byId("header-json"), payload: byId("payload-json"), payloadError: byId("payload-error"),
     headerClaims: byId("header-claims"), payloadClaims: byId("payload-claims"), verdict: byId("verdict"),
-    keyInput: byId("key-input"), keyLabel: byId("key-label"),
+    keyInput: byId("key-input"), keyLabel: byId("key-label"), explained: byId("explained"),
   });
   el.token.addEventListener("input", () => {
     state.tampered = false;

@@ -18,6 +18,8 @@ export const en = {
   "debugger.sample": "Sample token",
   "debugger.clear": "Clear",
   "debugger.paste": "Paste a token: eyJ…",
+  "debugger.headerSays": "What the header says",
+  "debugger.payloadSays": "What the payload says",
   "debugger.header": "Header",
   "debugger.payload": "Payload (edit me)",
   "debugger.tamper": "Change one character of the payload: the token on the left changes, its signature does not, and verification fails. The payload is only encoded, never encrypted: anyone can read it, only the key holder can sign it.",

@@ -18,6 +18,8 @@ export const ko = {
   "debugger.sample": "예시 토큰",
   "debugger.clear": "지우기",
   "debugger.paste": "토큰을 붙여 넣으세요: eyJ…",
+  "debugger.headerSays": "Header의 내용",
+  "debugger.payloadSays": "Payload의 내용 (claim)",
   "debugger.header": "Header",
   "debugger.payload": "Payload (고쳐 보세요)",
   "debugger.tamper": "Payload의 글자 하나만 바꿔 보세요: 왼쪽의 토큰은 바뀌지만 서명은 그대로이므로 검증에 실패합니다. Payload는 인코딩만 되어 있을 뿐 암호화되지 않습니다: 누구나 읽을 수 있지만, 서명은 키를 가진 쪽만 만들 수 있습니다.",

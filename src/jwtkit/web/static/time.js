@@ -13,7 +13,7 @@ export function utc(seconds) {
 
 /** A positive duration in seconds, in the current language: "1 d 2 h", "4 min 12 s", "12 s". */
 export function duration(seconds) {
-  let rest = Math.max(0, Math.round(seconds));
+  let rest = Math.max(0, Math.floor(seconds));  // a countdown: "4 min 59 s" until the 5th minute is over
   const units = [["d", 86400], ["h", 3600], ["min", 60], ["s", 1]];
   const out = [];
   for (const [unit, size] of units) {

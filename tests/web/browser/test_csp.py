@@ -69,3 +69,12 @@ def test_the_debugger_and_the_flow_are_reachable_by_keyboard(page):
         focusable.append(page.page.evaluate("document.activeElement.id || document.activeElement.tagName"))
     for wanted in ("sample", "token", "header-json", "payload-json", "username", "register", "jwt-login"):
         assert wanted in focusable
+
+
+@pytest.mark.parametrize(("scheme", "dark"), [("light", False), ("dark", True)])
+def test_the_colours_follow_the_system_s_light_or_dark_scheme(page, scheme, dark):
+    page.page.emulate_media(color_scheme=scheme)
+    page.open()
+    red, green, blue = page.page.evaluate(
+        "getComputedStyle(document.body).backgroundColor.match(/\\d+/g).slice(0, 3).map(Number)")
+    assert (red + green + blue < 3 * 128) is dark

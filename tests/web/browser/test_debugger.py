@@ -167,3 +167,11 @@ def test_the_labels_switch_to_korean_and_every_label_has_both_languages(page, se
     assert "서명 검증 성공" in verdict(page, "ok")
     page.open("?lang=ko")
     assert page.page.inner_text("#flow-title") == "이 서버에서 직접 해 보는 흐름"
+
+
+def test_a_token_pasted_with_line_breaks_is_read_whole(page, server):
+    token = user_tokens(server, "wrapped-alice")["access_token"]
+    page.open()
+    paste(page, "\n".join(token[i:i + 60] for i in range(0, len(token), 60)))
+    assert json.loads(page.page.input_value("#payload-json"))["username"] == "wrapped-alice"
+    verdict(page, "ok")

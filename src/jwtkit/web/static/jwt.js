@@ -47,7 +47,7 @@ function decodeJson(part, which) {
  * Throws TokenError with a label key for anything that is not one.
  */
 export function parseToken(token) {
-  const parts = token.trim().split(".");
+  const parts = token.replace(/\s+/g, "").split(".");  // a token copied from a terminal may wrap
   if (parts.length === 5) throw new TokenError("jwe");
   if (parts.length !== 3) throw new TokenError("parts");
   const header = decodeJson(parts[0], "header");

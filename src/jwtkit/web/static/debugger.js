@@ -88,7 +88,8 @@ export function showToken(token) {
   el.token.value = token;
   state.tampered = false;
   render();
-  byId("debugger").scrollIntoView({ behavior: "smooth", block: "start" });
+  const still = matchMedia("(prefers-reduced-motion: reduce)").matches;
+  byId("debugger").scrollIntoView({ behavior: still ? "auto" : "smooth", block: "start" });
   el.token.focus({ preventScroll: true });
 }
 

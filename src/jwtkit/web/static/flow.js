@@ -49,7 +49,8 @@ function tokenCard(kind, token) {
     h("p", { class: "token-inline" }, colouredToken(token, { short: true })),
     h("p", { class: "token-meta" }, h("code", {}, `jti ${jti(token)}`), " ", countdown),
     status === "live" && left !== null ? bar : null,
-    h("button", { type: "button", class: "small", onclick: () => showToken(token) }, t("flow.open")));
+    h("button", { type: "button", class: "small", onclick: () => showToken(token),
+      "aria-label": `${t("flow.open")}: ${t(`flow.card.${kind}`)}` }, t("flow.open")));
 }
 
 function renderTokens() {

@@ -173,3 +173,10 @@ def test_jwtkit_serve_no_ui_answers_404_at_the_root(tmp_path):
         page = httpx.get(server.url + "/", timeout=10)
         assert page.status_code == 200
         assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+
+
+async def test_head_of_the_page_answers_its_headers_without_a_body(client):
+    response = await client.head("/")
+    assert response.status_code == 200
+    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert response.content == b""

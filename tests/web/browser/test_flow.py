@@ -114,3 +114,18 @@ def test_the_figures_panel_measures_jwt_and_session_from_the_browser(page):
     assert rows == ["/health", "/auth/me", "/session/me"]
     assert "/auth/me served" in page.page.inner_text("#measure-status")
     assert page.sent(page.page.evaluate("import('/ui/flow.js').then((m) => m.liveAccessToken())"))
+
+
+def test_a_throttled_login_says_how_long_to_wait(page):
+    page.open()
+    page.page.fill("#username", "throttled-alice")
+    click(page, "#register", 1)
+    page.page.fill("#password", "not the password")
+    statuses = []
+    for attempt in range(1, 8):
+        statuses = click(page, "#jwt-login", attempt + 1)
+        if statuses[-1] == "429":
+            break
+    assert statuses[-1] == "429"
+    assert "Wrong username or password" in page.page.inner_text("#jwt-log > li:nth-child(2)")
+    assert "asks to wait" in newest(page)

@@ -24,7 +24,7 @@ export async function call(method, path, { body, bearer, cookie = false, sendsCo
       // not JSON: shown as text
     }
     response = { status: answer.status, statusText: answer.statusText, body: parsed,
-      challenge: answer.headers.get("WWW-Authenticate") };
+      challenge: answer.headers.get("WWW-Authenticate"), retryAfter: answer.headers.get("Retry-After") };
   } catch (error) {
     response = { status: 0, statusText: String(error && error.message), body: null };
   }

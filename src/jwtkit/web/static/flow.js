@@ -13,6 +13,12 @@ import { showToken } from "./debugger.js";
 const tokens = { access: null, refresh: null, spent: null, status: new Map() };
 let log;
 
+/** The note for a failed answer: throttled (wait), wrong password, or just its status. */
+export function failureNote(response) {
+  if (response.status === 429 || response.status === 503) return ["note.retry", { s: response.retryAfter || "?" }];
+  return [response.status === 401 ? "note.badLogin" : "note.failed", { status: response.status }];
+}
+
 export function credentials() {
   return { username: byId("username").value.trim(), password: byId("password").value };
 }
@@ -102,7 +108,7 @@ async function login() {
     adopt(body);
     log.add(exchange, ["step.login", {}], ["note.login", { ttl: duration(body.expires_in) }]);
   } else {
-    log.add(exchange, ["step.login", {}], [status === 401 ? "note.badLogin" : "note.failed", { status }]);
+    log.add(exchange, ["step.login", {}], failureNote(exchange.response));
   }
 }
 

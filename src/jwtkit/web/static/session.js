@@ -5,7 +5,7 @@ import { byId } from "./dom.js";
 import { onLanguage, t } from "./i18n.js";
 import { duration, nowSeconds } from "./time.js";
 import { Transcript } from "./transcript.js";
-import { credentials } from "./flow.js";
+import { credentials, failureNote } from "./flow.js";
 
 const session = { open: false, expiresAt: null };
 let log;
@@ -36,7 +36,7 @@ async function login() {
     exchange.response.extraHeaders = [["Set-Cookie: ", t("transcript.setCookie")]];
     log.add(exchange, ["step.sessionLogin", {}], ["note.sessionLogin", {}]);
   } else {
-    log.add(exchange, ["step.sessionLogin", {}], [status === 401 ? "note.badLogin" : "note.failed", { status }]);
+    log.add(exchange, ["step.sessionLogin", {}], failureNote(exchange.response));
   }
 }
 

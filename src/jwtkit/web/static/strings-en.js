@@ -147,6 +147,7 @@ export const en = {
   "note.registered": "User created (id {id}). Now log in on either side.",
   "note.taken": "That username exists already: log in, or pick another name.",
   "note.failed": "The server answered {status}.",
+  "note.retry": "The server asks to wait {s} s before trying again (too many attempts, or storage busy).",
   "note.badLogin": "Wrong username or password (or not registered yet).",
   "note.login": "Two signed tokens: the access token lives {ttl}, the refresh token longer. The server stored no session: everything it needs is in the token. Both are decoded below.",
   "note.me": "The client sent the token in the Authorization header; the server checked its signature and claims in memory and answered without reading a database.",

@@ -386,3 +386,30 @@ def test_the_start_line_of_an_in_memory_server_says_the_keys_are_never_written()
     level, line = wiring.key_protection(ServerSettings(database_url="memory://"))
     assert level == logging.INFO
     assert "memory" in line
+
+
+def test_serve_serves_the_page_by_default(monkeypatch):
+    assert settings_from_serve_flags(monkeypatch).ui is True
+
+
+def test_serve_no_ui_flag_turns_the_page_off(monkeypatch):
+    assert settings_from_serve_flags(monkeypatch, "--no-ui").ui is False
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("0", False), ("off", False), ("1", True), ("yes", True)])
+def test_jwtkit_ui_variable_turns_the_page_on_and_off(raw, expected):
+    assert ServerSettings.from_env({"JWTKIT_UI": raw}).ui is expected
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.parametrize(("ui", "status"), [(True, 200), (False, 404)])
+async def test_build_app_serves_the_page_only_with_ui_on(ui, status, anyio_backend):
+    app = build_app(ServerSettings(database_url="memory://", ui=ui))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        assert (await client.get("/")).status_code == status  # outside the lifespan: the page needs no service
+
+
+def test_a_malformed_jwtkit_ui_names_the_variable():
+    with pytest.raises(ValueError, match="JWTKIT_UI"):
+        ServerSettings.from_env({"JWTKIT_UI": "maybe"})

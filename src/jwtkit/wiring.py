@@ -28,6 +28,7 @@ setting                            environment         default
 ``cookie_secure``                  JWTKIT_COOKIE_SECURE  ``auto`` (``Secure`` when the original scheme is https)
 ``cors_origins``                   JWTKIT_CORS_ORIGINS  none (comma-separated; CORS off)
 ``register_max_per_client``        JWTKIT_REGISTER_MAX_PER_CLIENT  ``20`` registrations per address per hour
+``ui``                             JWTKIT_UI            on (the page at ``/``: token debugger, live flow)
 =================================  ==================  ==========================================
 
 ``database_url`` may also be ``sqlite:///path``, ``postgresql://…`` (the async drivers are added)
@@ -97,6 +98,7 @@ class ServerSettings:
     cookie_secure: Literal["always", "auto", "never"] = "auto"
     cors_origins: tuple[str, ...] = ()
     register_max_per_client: int = 20
+    ui: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_url", normalize_database_url(self.database_url))
@@ -192,7 +194,7 @@ def _parse(name: str, raw: str) -> Any:
             return float(raw)
         except ValueError:
             raise ValueError(f"{var} must be a number of seconds, got {raw!r}") from None
-    if name in ("access_log", "revocation_fail_open"):
+    if name in ("access_log", "revocation_fail_open", "ui"):
         if raw.lower() in _TRUE:
             return True
         if raw.lower() in _FALSE:
@@ -271,7 +273,7 @@ def build_app(settings: ServerSettings, *, on_open: Callable[[], None] | None = 
 
     return create_app(factory, forwarded_allow_ips=settings.forwarded_allow_ips,
                       cookie_secure=settings.cookie_secure,
-                      cors_origins=settings.cors_origins)
+                      cors_origins=settings.cors_origins, ui=settings.ui)
 
 
 def app_from_env() -> FastAPI:

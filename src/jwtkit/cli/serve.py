@@ -20,7 +20,7 @@ environment (flags win): JWTKIT_DATABASE_URL, JWTKIT_DATABASE_SCHEMA, JWTKIT_RED
   JWTKIT_ISSUER, JWTKIT_AUDIENCE,
   JWTKIT_ALG, JWTKIT_WORKERS, JWTKIT_ACCESS_LOG (1/0), JWTKIT_FORWARDED_ALLOW_IPS,
   JWTKIT_COOKIE_SECURE, JWTKIT_CORS_ORIGINS (comma-separated), JWTKIT_REGISTER_MAX_PER_CLIENT,
-  and JWTKIT_KEY_ENCRYPTION_SECRET
+  JWTKIT_UI (1/0), and JWTKIT_KEY_ENCRYPTION_SECRET
   (at least 16 characters; encrypts the private signing keys at rest; environment only).
 
 examples:
@@ -29,7 +29,7 @@ examples:
   JWTKIT_KEY_ENCRYPTION_SECRET=$(python -c 'import secrets; print(secrets.token_urlsafe(32))') jwtkit serve
   jwtkit serve --forwarded-allow-ips 127.0.0.1   # behind nginx on the same host
 
-API docs: http://HOST:PORT/docs
+The page (token debugger, the login flow live): http://HOST:PORT/   API docs: http://HOST:PORT/docs
 """
 
 
@@ -87,6 +87,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--cors-origin", dest="cors_origins", action="append", metavar="ORIGIN",
                         help="let browser pages on ORIGIN (https://app.example) call the API with credentials; "
                              "repeatable (default: CORS off)")
+    parser.add_argument("--no-ui", dest="ui", action="store_const", const=False,
+                        help="do not serve the page at / (token debugger, live flow): API only")
     parser.set_defaults(func=_handle)
 
 
@@ -104,7 +106,7 @@ def _handle(args: argparse.Namespace) -> int:
             issuer=args.issuer, audience=args.audience, alg=args.alg, workers=args.workers,
             access_log=args.access_log, forwarded_allow_ips=args.forwarded_allow_ips,
             cookie_secure=args.cookie_secure, cors_origins=args.cors_origins,
-            register_max_per_client=args.register_max_per_client,
+            register_max_per_client=args.register_max_per_client, ui=args.ui,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None

@@ -30,6 +30,7 @@ from .headers import SecurityHeaders
 from .limits import DEFAULT_MAX_BODY_SIZE, BodySizeLimit, checked_max_body_size
 from .openapi import install_openapi
 from .origins import BrowserPolicy, CookieSecure, add_cors
+from .page import page_router
 from .proxy import ForwardedHeaders, TrustedProxies
 
 __all__ = ["DEFAULT_MAINTENANCE_INTERVAL", "ServiceFactory", "create_app"]
@@ -62,6 +63,7 @@ def create_app(
     forwarded_allow_ips: str | None = None,
     cookie_secure: CookieSecure = "auto",
     cors_origins: Sequence[str] = (),
+    ui: bool = True,
 ) -> FastAPI:
     """The HTTP API of issue 3 over the service ``service_factory`` opens at startup.
 
@@ -70,6 +72,7 @@ def create_app(
     ``forwarded_allow_ips`` (``"10.0.0.1,10.1.0.0/16"``, ``"*"``; default nobody) names the reverse
     proxies whose ``Forwarded``/``X-Forwarded-*`` headers are believed (:mod:`.proxy`);
     ``cookie_secure`` and ``cors_origins`` are the browser policy of :mod:`.origins`.
+    ``ui`` serves the page at ``/`` (the token debugger and the flow, live; :mod:`jwtkit.web.page`).
 
     Raises:
         ValueError: a bad size, interval, proxy address, ``cookie_secure`` or origin.
@@ -105,6 +108,8 @@ def create_app(
     app.include_router(tokens.router)
     app.include_router(sessions.router)
     app.include_router(docs.router)
+    if ui:
+        app.include_router(page_router())
     install_openapi(app)
     # the last added is the outermost: the proxy's view of the client first, then CORS (its
     # preflights never reach the rest), then the security headers on everything below

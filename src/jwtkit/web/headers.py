@@ -2,7 +2,8 @@
 answer (the API docs) a Content-Security-Policy that allows only the server's own scripts,
 styles and images and forbids framing (``frame-ancestors 'none'``, and ``X-Frame-Options: DENY``
 for browsers that predate it): the docs page cannot be clickjacked or made to load anything from
-elsewhere. A pure ASGI middleware: it touches only the response start of each answer.
+elsewhere. An answer that already carries one of these headers keeps its own. A pure ASGI
+middleware: it touches only the response start of each answer.
 """
 
 from __future__ import annotations
@@ -35,10 +36,13 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
-                headers.append(_NOSNIFF)
+                present = {name.lower() for name, _ in headers}
+                if _NOSNIFF[0] not in present:
+                    headers.append(_NOSNIFF)
                 if any(name.lower() == b"content-type" and value.lower().startswith(b"text/html")
                        for name, value in headers):
-                    headers.extend(_HTML_HEADERS)
+                    # a page that brings its own policy (the page at /, jwtkit.web.page) keeps it
+                    headers.extend(header for header in _HTML_HEADERS if header[0] not in present)
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -1,0 +1,1 @@
+"""Integrations of jwtkit into users' own web applications (``jwtkit.integrations.django``, ...)."""

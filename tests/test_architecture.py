@@ -15,7 +15,8 @@ ALLOWED = {
     "auth": _BASE | {"auth"},
     "storage": _BASE | {"auth", "storage"},
     "web": _BASE | {"auth", "web"},
-    "integrations": _BASE | {"auth", "integrations"},
+    # Integrations bring their framework's users and storage: the token core only, never the auth server.
+    "integrations": _BASE | {"integrations"},
     "wiring": _BASE | {"auth", "storage", "web", "integrations", "wiring"},
     "cli": _BASE | {"auth", "storage", "web", "integrations", "wiring", "cli"},
 }

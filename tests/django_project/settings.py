@@ -50,8 +50,8 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": _SQLITE_FILE or ":memory:",
-        # Concurrent writers wait for the lock instead of failing ("database is locked").
-        "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
+        # Concurrent writers wait up to 30 s for the lock (Django's default transaction mode, as a startproject project).
+        "OPTIONS": {"timeout": 30},
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

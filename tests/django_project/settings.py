@@ -50,7 +50,7 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": _SQLITE_FILE or ":memory:",
-        # Concurrent writers wait up to 30 s for the lock (Django's default transaction mode, as a startproject project).
+        # Concurrent writers wait up to 30 s for the lock (Django's default transaction mode).
         "OPTIONS": {"timeout": 30},
     }
 }

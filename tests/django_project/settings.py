@@ -16,6 +16,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",  # kept while switching: its blacklist is honoured
     "jwtkit.integrations.django",
 ]
 

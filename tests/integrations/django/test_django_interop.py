@@ -79,3 +79,17 @@ def test_our_claims_are_simplejwts(user):
     assert ours["user_id"] == theirs["user_id"] == str(user.pk)
     assert ours["exp"] - ours["iat"] == theirs["exp"] - theirs["iat"]
     assert abs(ours["iat"] - time.time()) < 60
+
+
+def test_a_refresh_token_simplejwt_blacklisted_before_the_switch_stays_refused(api, simplejwt_pair):
+    refresh, _ = simplejwt_pair
+    simplejwt_tokens.RefreshToken(refresh).blacklist()
+    response = api.post("/api/token/refresh/", {"refresh": refresh}, format="json")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Token is blacklisted", "code": "token_not_valid"}
+
+
+def test_a_refresh_token_simplejwt_rotated_before_the_switch_is_refused(api, simplejwt_pair):
+    refresh, _ = simplejwt_pair
+    assert api.post("/simplejwt/token/refresh/", {"refresh": refresh}, format="json").status_code == 200
+    assert api.post("/api/token/refresh/", {"refresh": refresh}, format="json").status_code == 401

@@ -9,7 +9,8 @@ it could have issued expires.
 
 A refresh token we never issued (Simple JWT's, during a migration) is adopted on first sight:
 a new family, its ``jti`` recorded with an INSERT that the unique ``jti`` makes the loser of a
-race fail, so it too rotates exactly once.
+race fail, so it too rotates exactly once. While Simple JWT's blacklist app stays installed, a
+token it blacklisted (logged out, or rotated before the switch) is refused instead.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from .tokens import RefreshToken
 
 BLACKLISTED = "Token is blacklisted"
+SIMPLEJWT_BLACKLIST_APP = "rest_framework_simplejwt.token_blacklist"
 
 
 def as_datetime(timestamp: float) -> datetime:
@@ -56,9 +59,23 @@ def start_family(token: RefreshToken, user: Any) -> TokenFamily:
     return family
 
 
+def blacklisted_by_simplejwt(jti: str) -> bool:
+    """Did Simple JWT's blacklist app (kept installed while switching) blacklist this ``jti``?"""
+    if not apps.is_installed(SIMPLEJWT_BLACKLIST_APP):
+        return False
+    blacklisted = apps.get_model("token_blacklist", "BlacklistedToken")
+    return bool(blacklisted.objects.filter(token__jti=jti).exists())
+
+
 def _adopt(token: RefreshToken, user_pk: Any, *, spent: bool) -> OutstandingToken | None:
-    """Give a refresh token we did not issue a family; None when a concurrent request did first."""
+    """Give a refresh token we did not issue a family; None when a concurrent request did first.
+
+    Raises:
+        TokenError: Simple JWT had blacklisted it (a logout or a rotation before the switch).
+    """
     settings = jwt_settings()
+    if blacklisted_by_simplejwt(token[settings.jti_claim]):
+        raise TokenError(BLACKLISTED)
     now = timezone.now()
     expires = as_datetime(token["exp"])
     try:

@@ -160,3 +160,14 @@ def test_jwks_is_empty_for_hmac(api, db):
     response = api.get("/.well-known/jwks.json")
     assert response.status_code == 200
     assert response.json() == {"keys": []}
+
+
+def test_reuse_revokes_the_family_even_with_atomic_requests(api, login, monkeypatch):
+    from django.db import connection
+
+    monkeypatch.setitem(connection.settings_dict, "ATOMIC_REQUESTS", True)  # DRF rolls back on a 401
+    pair = login()
+    api.post("/api/token/refresh/", {"refresh": pair["refresh"]}, format="json")
+    assert api.post("/api/token/refresh/", {"refresh": pair["refresh"]}, format="json").status_code == 401
+    assert TokenFamily.objects.get().revoked_reason == "reuse"
+    assert api.get("/api/me/", **bearer(pair["access"])).status_code == 401

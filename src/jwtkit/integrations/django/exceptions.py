@@ -20,6 +20,11 @@ class ExpiredTokenError(TokenError):
     pass
 
 
+class SessionRevokedError(TokenError):
+    """The token's session was revoked just now (reuse): the revocation must be committed even
+    though the request fails (DRF rolls back ``ATOMIC_REQUESTS`` transactions on errors)."""
+
+
 class DetailDictMixin:
     default_detail: Any
     default_code: str

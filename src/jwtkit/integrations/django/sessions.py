@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from .conf import jwt_settings
 from .denylist import denylist
-from .exceptions import TokenError
+from .exceptions import SessionRevokedError, TokenError
 from .models import OutstandingToken, RevokedAccess, TokenFamily
 
 if TYPE_CHECKING:
@@ -112,7 +112,8 @@ def revoke_family(family_id: Any, reason: str) -> bool:
 
 
 def _reused(row: OutstandingToken) -> TokenError:
-    revoke_family(row.family_id, reason="reuse")
+    if revoke_family(row.family_id, reason="reuse"):
+        return SessionRevokedError(BLACKLISTED)
     return TokenError(BLACKLISTED)
 
 

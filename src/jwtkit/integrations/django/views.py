@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connections
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,7 +26,7 @@ from . import serializers
 from .authentication import split_header
 from .backend import get_backend
 from .conf import jwt_settings
-from .exceptions import AuthenticationFailed, InvalidToken, TokenError
+from .exceptions import AuthenticationFailed, InvalidToken, SessionRevokedError, TokenError
 from .tokens import AccessToken
 
 
@@ -43,8 +44,18 @@ class TokenViewBase(generics.GenericAPIView):
         try:
             serializer.is_valid(raise_exception=True)
         except TokenError as exc:
-            raise InvalidToken(exc.args[0]) from exc
+            invalid = InvalidToken(exc.args[0])
+            invalid.keep_writes = isinstance(exc, SessionRevokedError)
+            raise invalid from exc
         return Response(serializer.validated_data, status=status.HTTP_200_OK)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        if getattr(exc, "keep_writes", False):  # a revocation for reuse outlives the failed request
+            for connection in connections.all(initialized_only=True):
+                if connection.settings_dict.get("ATOMIC_REQUESTS") and connection.in_atomic_block:
+                    connection.set_rollback(False)
+        return response
 
 
 class TokenObtainPairView(TokenViewBase):

@@ -103,7 +103,7 @@ def test_an_unreadable_revocation_list_past_its_bound_is_503_not_a_pass(api, log
 
     pair = login()
 
-    def broken() -> None:
+    def broken(older_than: float = 0.0) -> None:
         raise DatabaseError("database is down")
 
     monkeypatch.setattr(denylist, "refresh", broken)

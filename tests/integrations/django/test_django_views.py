@@ -171,3 +171,23 @@ def test_reuse_revokes_the_family_even_with_atomic_requests(api, login, monkeypa
     assert api.post("/api/token/refresh/", {"refresh": pair["refresh"]}, format="json").status_code == 401
     assert TokenFamily.objects.get().revoked_reason == "reuse"
     assert api.get("/api/me/", **bearer(pair["access"])).status_code == 401
+
+
+def test_a_refresh_token_naming_a_user_id_of_the_wrong_shape_is_401_not_500(api, db):
+    from jwtkit.integrations.django.tokens import RefreshToken
+
+    refresh = RefreshToken()
+    refresh["user_id"] = "not-a-number"
+    response = api.post("/api/token/refresh/", {"refresh": str(refresh)}, format="json")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "No active account found for the given token."}
+
+
+def test_an_access_token_naming_a_user_id_of_the_wrong_shape_is_user_not_found(api, db):
+    from jwtkit.integrations.django.tokens import AccessToken
+
+    access = AccessToken()
+    access["user_id"] = "not-a-number"
+    response = api.get("/api/me/", **bearer(str(access)))
+    assert response.status_code == 401
+    assert response.json() == {"detail": "User not found", "code": "user_not_found"}

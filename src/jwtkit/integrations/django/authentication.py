@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from rest_framework import HTTP_HEADER_ENCODING, authentication
 from rest_framework.request import Request
@@ -85,7 +86,7 @@ def get_user(token: Token) -> Any:
     model = get_user_model()
     try:
         user = model._default_manager.get(**{settings.user_id_field: user_id})
-    except (model.DoesNotExist, ValueError, TypeError) as exc:
+    except (model.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
         raise AuthenticationFailed("User not found", code="user_not_found") from exc
     if settings.check_user_is_active and not user.is_active:
         raise AuthenticationFailed("User is inactive", code="user_inactive")

@@ -49,7 +49,7 @@ class Denylist:
         if settings.denylist_poll_interval > 0 and self._thread_pid != os.getpid():
             self._start(settings)
         if time.monotonic() - self._fresh_at > settings.denylist_max_staleness:
-            self.refresh()
+            self.refresh(older_than=settings.denylist_max_staleness)
         now = time.time()
         if type(jti) is str:
             until = self._jtis.get(jti)
@@ -75,12 +75,15 @@ class Denylist:
             target[value] = until
 
     # -------------------------------------------------------------- reads
-    def refresh(self) -> None:
-        """Read the revocations created since the last read (all live ones the first time)."""
+    def refresh(self, older_than: float = 0.0) -> None:
+        """Read the revocations created since the last read (all live ones the first time); with
+        ``older_than``, only if no other thread has read within that many seconds meanwhile."""
         from .models import RevokedAccess
 
         with self._lock:
             started = time.monotonic()
+            if older_than and started - self._fresh_at <= older_than:
+                return
             now = timezone.now()
             rows = RevokedAccess.objects.filter(expires_at__gt=now)
             if self._since is not None:

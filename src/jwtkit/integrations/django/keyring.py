@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from jwtkit import Key, KeySet
@@ -68,13 +69,14 @@ def create_signing_key(settings: JWTSettings) -> Key:
 
     now = timezone.now()
     key = new_key(settings.algorithm)
-    SigningKey.objects.create(
-        kid=key.kid, algorithm=settings.algorithm, private_jwk=json.dumps(key.to_jwk(private=True)), created_at=now
-    )
     keep = timedelta(seconds=max(settings.access_lifetime, settings.refresh_lifetime) + settings.leeway)
-    SigningKey.objects.filter(retired_at__isnull=True).exclude(kid=key.kid).update(
-        retired_at=now, verify_until=now + keep
-    )
+    with transaction.atomic():
+        SigningKey.objects.create(
+            kid=key.kid, algorithm=settings.algorithm, private_jwk=json.dumps(key.to_jwk(private=True)), created_at=now
+        )
+        SigningKey.objects.filter(retired_at__isnull=True).exclude(kid=key.kid).update(
+            retired_at=now, verify_until=now + keep
+        )
     return key
 
 

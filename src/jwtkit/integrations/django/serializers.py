@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.models import update_last_login
+from django.core.exceptions import ValidationError
 from rest_framework import exceptions, serializers
 
 from . import sessions
@@ -88,7 +89,10 @@ class TokenRefreshSerializer(serializers.Serializer):
         user_id = refresh.get(settings.user_id_claim)
         user = None
         if user_id is not None:
-            user = get_user_model()._default_manager.filter(**{settings.user_id_field: user_id}).first()
+            try:
+                user = get_user_model()._default_manager.filter(**{settings.user_id_field: user_id}).first()
+            except (ValueError, TypeError, ValidationError):  # an id of the wrong shape names no user
+                user = None
             if not settings.user_authentication_rule(user):
                 raise exceptions.AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
         user_pk = getattr(user, "pk", None)

@@ -71,3 +71,17 @@ def test_a_key_rotated_by_another_process_is_picked_up_on_its_first_token(es256,
 def test_rotating_an_hmac_key_is_refused_with_a_reason(db):
     with pytest.raises(CommandError, match="HS256"):
         call_command("jwtkit_rotate_keys")
+
+
+def test_a_due_reload_of_the_ring_does_not_query_in_the_request(es256, api, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    pair = login()
+    api.get("/api/me/", **bearer(pair["access"]))
+    keyring._loaded_at -= 3600  # past KEY_RELOAD_INTERVAL
+    keyring._reloading = True  # the background re-read is under way (no thread in this test)
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/api/me/", **bearer(pair["access"])).status_code == 200
+    assert [query["sql"] for query in queries if "signingkey" in query["sql"]] == []
+    keyring._reloading = False

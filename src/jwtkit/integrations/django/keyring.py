@@ -7,12 +7,14 @@
   The newest unretired key signs; retired ones verify until their ``verify_until``. The ring is
   re-read every ``KEY_RELOAD_INTERVAL`` seconds, and at once (at most once a second) when a token
   names a ``kid`` this process does not know yet, so a key rotated by another process is picked up
-  before its first token arrives anywhere.
+  before its first token arrives anywhere. The periodic re-read runs in a background thread: no
+  request waits for it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import threading
 import time
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from jwtkit import Key, KeySet
@@ -28,6 +30,7 @@ from jwtkit import Key, KeySet
 from .conf import JWTSettings
 
 _UNKNOWN_KID_COOLDOWN = 1.0
+logger = logging.getLogger("jwtkit.integrations.django")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,17 +110,37 @@ class KeyRing:
         self._keys: Keys | None = None
         self._loaded_at = 0.0
         self._settings: JWTSettings | None = None
+        self._reloading = False
 
     def clear(self) -> None:
         with self._lock:
             self._keys = None
 
     def get(self, settings: JWTSettings) -> Keys:
+        """The current keys; a due re-read of the ring runs in a background thread, not in the request."""
         keys = self._keys
-        fresh = not settings.database_keys or time.monotonic() - self._loaded_at < settings.key_reload_interval
-        if keys is not None and self._settings is settings and fresh:
-            return keys
-        return self.reload(settings)
+        if keys is None or self._settings is not settings:
+            return self.reload(settings)
+        if settings.database_keys and time.monotonic() - self._loaded_at >= settings.key_reload_interval:
+            self._reload_in_background(settings)
+        return keys
+
+    def _reload_in_background(self, settings: JWTSettings) -> None:
+        with self._lock:
+            if self._reloading:
+                return
+            self._reloading = True
+
+        def run() -> None:
+            try:
+                self.reload(settings)
+            except Exception:  # the ring as last read keeps working; the next request tries again
+                logger.warning("jwtkit key ring: re-reading the signing keys failed", exc_info=True)
+            finally:
+                self._reloading = False
+                close_old_connections()
+
+        threading.Thread(target=run, name="jwtkit-keyring", daemon=True).start()
 
     def reload(self, settings: JWTSettings) -> Keys:
         with self._lock:

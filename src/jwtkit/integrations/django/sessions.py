@@ -118,7 +118,8 @@ def _reused(row: OutstandingToken) -> TokenError:
 
 
 def _successor(refresh: RefreshToken, family_id: Any, now: datetime) -> RefreshToken:
-    """Simple JWT's rotation (the same claims, a new ``jti``, ``iat`` and ``exp``), recorded as outstanding."""
+    """Simple JWT's rotation (the same claims, a new ``jti``, ``iat`` and ``exp``), recorded as
+    outstanding; the caller holds the transaction."""
     from .tokens import RefreshToken
 
     settings = jwt_settings()
@@ -129,11 +130,10 @@ def _successor(refresh: RefreshToken, family_id: Any, now: datetime) -> RefreshT
     successor.set_iat()
     successor[settings.family_claim] = str(family_id)
     expires = as_datetime(successor["exp"])
-    with transaction.atomic():
-        OutstandingToken.objects.create(
-            jti=successor[settings.jti_claim], family_id=family_id, created_at=now, expires_at=expires
-        )
-        TokenFamily.objects.filter(id=family_id).update(expires_at=expires)
+    OutstandingToken.objects.create(
+        jti=successor[settings.jti_claim], family_id=family_id, created_at=now, expires_at=expires
+    )
+    TokenFamily.objects.filter(id=family_id).update(expires_at=expires)
     return successor
 
 
@@ -153,7 +153,8 @@ def rotate(refresh: RefreshToken, user_pk: Any) -> RefreshToken:
     if row is None:
         adopted = _adopt(refresh, user_pk, spent=True)
         if adopted is not None:
-            return _successor(refresh, adopted.family_id, now)
+            with transaction.atomic():
+                return _successor(refresh, adopted.family_id, now)
         row = _row(jti)
         assert row is not None
     raise _reused(row)

@@ -7,7 +7,9 @@ One project (benchmarks/django_site: DRF, Simple JWT with its blacklist app, jwt
 SECRET_KEY for both; SQLite; DEBUG off) served by one uvicorn worker (Django's ASGI handler), pinned to
 CPU 1 when there are two; the load generator (asyncio, keep-alive connections, pinned to CPU 0) runs in
 this process. The method of /work/shared/bench/server_django: the endpoints in a shuffled order per
-round, medians over rounds, each protected endpoint's req/s as a ratio to /health in the same round.
+round, medians over rounds, each protected endpoint's req/s as a ratio to /health in the same round, and
+the server process's CPU time per request (utime + stime from /proc), which other load on the machine
+disturbs far less than req/s.
 
 Endpoints: /health (no auth), /sj/me (Simple JWT's JWTAuthentication + the user row), /jk/me (jwtkit's:
 + the in-process denylist), /session/me (SessionAuthentication: the django_session row + the user row),
@@ -139,17 +141,24 @@ async def _worker(port: int, deadline: float, step, counts: dict) -> None:
         writer.close()
 
 
-def run_load(port: int, connections: int, duration: float, make_step) -> float:
-    """req/s of `connections` keep-alive connections, each running `make_step()`'s request loop."""
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (Linux /proc), in seconds: the server's own work, whatever else runs."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_load(port: int, connections: int, duration: float, make_step) -> tuple[float, int]:
+    """(req/s, requests) of `connections` keep-alive connections, each running `make_step()`'s request loop."""
     counts = {"ok": 0, "errors": 0}
 
     steps = [make_step() for _ in range(connections)]  # logins (refresh) happen before the clock starts
 
-    async def main() -> float:
+    async def main() -> tuple[float, int]:
         deadline = time.perf_counter() + duration
         start = time.perf_counter()
         await asyncio.gather(*(_worker(port, deadline, step, counts) for step in steps))
-        return counts["ok"] / (time.perf_counter() - start)
+        return counts["ok"] / (time.perf_counter() - start), counts["ok"]
 
     return asyncio.run(main())
 
@@ -176,6 +185,58 @@ def refresh_step(base: str, prefix: str):
         return step
 
     return make
+
+
+def in_process(rounds: int) -> dict[str, list[float]]:
+    """CPU µs per call inside one process (no HTTP, no server): each authentication class on one cached
+    token (the user row included), and each refresh view on a chain of rotations; shuffled, interleaved."""
+    sys.path.insert(0, HERE)
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+    from rest_framework_simplejwt import authentication as sj_auth
+    from rest_framework_simplejwt import tokens as sj_tokens
+    from rest_framework_simplejwt import views as sj_views
+
+    from jwtkit.integrations.django import authentication as jk_auth
+    from jwtkit.integrations.django import tokens as jk_tokens
+    from jwtkit.integrations.django import views as jk_views
+
+    user = get_user_model().objects.get(username="bench")
+    factory = APIRequestFactory()
+
+    def auth_case(authentication, token):
+        request = Request(factory.get("/", HTTP_AUTHORIZATION=f"Bearer {token}"))
+        return lambda: authentication.authenticate(request)
+
+    def refresh_case(view, token):
+        state = {"refresh": token}
+
+        def call() -> None:
+            response = view(factory.post("/", {"refresh": state["refresh"]}, format="json"))
+            state["refresh"] = response.data["refresh"]
+
+        return call
+
+    cases = {
+        "JWTAuthentication, Simple JWT": auth_case(sj_auth.JWTAuthentication(), sj_tokens.RefreshToken.for_user(user).access_token),
+        "JWTAuthentication, jwtkit": auth_case(jk_auth.JWTAuthentication(), jk_tokens.RefreshToken.for_user(user).access_token),
+        "TokenRefreshView, Simple JWT": refresh_case(sj_views.TokenRefreshView.as_view(), str(sj_tokens.RefreshToken.for_user(user))),
+        "TokenRefreshView, jwtkit": refresh_case(jk_views.TokenRefreshView.as_view(), str(jk_tokens.RefreshToken.for_user(user))),
+    }
+    out: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(rounds):
+        for name in random.sample(list(cases), len(cases)):
+            run, n = cases[name], 300 if "Authentication" in name else 100
+            run()
+            start = time.process_time()
+            for _ in range(n):
+                run()
+            out[name].append((time.process_time() - start) / n * 1e6)
+    return out
 
 
 def main() -> None:
@@ -213,28 +274,42 @@ def main() -> None:
             steps["refresh, Simple JWT"] = refresh_step(base, "sj")
             steps["refresh, jwtkit"] = refresh_step(base, "jk")
             results: dict[str, list[float]] = {name: [] for name in steps}
+            cpu_us: dict[str, list[float]] = {name: [] for name in steps}
             ratios: dict[str, list[float]] = {name: [] for name in steps}
             for round_no in range(args.rounds):
                 order = list(steps)
                 random.shuffle(order)
                 measured = {}
                 for name in order:
-                    measured[name] = run_load(site.port, args.connections, args.duration, steps[name])
+                    cpu_before = process_cpu_seconds(site.proc.pid)
+                    measured[name], count = run_load(site.port, args.connections, args.duration, steps[name])
+                    cpu_us[name].append((process_cpu_seconds(site.proc.pid) - cpu_before) / count * 1e6)
                     results[name].append(measured[name])
                 for name in steps:
                     ratios[name].append(measured[name] / measured["/health (no auth)"])
                 print(f"round {round_no + 1}/{args.rounds} done", file=sys.stderr)
         finally:
             site.stop()
+        os.environ.update({k: v for k, v in site.env.items() if k in ("DJANGO_SETTINGS_MODULE", "BENCH_DJANGO_DB")})
+        inproc = in_process(args.rounds)
 
     print(f"\nDjango {args.connections} connections, {args.duration:g} s x {args.rounds} rounds, one uvicorn worker "
           "(medians; PRELIMINARY on a loaded machine)\n")
-    print("| endpoint | req/s | ÷ /health |\n|---|---:|---:|")
+    print("| endpoint | req/s | ÷ /health | server CPU µs/request |\n|---|---:|---:|---:|")
     for name in steps:
-        print(f"| {name} | {statistics.median(results[name]):.0f} | {statistics.median(ratios[name]):.2f} |")
+        print(
+            f"| {name} | {statistics.median(results[name]):.0f} | {statistics.median(ratios[name]):.2f} "
+            f"| {statistics.median(cpu_us[name]):.0f} |"
+        )
+    print("\nIn one process, no HTTP: CPU µs per call (median), Simple JWT ÷ jwtkit\n")
+    print("| call | Simple JWT µs | jwtkit µs | ratio |\n|---|---:|---:|---:|")
+    for what in ("JWTAuthentication", "TokenRefreshView"):
+        theirs = statistics.median(inproc[f"{what}, Simple JWT"])
+        ours = statistics.median(inproc[f"{what}, jwtkit"])
+        print(f"| {what} | {theirs:.0f} | {ours:.0f} | {theirs / ours:.2f}× |")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"req_per_s": results, "ratio_to_health": ratios, "args": vars(args)}, fh, indent=1)
+            json.dump({"req_per_s": results, "ratio_to_health": ratios, "cpu_us": cpu_us, "in_process_us": inproc, "args": vars(args)}, fh, indent=1)
 
 
 if __name__ == "__main__":

@@ -105,3 +105,10 @@ def test_override_settings_reaches_the_running_app(name):
     values = {"ACCESS_TOKEN_LIFETIME": 7, "ALGORITHM": "HS512", "AUTH_HEADER_TYPES": ("JWT",), "USER_ID_FIELD": "pk"}
     with override_settings(SIMPLE_JWT={name: values[name]}):
         assert jwt_settings().get(name) == values[name]
+
+
+@override_settings(JWTKIT={"DENYLIST_POLL_INTERVALL": 2})
+def test_a_misspelt_setting_is_named():
+    messages = check_settings()
+    assert ids(messages) == ["jwtkit.W002"]
+    assert "'DENYLIST_POLL_INTERVALL'" in messages[0].msg

@@ -3,6 +3,7 @@
 * ``jwtkit.E001``: the settings cannot be used (a wrong type, an unusable key).
 * ``jwtkit.E002``: a setting Simple JWT itself removed (it raises on them too).
 * ``jwtkit.W001``: a Simple JWT setting we do not implement is set to a non-default value.
+* ``jwtkit.W002``: a name neither Simple JWT nor jwtkit knows (a typo is not silently ignored).
 * ``jwtkit.I001``: ``BLACKLIST_AFTER_ROTATION = False`` with rotation on: a rotated refresh token is
   refused anyway (reuse detection needs it), so the setting has no effect.
 """
@@ -16,7 +17,7 @@ from django.core import checks
 
 from jwtkit.errors import JWTError
 
-from .conf import REMOVED, SIMPLE_JWT_DEFAULTS, UNSUPPORTED, build_settings
+from .conf import JWTKIT_DEFAULTS, REMOVED, SIMPLE_JWT_DEFAULTS, UNSUPPORTED, build_settings
 
 
 @checks.register(checks.Tags.security, "jwtkit")  # type: ignore[untyped-decorator]
@@ -39,6 +40,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     id="jwtkit.W001",
                 )
             )
+    known = set(SIMPLE_JWT_DEFAULTS) | set(JWTKIT_DEFAULTS) | set(REMOVED)
+    for name in sorted(set(user) - known):
+        messages.append(
+            checks.Warning(f"unknown setting {name!r} in SIMPLE_JWT/JWTKIT is not read", id="jwtkit.W002")
+        )
     if user.get("ROTATE_REFRESH_TOKENS") and not user.get("BLACKLIST_AFTER_ROTATION", True):
         messages.append(
             checks.Info(

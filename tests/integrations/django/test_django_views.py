@@ -191,3 +191,21 @@ def test_an_access_token_naming_a_user_id_of_the_wrong_shape_is_user_not_found(a
     response = api.get("/api/me/", **bearer(str(access)))
     assert response.status_code == 401
     assert response.json() == {"detail": "User not found", "code": "user_not_found"}
+
+
+def test_without_rotation_refresh_answers_access_only_and_the_token_stays_usable(api, login, settings):
+    settings.SIMPLE_JWT = {"ROTATE_REFRESH_TOKENS": False}
+    pair = login()
+    first = api.post("/api/token/refresh/", {"refresh": pair["refresh"]}, format="json")
+    second = api.post("/api/token/refresh/", {"refresh": pair["refresh"]}, format="json")
+    assert first.status_code == second.status_code == 200
+    assert list(first.json()) == ["access"]
+
+
+def test_without_rotation_logout_kills_the_access_tokens_refreshed_from_it(api, login, settings):
+    settings.SIMPLE_JWT = {"ROTATE_REFRESH_TOKENS": False}
+    pair = login()
+    access = api.post("/api/token/refresh/", {"refresh": pair["refresh"]}, format="json").json()["access"]
+    api.post("/api/token/blacklist/", {"refresh": pair["refresh"]}, format="json")
+    assert api.get("/api/me/", **bearer(access)).status_code == 401
+    assert api.post("/api/token/refresh/", {"refresh": pair["refresh"]}, format="json").status_code == 401

@@ -2,15 +2,13 @@
 
 ``JWTKIT`` overrides any ``SIMPLE_JWT`` key and holds jwtkit's additions:
 
-===========================  ============  ==========================================================
-``DENYLIST_POLL_INTERVAL``   ``1.0``       seconds between two reads of the revocation table by the
-                                           in-process denylist (a background thread)
-``DENYLIST_MAX_STALENESS``   ``5.0``       past this age without a successful read, a request reads
-                                           the table itself before it is let through (fail safe)
-``FAMILY_CLAIM``             ``"sid"``     the claim naming a token's refresh family (session)
-``VERIFY_TOKEN_TYPES``       ``("access",)``  what ``TokenVerifyView`` accepts
-``KEY_RELOAD_INTERVAL``      ``30.0``      seconds between two reads of the signing-key table
-===========================  ============  ==========================================================
+* ``DENYLIST_POLL_INTERVAL`` (``1.0``): seconds between two reads of the revocation table by the
+  in-process denylist (a background thread); ``0`` for no thread.
+* ``DENYLIST_MAX_STALENESS`` (``5.0``): past this age without a successful read, a request reads the
+  table itself before it is let through (and fails with 503 if it cannot).
+* ``FAMILY_CLAIM`` (``"sid"``): the claim naming a token's refresh family (its session).
+* ``VERIFY_TOKEN_TYPES`` (``("access",)``): the token types ``TokenVerifyView`` accepts.
+* ``KEY_RELOAD_INTERVAL`` (``30.0``): seconds between two background reads of the signing-key table.
 
 The algorithm defaults to Simple JWT's ``HS256`` with ``SECRET_KEY``, so live tokens survive the
 switch; a project with a ``JWTKIT`` dict and no ``SIMPLE_JWT`` dict is a new one and defaults to

@@ -3,7 +3,8 @@
 The table :class:`~.models.RevokedAccess` is the truth. Each process keeps a copy in memory,
 kept current by a daemon thread that reads the rows created since its last read (minus a
 ``_LOOKBACK`` overlap, so a row whose transaction committed late is still seen) every
-``DENYLIST_POLL_INTERVAL`` seconds. A revocation made by this process is in its copy at once.
+``DENYLIST_POLL_INTERVAL`` seconds (the overlap assumes the processes' clocks agree within a minute).
+A revocation made by this process is in its copy at once.
 
 Staleness bound: another process's revocation takes effect here within ``DENYLIST_POLL_INTERVAL``
 (+ the time of one read). If reads fail (database down), the copy ages; once it is older than

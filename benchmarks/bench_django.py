@@ -95,6 +95,8 @@ class Site:
         raise RuntimeError("the server did not start; see server.log")
 
     def stop(self) -> None:
+        if self.log.closed:
+            return
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
@@ -288,6 +290,11 @@ def main() -> None:
                 for name in steps:
                     ratios[name].append(measured[name] / measured["/health (no auth)"])
                 print(f"round {round_no + 1}/{args.rounds} done", file=sys.stderr)
+        except Exception:
+            site.stop()
+            with open(os.path.join(workdir, "server.log")) as log:
+                print("server.log (tail):\n" + "".join(log.readlines()[-80:]), file=sys.stderr)
+            raise
         finally:
             site.stop()
         os.environ.update({k: v for k, v in site.env.items() if k in ("DJANGO_SETTINGS_MODULE", "BENCH_DJANGO_DB")})

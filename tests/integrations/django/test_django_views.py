@@ -209,3 +209,21 @@ def test_without_rotation_logout_kills_the_access_tokens_refreshed_from_it(api, 
     api.post("/api/token/blacklist/", {"refresh": pair["refresh"]}, format="json")
     assert api.get("/api/me/", **bearer(access)).status_code == 401
     assert api.post("/api/token/refresh/", {"refresh": pair["refresh"]}, format="json").status_code == 401
+
+
+def test_a_database_that_does_not_answer_in_time_is_503_and_spends_nothing(api, login, monkeypatch):
+    from django.db import OperationalError
+
+    from jwtkit.integrations.django import sessions
+
+    pair = login()
+
+    def locked(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(sessions, "rotate", locked)
+    response = api.post("/api/token/refresh/", {"refresh": pair["refresh"]}, format="json")
+    assert response.status_code == 503
+    assert response.json() == {"detail": "The token database is busy, try again later."}
+    monkeypatch.undo()
+    assert api.post("/api/token/refresh/", {"refresh": pair["refresh"]}, format="json").status_code == 200

@@ -50,6 +50,15 @@ class InvalidToken(AuthenticationFailed):
     default_code = "token_not_valid"
 
 
+class DatabaseBusy(exceptions.APIException):
+    """The database did not answer in time (a lock wait timed out, a lost connection): nothing was
+    spent or revoked, so the client may retry. Simple JWT answers these with a 500."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The token database is busy, try again later.")
+    default_code = "database_busy"
+
+
 class RevocationListUnavailable(exceptions.APIException):
     """The revocation list could not be read within its staleness bound: refuse, do not guess."""
 

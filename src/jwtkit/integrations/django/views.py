@@ -13,9 +13,10 @@ Example ``urls.py``::
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from django.db import connections
+from django.db import OperationalError, connections
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,8 +27,10 @@ from . import serializers
 from .authentication import split_header
 from .backend import get_backend
 from .conf import jwt_settings
-from .exceptions import AuthenticationFailed, InvalidToken, SessionRevokedError, TokenError
+from .exceptions import AuthenticationFailed, DatabaseBusy, InvalidToken, SessionRevokedError, TokenError
 from .tokens import AccessToken
+
+logger = logging.getLogger("jwtkit.integrations.django")
 
 
 class TokenViewBase(generics.GenericAPIView):
@@ -43,6 +46,9 @@ class TokenViewBase(generics.GenericAPIView):
         serializer = self.get_serializer(data=request.data)
         try:
             serializer.is_valid(raise_exception=True)
+        except OperationalError as exc:  # e.g. SQLite's "database is locked" past its timeout
+            logger.warning("jwtkit %s: the database failed: %s", type(self).__name__, exc)
+            raise DatabaseBusy() from exc
         except TokenError as exc:
             invalid = InvalidToken(exc.args[0])
             invalid.keep_writes = isinstance(exc, SessionRevokedError)

@@ -117,3 +117,10 @@ def test_auth_header_types_is_honoured(api, login, settings, header_type):
     pair = login()
     settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "AUTH_HEADER_TYPES": (header_type,)}
     assert api.get("/api/me/", HTTP_AUTHORIZATION=f"{header_type} {pair['access']}").status_code == 200
+
+
+def test_a_refresh_token_is_not_an_access_token(api, login):
+    pair = login()
+    response = api.get("/api/me/", **bearer(pair["refresh"]))
+    assert response.status_code == 401
+    assert response.json()["messages"][0]["message"] == "Token has wrong type"

@@ -83,6 +83,28 @@ def test_twenty_concurrent_refreshes_of_one_token_give_exactly_one_session(live)
     assert all(body == {"detail": "Token is blacklisted", "code": "token_not_valid"} for body in losers)
 
 
+def simplejwt_refresh_token(user_id: str) -> str:
+    """A refresh token as Simple JWT issues it (HS256 with SECRET_KEY, its claims), minted with PyJWT."""
+    import uuid
+
+    import jwt
+
+    from django_project.settings import SECRET_KEY
+
+    now = int(time.time())
+    claims = {"token_type": "refresh", "exp": now + 3600, "iat": now, "jti": uuid.uuid4().hex, "user_id": user_id}
+    return jwt.encode(claims, SECRET_KEY, algorithm="HS256")
+
+
+def test_twenty_concurrent_refreshes_of_a_simplejwt_token_give_exactly_one_session(live):
+    base = live.start()
+    login(base)  # alice is user 1
+
+    results = refresh_concurrently(base, simplejwt_refresh_token("1"), N)
+
+    assert sorted(status for status, _ in results) == [200] + [401] * (N - 1)
+
+
 def test_after_the_race_the_whole_family_is_revoked(live):
     base = live.start()
     pair = login(base)

@@ -156,7 +156,8 @@ def rotate(refresh: RefreshToken, user_pk: Any) -> RefreshToken:
             with transaction.atomic():
                 return _successor(refresh, adopted.family_id, now)
         row = _row(jti)
-        assert row is not None
+        if row is None:  # the concurrent adoption that beat ours rolled back: nothing to revoke
+            raise TokenError(BLACKLISTED)
     raise _reused(row)
 
 
@@ -168,7 +169,8 @@ def family_of(refresh: RefreshToken, user_pk: Any) -> str:
     """
     jti = refresh[jwt_settings().jti_claim]
     row = _row(jti) or _adopt(refresh, user_pk, spent=False) or _row(jti)
-    assert row is not None
+    if row is None:
+        raise TokenError(BLACKLISTED)
     if row.spent_at is not None or TokenFamily.objects.filter(id=row.family_id, revoked_at__isnull=False).exists():
         raise TokenError(BLACKLISTED)
     return str(row.family_id)
@@ -182,7 +184,8 @@ def revoke_refresh(refresh: RefreshToken, reason: str) -> None:
     """
     jti = refresh[jwt_settings().jti_claim]
     row = _row(jti) or _adopt(refresh, None, spent=False) or _row(jti)
-    assert row is not None
+    if row is None:
+        raise TokenError(BLACKLISTED)
     if row.spent_at is not None:
         if row.family.revoked_at is None:
             raise _reused(row)

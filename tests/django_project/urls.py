@@ -6,6 +6,7 @@ from django.urls import path
 from rest_framework_simplejwt import authentication as simplejwt_authentication
 from rest_framework_simplejwt import views as simplejwt_views
 
+from jwtkit.integrations.django import authentication
 from jwtkit.integrations.django.views import (
     JWKSView,
     TokenBlacklistView,
@@ -36,3 +37,10 @@ urlpatterns = [
     path("simplejwt/token/verify/", simplejwt_views.TokenVerifyView.as_view()),
     path("simplejwt-me/", SimpleJWTMeView.as_view()),
 ]
+
+
+class StatelessMeView(MeView):
+    authentication_classes = (authentication.JWTStatelessUserAuthentication,)
+
+
+urlpatterns.append(path("api/stateless-me/", StatelessMeView.as_view()))

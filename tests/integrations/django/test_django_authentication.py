@@ -124,3 +124,19 @@ def test_a_refresh_token_is_not_an_access_token(api, login):
     response = api.get("/api/me/", **bearer(pair["refresh"]))
     assert response.status_code == 401
     assert response.json()["messages"][0]["message"] == "Token has wrong type"
+
+
+def test_the_stateless_class_makes_no_query_at_all(api, login):
+    pair = login()
+    api.get("/api/stateless-me/", **bearer(pair["access"]))  # the denylist copy is fresh now
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get("/api/stateless-me/", **bearer(pair["access"]))
+    assert response.status_code == 200
+    assert response.json() == {"username": ""}  # no username claim unless the project adds one
+    assert len(queries) == 0
+
+
+def test_the_stateless_class_refuses_a_revoked_token(api, login):
+    pair = login()
+    api.post("/api/token/blacklist/", {"refresh": pair["refresh"]}, format="json", **bearer(pair["access"]))
+    assert api.get("/api/stateless-me/", **bearer(pair["access"])).status_code == 401

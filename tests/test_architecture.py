@@ -18,6 +18,8 @@ ALLOWED = {
     "auth": _BASE | {"auth"},
     "storage": _BASE | {"auth", "storage"},
     "web": _BASE | {"auth", "web"},
+    # Integrations bring their framework's users and storage: the token core (and the JWKS client) only,
+    # never the auth server.
     "integrations": _BASE | {"jwks", "integrations"},
     "client": _BASE | {"client"},  # for users' own apps: the token core only, never the server
     "wiring": _BASE | {"jwks", "auth", "storage", "web", "integrations", "wiring"},

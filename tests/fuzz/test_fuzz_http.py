@@ -2,9 +2,10 @@
 
 Contract (``http_target``): never a 5xx, never an exception out of the app, every 4xx a JSON
 ``{error, message}``. Two tests: the committed corpus (``corpus/http/``: seeds and minimised findings)
-replayed, and a hypothesis run whose size ``JWTKIT_FUZZ_EXAMPLES`` sets (default 150, seconds in CI;
-the README's long run was two of these, 20000 and 40000 examples: ``JWTKIT_FUZZ_EXAMPLES=40000 .venv/bin/python -m pytest
-tests/fuzz/test_fuzz_http.py -k random --timeout 0 -p no:randomly``).
+replayed, and a hypothesis run whose size ``JWTKIT_FUZZ_EXAMPLES`` sets (default 150, seconds in CI).
+The README's long run was two of these, 20000 and 40000 examples::
+
+    JWTKIT_FUZZ_EXAMPLES=40000 .venv/bin/python -m pytest tests/fuzz/test_fuzz_http.py -k random --timeout 0
 """
 
 from __future__ import annotations

@@ -277,6 +277,14 @@ def test_sub_and_jti_must_be_strings(claim, value):
     assert info.value.claim == claim
 
 
+@pytest.mark.parametrize("claim", ["sub", "jti", "iss"])
+def test_a_null_sub_jti_or_iss_is_refused(claim):
+    """A null is no string: like a null exp or aud (found by the differential test; PyJWT and joserfc agree)."""
+    with pytest.raises(InvalidClaimError, match="found null") as info:
+        decode(token({claim: None}))
+    assert info.value.claim == claim
+
+
 def test_string_sub_and_jti_are_accepted():
     assert decode(token({"sub": "42", "jti": "1foo2jwt3id4"})) == {"sub": "42", "jti": "1foo2jwt3id4"}
 

@@ -112,14 +112,13 @@ class ClaimsPolicy:
         if self.audience is not None or "aud" in claims:
             self._check_audience(claims)
         for name in ("sub", "jti"):
-            value = claims.get(name)
-            if value is not None and type(value) is not str:
-                raise InvalidClaimError(f"claim {name!r} must be a string, found {type(value).__name__}", claim=name)
+            if name in claims and type(claims[name]) is not str:  # a null is no string either
+                raise InvalidClaimError(f"claim {name!r} must be a string, found {_kind(claims[name])}", claim=name)
 
     def _check_issuer(self, claims: dict[str, Any]) -> None:
         iss = claims.get("iss")
-        if iss is not None and type(iss) is not str:
-            raise InvalidClaimError(f"claim 'iss' must be a string, found {type(iss).__name__}", claim="iss")
+        if "iss" in claims and type(iss) is not str:
+            raise InvalidClaimError(f"claim 'iss' must be a string, found {_kind(iss)}", claim="iss")
         if self.issuer is None:
             return
         if iss is None:
@@ -156,6 +155,10 @@ class ClaimsPolicy:
                 f"the token is meant for {_theirs(audiences)}, not the expected {_one_of(self.audience)}",
                 claim="aud",
             )
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
 
 
 def _one_of(values: frozenset[str]) -> str:

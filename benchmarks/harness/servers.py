@@ -1,6 +1,9 @@
 """Server processes for the benchmarks: the tests' own helpers (``tests/web/processes.py``, loaded by
-its path, so the start-up code lives once and the tests never import ``benchmarks/``), started with
-this checkout's ``src`` first on ``PYTHONPATH`` and no ``JWTKIT_*`` variables.
+its path), started with this checkout's ``src`` first on ``PYTHONPATH`` and no ``JWTKIT_*`` variables.
+
+Why there: the start-up code lives once; the tests never import ``benchmarks/``; and the installed
+package carries no test machinery (a ``jwtkit._testing`` module would ship a process launcher in every
+wheel, for the sake of two folders that only exist in a checkout, where ``tests/`` is always present).
 
 ``running(command, log, ...)`` starts any server command in its own process group and yields a
 ``Server`` (``url``, ``port``, ``pid``) once it answers; ``jwtkit_serve(log, *args)`` does it for

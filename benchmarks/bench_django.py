@@ -6,7 +6,7 @@
 One project (benchmarks/django_site: DRF, Simple JWT with its blacklist app, jwtkit's app; HS256 with
 SECRET_KEY for both; SQLite; DEBUG off) served by one uvicorn worker (Django's ASGI handler), pinned to
 CPU 1 when there are two; the load generator (asyncio, keep-alive connections, pinned to CPU 0) runs in
-this process. The method of /work/shared/bench/server_django: the endpoints in a shuffled order per
+this process. The method of the harness (``benchmarks/harness``): the endpoints in a shuffled order per
 round, medians over rounds, each protected endpoint's req/s as a ratio to /health in the same round, and
 the server process's CPU time per request (utime + stime from /proc), which other load on the machine
 disturbs far less than req/s.
@@ -21,172 +21,80 @@ latest token in a chain. Correctness gates first: 200 with credentials, 401 with
 from __future__ import annotations
 
 import argparse
-import asyncio
+import contextlib
 import json
 import os
 import random
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from harness.http import call
+from harness.load import Rotation, request_bytes, run_conversations
+from harness.machine import cpu_seconds, pinning
+from harness.rounds import interleave
+from harness.servers import HOST, checkout_env, free_port, running
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-HOST = "127.0.0.1"
+CREDENTIALS = {"username": "bench", "password": "bench-password"}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
-def call(base: str, method: str, path: str, body: dict | None = None, headers: dict | None = None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(base + path, data=data, method=method, headers=dict(headers or {}))
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
+@contextlib.contextmanager
+def site(workdir: str) -> Iterator[Any]:
+    """migrate + a user, then one uvicorn worker on a SQLite file of its own; yields the server."""
+    env = checkout_env(PYTHONPATH=HERE + os.pathsep + os.environ.get("PYTHONPATH", ""),
+                       DJANGO_SETTINGS_MODULE="django_site.settings",
+                       BENCH_DJANGO_DB=os.path.join(workdir, "bench.sqlite3"))
+    manage = [sys.executable, "-m", "django"]
+    subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True, timeout=300)
+    subprocess.run(
+        [*manage, "shell", "-c",
+         "from django.contrib.auth import get_user_model; "
+         "get_user_model().objects.create_user(username='bench', password='bench-password')"],
+        env=env, check=True, timeout=120,
+    )
+    port = free_port()
+    command = [*pinning().server, sys.executable, "-m", "uvicorn", "django_site.asgi:application", "--host", HOST,
+               "--port", str(port), "--workers", "1", "--no-access-log", "--log-level", "warning"]
+    log = Path(workdir) / "server.log"
     try:
-        with urllib.request.urlopen(req, timeout=15) as response:
-            return response.status, response.headers.items(), response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers.items(), exc.read()
+        with running(command, log, url=f"http://{HOST}:{port}", env=env, cwd=Path(HERE)) as server:
+            yield server
+    except Exception:
+        print("server.log (tail):\n" + "".join(log.read_text(errors="replace").splitlines(True)[-80:]),
+              file=sys.stderr)
+        raise
+    os.environ.update({k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "BENCH_DJANGO_DB")})
 
 
-class Site:
-    """migrate + a user, then one uvicorn worker on a SQLite file of its own."""
+class RefreshChain:
+    """One connection's refresh chain: it logs in once, then refreshes its latest refresh token."""
 
-    def __init__(self, workdir: str) -> None:
-        self.env = {
-            **os.environ,
-            "PYTHONPATH": HERE + os.pathsep + os.environ.get("PYTHONPATH", ""),
-            "DJANGO_SETTINGS_MODULE": "django_site.settings",
-            "BENCH_DJANGO_DB": os.path.join(workdir, "bench.sqlite3"),
-        }
-        manage = [sys.executable, "-m", "django"]
-        subprocess.run([*manage, "migrate", "-v", "0"], env=self.env, check=True, timeout=300)
-        subprocess.run(
-            [*manage, "shell", "-c",
-             "from django.contrib.auth import get_user_model; "
-             "get_user_model().objects.create_user(username='bench', password='bench-password')"],
-            env=self.env, check=True, timeout=120,
-        )
-        self.port = free_port()
-        self.base = f"http://{HOST}:{self.port}"
-        pin = ["taskset", "-c", "1"] if (os.cpu_count() or 1) >= 2 and shutil.which("taskset") else []
-        self.log = open(os.path.join(workdir, "server.log"), "w")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [*pin, sys.executable, "-m", "uvicorn", "django_site.asgi:application", "--host", HOST,
-             "--port", str(self.port), "--workers", "1", "--no-access-log", "--log-level", "warning"],
-            env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if call(self.base, "GET", "/health")[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("the server did not start; see server.log")
+    def __init__(self, base: str, prefix: str) -> None:
+        self.prefix = prefix
+        _, _, body = call("POST", f"{base}/{prefix}/token", CREDENTIALS)
+        self.refresh = json.loads(body)["refresh"]
 
-    def stop(self) -> None:
-        if self.log.closed:
-            return
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.log.close()
+    def next_request(self) -> bytes:
+        return request_bytes("POST", f"/{self.prefix}/refresh", {}, json.dumps({"refresh": self.refresh}).encode())
+
+    def answered(self, status: int, body: bytes) -> None:
+        if status != 200:
+            raise RuntimeError(f"status {status}: {body[:200]!r}")
+        self.refresh = json.loads(body)["refresh"]
 
 
-# ---------------------------------------------------------------- a small keep-alive HTTP/1.1 load generator
-async def _exchange(reader, writer, raw: bytes) -> tuple[int, bytes]:
-    writer.write(raw)
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line[:15].lower() == b"content-length:":
-            length = int(line[15:])
-    return status, await reader.readexactly(length) if length else b""
+class Strict(Rotation):
+    """A fixed request; any answer but 200 stops the run."""
 
-
-def _request(method: str, path: str, headers: dict, body: bytes = b"") -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}"] + [f"{k}: {v}" for k, v in headers.items()]
-    if body:
-        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-
-
-async def _worker(port: int, deadline: float, step, counts: dict) -> None:
-    reader, writer = await asyncio.open_connection(HOST, port)
-    state: dict = {}
-    try:
-        while time.perf_counter() < deadline:
-            raw = step(state)
-            status, body = await _exchange(reader, writer, raw)
-            if status != 200:
-                counts["errors"] += 1
-                raise RuntimeError(f"status {status}: {body[:200]!r}")
-            if "after" in state:
-                state["after"](body)
-            counts["ok"] += 1
-    finally:
-        writer.close()
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (Linux /proc), in seconds: the server's own work, whatever else runs."""
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def run_load(port: int, connections: int, duration: float, make_step) -> tuple[float, int]:
-    """(req/s, requests) of `connections` keep-alive connections, each running `make_step()`'s request loop."""
-    counts = {"ok": 0, "errors": 0}
-
-    steps = [make_step() for _ in range(connections)]  # logins (refresh) happen before the clock starts
-
-    async def main() -> tuple[float, int]:
-        deadline = time.perf_counter() + duration
-        start = time.perf_counter()
-        await asyncio.gather(*(_worker(port, deadline, step, counts) for step in steps))
-        return counts["ok"] / (time.perf_counter() - start), counts["ok"]
-
-    return asyncio.run(main())
-
-
-def get_step(path: str, headers: dict):
-    raw = _request("GET", path, headers)
-    return lambda: (lambda state: raw)
-
-
-def refresh_step(base: str, prefix: str):
-    """Each connection logs in once, then refreshes its latest refresh token in a chain."""
-
-    def make():
-        _, _, body = call(base, "POST", f"/{prefix}/token", {"username": "bench", "password": "bench-password"})
-        token = {"refresh": json.loads(body)["refresh"]}
-
-        def after(body: bytes) -> None:
-            token["refresh"] = json.loads(body)["refresh"]
-
-        def step(state: dict) -> bytes:
-            state["after"] = after
-            return _request("POST", f"/{prefix}/refresh", {}, json.dumps({"refresh": token["refresh"]}).encode())
-
-        return step
-
-    return make
+    def answered(self, status: int, body: bytes) -> None:
+        if status != 200:
+            raise RuntimeError(f"status {status}: {body[:200]!r}")
 
 
 def in_process(rounds: int) -> dict[str, list[float]]:
@@ -248,19 +156,17 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--json")
     args = parser.parse_args()
-    if (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
-        os.sched_setaffinity(0, {0})
+    pinning().load_here()
 
     with tempfile.TemporaryDirectory(prefix="bench-django-") as workdir:
-        site = Site(workdir)
-        try:
-            base = site.base
-            _, _, body = call(base, "POST", "/sj/token", {"username": "bench", "password": "bench-password"})
+        with site(workdir) as server:
+            base = server.url
+            _, _, body = call("POST", base + "/sj/token", CREDENTIALS)
             sj = json.loads(body)["access"]
-            _, _, body = call(base, "POST", "/jk/token", {"username": "bench", "password": "bench-password"})
+            _, _, body = call("POST", base + "/jk/token", CREDENTIALS)
             jk = json.loads(body)["access"]
-            _, headers, _ = call(base, "POST", "/session/login", {"username": "bench", "password": "bench-password"})
-            cookies = [value.split(";", 1)[0] for name, value in headers if name.lower() == "set-cookie"]
+            _, headers, _ = call("POST", base + "/session/login", CREDENTIALS)
+            cookies = [value.split(";", 1)[0] for value in headers.get_all("Set-Cookie") or []]
             cookie = next(value for value in cookies if value.startswith("sessionid="))
             gets = {
                 "/health (no auth)": ("/health", {}),
@@ -269,36 +175,29 @@ def main() -> None:
                 "/session/me (django_session)": ("/session/me", {"Cookie": cookie}),
             }
             for name, (path, headers) in gets.items():  # correctness gates
-                assert call(base, "GET", path, headers=headers)[0] == 200, name
+                assert call("GET", base + path, headers=headers)[0] == 200, name
                 if headers:
-                    assert call(base, "GET", path)[0] in (401, 403), name
-            steps = {name: get_step(path, headers) for name, (path, headers) in gets.items()}
-            steps["refresh, Simple JWT"] = refresh_step(base, "sj")
-            steps["refresh, jwtkit"] = refresh_step(base, "jk")
-            results: dict[str, list[float]] = {name: [] for name in steps}
-            cpu_us: dict[str, list[float]] = {name: [] for name in steps}
-            ratios: dict[str, list[float]] = {name: [] for name in steps}
-            for round_no in range(args.rounds):
-                order = list(steps)
-                random.shuffle(order)
-                measured = {}
-                for name in order:
-                    cpu_before = process_cpu_seconds(site.proc.pid)
-                    measured[name], count = run_load(site.port, args.connections, args.duration, steps[name])
-                    cpu_us[name].append((process_cpu_seconds(site.proc.pid) - cpu_before) / count * 1e6)
-                    results[name].append(measured[name])
-                for name in steps:
-                    ratios[name].append(measured[name] / measured["/health (no auth)"])
-                print(f"round {round_no + 1}/{args.rounds} done", file=sys.stderr)
-        except Exception:
-            site.stop()
-            with open(os.path.join(workdir, "server.log")) as log:
-                print("server.log (tail):\n" + "".join(log.readlines()[-80:]), file=sys.stderr)
-            raise
-        finally:
-            site.stop()
-        os.environ.update({k: v for k, v in site.env.items() if k in ("DJANGO_SETTINGS_MODULE", "BENCH_DJANGO_DB")})
+                    assert call("GET", base + path)[0] in (401, 403), name
+            steps: dict[str, Callable[[], Any]] = {
+                name: (lambda path=path, headers=headers: Strict([request_bytes("GET", path, headers)]))
+                for name, (path, headers) in gets.items()}
+            steps["refresh, Simple JWT"] = lambda: RefreshChain(base, "sj")
+            steps["refresh, jwtkit"] = lambda: RefreshChain(base, "jk")
+
+            def run(name: str, _: int) -> dict[str, Any]:
+                conversations = [steps[name]() for _ in range(args.connections)]  # logins before the clock starts
+                cpu_before = cpu_seconds(server.pid)
+                result = run_conversations(server.port, conversations, args.duration)
+                result["cpu_us"] = (cpu_seconds(server.pid) - cpu_before) / result["requests"] * 1e6
+                return result
+
+            runs = interleave(list(steps), args.rounds, run,
+                              describe=lambda name, result: f"{name}: {result['rps']:.0f} req/s")
         inproc = in_process(args.rounds)
+    results = {name: [x["rps"] for x in r] for name, r in runs.items()}
+    cpu_us = {name: [x["cpu_us"] for x in r] for name, r in runs.items()}
+    health = runs["/health (no auth)"]
+    ratios = {name: [x["rps"] / h["rps"] for x, h in zip(r, health, strict=True)] for name, r in runs.items()}
 
     print(f"\nDjango {args.connections} connections, {args.duration:g} s x {args.rounds} rounds, one uvicorn worker "
           "(medians; PRELIMINARY on a loaded machine)\n")
@@ -316,7 +215,8 @@ def main() -> None:
         print(f"| {what} | {theirs:.0f} | {ours:.0f} | {theirs / ours:.2f}× |")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"req_per_s": results, "ratio_to_health": ratios, "cpu_us": cpu_us, "in_process_us": inproc, "args": vars(args)}, fh, indent=1)
+            json.dump({"req_per_s": results, "ratio_to_health": ratios, "cpu_us": cpu_us, "in_process_us": inproc,
+                       "args": vars(args)}, fh, indent=1)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ its own process on 127.0.0.1: uvicorn's ``httptools`` protocol (no cap: the base
 ``jwtkit.web.protocol:BoundedHttpToolsProtocol`` (httptools with jwtkit's 64 KiB / 100 field cap:
 what ``jwtkit serve`` runs) and ``h11`` with ``h11_max_incomplete_event_size=65536`` (uvicorn's own
 cap). Each round loads ``/health`` and ``/auth/me`` (one ES256 access token) on every candidate in
-a shuffled order with the keep-alive asyncio load generator of ``bench_server.py`` (wrk is not
+a shuffled order with the harness's keep-alive asyncio load generator (wrk is not
 needed); the figures are medians over rounds of req/s, and each candidate's ratio to the baseline
 in the same round. This is not a test: figures depend on the machine and its load.
 """
@@ -17,19 +17,18 @@ in the same round. This is not a test: figures depend on the machine and its loa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import os
-import random
 import statistics
-import subprocess
 import sys
-import time
-import urllib.request
+import tempfile
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_server import run_python_load  # noqa: E402
+from harness.http import bearer, sign_up
+from harness.load import run_python_load
+from harness.rounds import interleave, same_round_ratio
+from harness.servers import running
 
 CANDIDATES = {
     "httptools (no cap)": {"http": "httptools"},
@@ -45,33 +44,9 @@ from jwtkit.wiring import ServerSettings, build_app
 options = json.loads(sys.argv[1])
 app = build_app(ServerSettings(database_url="memory://", access_log=False))
 sock = socket.socket(); sock.bind(("127.0.0.1", 0)); sock.listen(2048)
-print(sock.getsockname()[1], flush=True)
+print(f"listening on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
 uvicorn.Server(uvicorn.Config(app, access_log=False, log_level="warning", lifespan="on", **options)).run(sockets=[sock])
 """
-
-
-def post(url: str, body: dict) -> dict:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read())
-
-
-def start(options: dict) -> tuple[subprocess.Popen[str], int]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JWTKIT_")}
-    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
-    process = subprocess.Popen([sys.executable, "-c", LAUNCHER, json.dumps(options)], stdout=subprocess.PIPE,
-                               text=True, env=env)
-    assert process.stdout is not None
-    port = int(process.stdout.readline())
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).close()
-            return process, port
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("the server did not start")
 
 
 def main() -> int:
@@ -81,36 +56,24 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
 
-    servers = {name: start(options) for name, options in CANDIDATES.items()}
-    try:
-        tokens = {}
-        for name, (_, port) in servers.items():
-            base = f"http://127.0.0.1:{port}"
-            post(base + "/auth/register", {"username": "bench", "password": PASSWORD})
-            tokens[name] = post(base + "/auth/token", {"username": "bench", "password": PASSWORD})["access_token"]
-        rps: dict[tuple[str, str], list[float]] = {}
-        ratios: dict[tuple[str, str], list[float]] = {}
-        for _ in range(args.rounds):
-            for path in ("/health", "/auth/me"):
-                order = list(servers)
-                random.shuffle(order)
-                this_round = {}
-                for name in order:
-                    headers = {"Authorization": f"Bearer {tokens[name]}"} if path == "/auth/me" else {}
-                    result = run_python_load(servers[name][1], path, headers, args.connections, args.duration)
-                    assert result["non2xx"] == 0, (name, path, result)
-                    this_round[name] = result["rps"]
-                    rps.setdefault((name, path), []).append(result["rps"])
-                for name, value in this_round.items():
-                    ratios.setdefault((name, path), []).append(value / this_round[BASELINE])
-    finally:
-        for process, _ in servers.values():
-            process.terminate()
-            process.wait(timeout=15)
+    with tempfile.TemporaryDirectory(prefix="jwtkit_bench_protocols_") as tmp, contextlib.ExitStack() as stack:
+        servers = {name: stack.enter_context(running([sys.executable, "-c", LAUNCHER, json.dumps(options)],
+                                                     Path(tmp) / f"server{i}.log"))
+                   for i, (name, options) in enumerate(CANDIDATES.items())}
+        tokens = {name: sign_up(server.url, "bench", PASSWORD)["access_token"] for name, server in servers.items()}
+
+        def run(cell: tuple[str, str], _: int) -> dict[str, Any]:
+            name, path = cell
+            headers = bearer(tokens[name]) if path == "/auth/me" else {}
+            result = run_python_load(servers[name].port, path, headers, args.connections, args.duration)
+            assert result["non2xx"] == 0, (name, path, result)
+            return result
+
+        results = interleave([(name, path) for path in ("/health", "/auth/me") for name in servers], args.rounds, run)
     print(f"{'protocol':<26}{'endpoint':<12}{'req/s (median)':>16}{'vs httptools':>14}")
-    for (name, path), values in rps.items():
-        print(f"{name:<26}{path:<12}{statistics.median(values):>16.0f}"
-              f"{statistics.median(ratios[(name, path)]):>13.0%} ")
+    for (name, path), runs in results.items():
+        print(f"{name:<26}{path:<12}{statistics.median(x['rps'] for x in runs):>16.0f}"
+              f"{same_round_ratio(runs, results[(BASELINE, path)]):>13.0%} ")
     return 0
 
 

@@ -35,9 +35,8 @@ import sys
 import time
 from pathlib import Path
 
-from _timing import ForeignLoad, wait_quiet
-
-ROOT = Path(__file__).resolve().parent.parent
+from harness.machine import ForeignLoad, wait_quiet
+from harness.servers import checkout_env
 
 
 def commands() -> dict[str, list[str]]:
@@ -79,7 +78,7 @@ def main() -> int:
     parser.add_argument("--json", metavar="FILE", help="also write every sample as JSON")
     args = parser.parse_args()
 
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), PYTHONDONTWRITEBYTECODE="0")
+    env = checkout_env(PYTHONDONTWRITEBYTECODE="0")
     cmds = commands()
     for argv in cmds.values():  # warm the file cache and the bytecode caches
         subprocess.run(argv, check=True, capture_output=True, env=env)

@@ -11,7 +11,7 @@ A real ``jwtkit serve`` (SQLite in a temporary directory) issues an ES256 access
 JWKS every app reads. Five apps (``_integration_apps.py``), one worker each, all pinned to CPU 1 (the
 load to CPU 0) when there are >= 2 CPUs: the FastAPI ones on uvicorn (access log off), the Flask ones on
 gunicorn (one gthread worker, 4 threads). Each has ``/open`` (no auth) and ``/protected`` (the token's
-``sub``). wrk (1 thread, N connections; the asyncio generator of ``bench_server.py`` without wrk) loads
+``sub``). wrk (1 thread, N connections; the harness's asyncio generator without wrk) loads
 the ten cells in a shuffled order per round; an app's ratio is its ``/protected`` req/s ÷ its ``/open``
 req/s in the same round, the median over rounds. One token is sent on every request: jwtkit's integrations
 remember verified tokens (``cache_size=4096``, as ``jwtkit serve`` does; the claims are checked every time),
@@ -19,7 +19,7 @@ the peers do not, and the ``cache_size=0`` app shows jwtkit's path when every re
 Correctness gates first: every ``/protected`` answers
 200 with the token, 401 without it and 401 with a tampered one.
 
-The verify path (``_timing.py``'s paired rounds): µs per token for jwtkit's ``Verifier`` on a
+The verify path (``harness/timing.py``'s paired rounds): µs per token for jwtkit's ``Verifier`` on a
 ``JWKSClient``, ``AsyncVerifier`` on an ``AsyncJWKSClient``, a ``Verifier`` on a fixed ``KeySet`` (the
 reference), PyJWT's ``PyJWKClient.get_signing_key_from_jwt`` + ``jwt.decode``, and flask-jwt-extended's
 ``decode_token``, keys cached in all of them. Targets: each jwtkit ratio >= 0.85 and ahead of its peer's.
@@ -33,33 +33,21 @@ import argparse
 import contextlib
 import json
 import os
-import random
 import shutil
-import socket
-import statistics
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _timing import Cell, load_summary, paired_ratio, run_rounds
-from bench_server import (
-    ForeignLoad,
-    cpu_seconds,
-    http,
-    run_python_load,
-    run_wrk,
-    start_process,
-    start_server,
-    stop_server,
-    wait_quiet,
-)
+from harness.http import call as http
+from harness.load import add_load_options, load, load_tool
+from harness.machine import ForeignLoad, pinning, tree_cpu_seconds
+from harness.report import markdown_table
+from harness.rounds import interleave, median_of, same_round_diff, same_round_ratio
+from harness.servers import HOST, free_port, jwtkit_serve, running
+from harness.timing import Cell, load_summary, paired_ratio, run_rounds
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))  # measure the checkout this script sits in
-
-HOST = "127.0.0.1"
 PASSWORD = "benchmark password"
 APPS: dict[str, tuple[str, str]] = {  # name: (server, factory)
     "FastAPI + jwtkit JWTBearer": ("uvicorn", "fastapi_jwtkit"),
@@ -73,24 +61,8 @@ PEERS = {"FastAPI + jwtkit JWTBearer": "FastAPI + PyJWT PyJWKClient (tutorial)",
 OPEN, PROTECTED = "/open", "/protected"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds of ``pid`` and its children (gunicorn's worker is the master's child)."""
-    total = cpu_seconds(pid)
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-                total += tree_cpu_seconds(int(child))
-    return total
-
-
-def start_app(server: str, factory: str, pin: list[str], log: Path) -> tuple[Any, str]:
+def start_app(server: str, factory: str, pin: list[str], log: Path) -> contextlib.AbstractContextManager[Any]:
+    """One of the apps of ``_integration_apps.py`` on a free port, once ``/open`` answers."""
     port = free_port()
     bench_dir = Path(__file__).resolve().parent
     if server == "uvicorn":
@@ -101,7 +73,7 @@ def start_app(server: str, factory: str, pin: list[str], log: Path) -> tuple[Any
         cmd = [*pin, sys.executable, "-m", "gunicorn", f"_integration_apps:{factory}()", "--bind", f"{HOST}:{port}",
                "--workers", "1", "--worker-class", "gthread", "--threads", "4", "--chdir", str(bench_dir)]
         listening = r"Listening at: (http://127\.0\.0\.1:\d+)"
-    return start_process(cmd, log, listening=listening, ready_path=OPEN)
+    return running(cmd, log, listening=listening, ready_path=OPEN)
 
 
 def issue_token(base: str) -> str:
@@ -181,17 +153,16 @@ def http_report(results: dict[tuple[str, str], list[dict[str, Any]]], args: argp
         f"{'; apps pinned to CPU 1, load to CPU 0' if pinned else ''}; one worker per app (uvicorn; gunicorn "
         f"gthread x4); ES256 token from jwtkit serve; ratio = /protected req/s ÷ /open req/s of the same app in "
         f"the same round (median); CPU µs/req over /open = the app process's extra CPU per protected request.", "",
-        "| app | /open req/s | /protected req/s | protected ÷ open | CPU µs/req over /open | non-2xx |",
-        "|---|---|---|---|---|---|",
     ]
+    rows = []
     for name in APPS:
         opened, protected = results[(name, OPEN)], results[(name, PROTECTED)]
-        ratio[name] = statistics.median(p["rps"] / o["rps"] for p, o in zip(protected, opened, strict=True))
-        extra_cpu = statistics.median(p["cpu_us_per_req"] - o["cpu_us_per_req"]
-                                      for p, o in zip(protected, opened, strict=True))
-        lines.append(f"| {name} | {statistics.median(o['rps'] for o in opened):.0f} | "
-                     f"{statistics.median(p['rps'] for p in protected):.0f} | {ratio[name]:.2f} | {extra_cpu:+.0f} | "
-                     f"{sum(x['non2xx'] for x in opened + protected)} |")
+        ratio[name] = same_round_ratio(protected, opened)
+        extra_cpu = same_round_diff(protected, opened, "cpu_us_per_req")
+        rows.append([name, f"{median_of(opened):.0f}", f"{median_of(protected):.0f}", f"{ratio[name]:.2f}",
+                     f"{extra_cpu:+.0f}", f"{sum(x['non2xx'] for x in opened + protected)}"])
+    lines += markdown_table(["app", "/open req/s", "/protected req/s", "protected ÷ open", "CPU µs/req over /open",
+                             "non-2xx"], rows)
     lines.append("")
     for ours, peer in PEERS.items():
         met = ratio[ours] >= 0.85 and ratio[ours] > ratio[peer]
@@ -209,84 +180,60 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--micro-rounds", type=int, default=21, help="rounds of the in-process verify timing")
     ap.add_argument("--quick", action="store_true", help="1 round x 3 s, 5 micro rounds")
-    ap.add_argument("--python-load", action="store_true", help="use the asyncio load generator even if wrk exists")
-    ap.add_argument("--quiet-budget", type=float, default=None,
-                    help="seconds to wait in all for other processes to go quiet (default 240; 0 with --quick)")
-    ap.add_argument("--json", metavar="FILE", help="also write every run as JSON")
+    add_load_options(ap)
     args = ap.parse_args()
     if args.quick:
         args.duration, args.rounds, args.micro_rounds = 3, 1, 5
-    if args.quiet_budget is None:
-        args.quiet_budget = 0.0 if args.quick else 240.0
-    wrk = None if args.python_load else shutil.which("wrk")
-    ncpu = os.cpu_count() or 1
-    pinned = ncpu >= 2 and shutil.which("taskset") is not None
-    pin_srv = ["taskset", "-c", "1"] if pinned else []
-    pin_load = ["taskset", "-c", "0"] if pinned else []
+    wrk = load_tool(args)
+    pin = pinning()
 
     tmp = Path(tempfile.mkdtemp(prefix="jwtkit_bench_integrations_"))
-    # The one token must outlive the run (the default access TTL is 5 minutes).
-    issuer, issuer_url = start_server([], f"sqlite+aiosqlite:///{tmp / 'issuer.sqlite3'}", tmp / "issuer.log",
-                                      "--access-ttl", "7200")
-    servers: dict[str, tuple[Any, str]] = {}
-    results: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    try:
-        token = issue_token(issuer_url)
-        jwks_url = issuer_url + "/.well-known/jwks.json"
+    with contextlib.ExitStack() as stack:
+        # The one token must outlive the run (the default access TTL is 5 minutes).
+        issuer = stack.enter_context(jwtkit_serve(
+            tmp / "issuer.log", "--database", f"sqlite+aiosqlite:///{tmp / 'issuer.sqlite3'}", "--no-access-log",
+            "--access-ttl", "7200"))
+        stack.callback(print, "every server stopped", file=sys.stderr)
+        token = issue_token(issuer.url)
+        jwks_url = issuer.url + "/.well-known/jwks.json"
         os.environ["BENCH_JWKS_URL"] = jwks_url
+        servers: dict[str, Any] = {}
         for name, (server, factory) in APPS.items():
-            servers[name] = start_app(server, factory, pin_srv, tmp / f"{factory}.log")
-            check_app(name, servers[name][1], token)
-        print(f"issuer {issuer_url}; apps {', '.join(f'{n} pid {p.pid}' for n, (p, _) in servers.items())}; "
+            servers[name] = stack.enter_context(start_app(server, factory, pin.server, tmp / f"{factory}.log"))
+            check_app(name, servers[name].url, token)
+        print(f"issuer {issuer.url}; apps {', '.join(f'{n} pid {s.pid}' for n, s in servers.items())}; "
               f"load: {'wrk' if wrk else 'asyncio generator'}; correctness checks passed", file=sys.stderr)
         headers = {OPEN: {}, PROTECTED: {"Authorization": f"Bearer {token}"}}
 
-        def run(name: str, path: str, duration: float) -> dict[str, Any]:
-            process, base = servers[name]
-            fl = ForeignLoad(lambda: tree_cpu_seconds(process.pid))
-            c0 = tree_cpu_seconds(process.pid)
-            if wrk:
-                res = run_wrk(wrk, pin_load, base + path, headers[path], args.connections, duration, tmp)
-            else:
-                res = run_python_load(int(base.rsplit(":", 1)[1]), path, headers[path], args.connections, duration)
-            res["cpu_us_per_req"] = (tree_cpu_seconds(process.pid) - c0) * 1e6 / max(res["requests"], 1)
+        def run(cell: tuple[str, str], duration: float) -> dict[str, Any]:
+            path, app = cell[1], servers[cell[0]]
+            fl = ForeignLoad(lambda: tree_cpu_seconds(app.pid))
+            c0 = tree_cpu_seconds(app.pid)
+            res = load(wrk, app.url, path, headers[path], args.connections, duration, tmp, pin.load)
+            res["cpu_us_per_req"] = (tree_cpu_seconds(app.pid) - c0) * 1e6 / max(res["requests"], 1)
             res["foreign_load"] = fl.stop()
             return res
 
         cells = [(name, path) for name in APPS for path in (OPEN, PROTECTED)]
         for cell in cells:  # warm-up
-            run(*cell, 2)
-        rng = random.Random(11)
-        waited = 0.0
-        for r in range(args.rounds):
-            rng.shuffle(cells)
-            for cell in cells:
-                if args.quiet_budget - waited > 0:
-                    waited += wait_quiet(min(30.0, args.quiet_budget - waited))
-                res = run(*cell, args.duration)
-                res["round"] = r
-                results.setdefault(cell, []).append(res)
-                print(f"round {r + 1}: {cell[0]} {cell[1]}: {res['rps']:.0f} req/s, server CPU "
-                      f"{res['cpu_us_per_req']:.0f} µs/req, other load {(res['foreign_load'] or 0) * 100:.0f}%, "
-                      f"non2xx {res['non2xx']}", file=sys.stderr)
-        print(http_report(results, args, wrk, pinned), flush=True)
+            run(cell, 2)
+        results = interleave(
+            cells, args.rounds, lambda cell, _: run(cell, args.duration), seed=11, quiet_budget=args.quiet_budget,
+            describe=lambda cell, res: (
+                f"{cell[0]} {cell[1]}: {res['rps']:.0f} req/s, server CPU {res['cpu_us_per_req']:.0f} µs/req, "
+                f"other load {(res['foreign_load'] or 0) * 100:.0f}%, non2xx {res['non2xx']}"))
+        print(http_report(results, args, wrk, pin.enabled), flush=True)
         micro, pop_context = verify_cells(jwks_url, token)
         try:
             stats = run_rounds(micro, lambda: token, target=0.02, rounds=args.micro_rounds,
                                quiet_budget=0.0 if args.quick else 60.0)
         finally:
             pop_context()
-    finally:
-        for process, _ in servers.values():
-            stop_server(process)
-        stop_server(issuer)
-        print("every server stopped", file=sys.stderr)
 
     reference = micro[0]
-    lines = ["Verify path, µs per token (median over rounds; paired ratio to a Verifier on a fixed KeySet):", "",
-             "| verifier | µs | vs fixed KeySet |", "|---|---|---|"]
-    for cell in micro:
-        lines.append(f"| {cell.key[0]} | {cell.median_us():.1f} | {paired_ratio(cell, reference):.2f} |")
+    lines = ["Verify path, µs per token (median over rounds; paired ratio to a Verifier on a fixed KeySet):", ""]
+    lines += markdown_table(["verifier", "µs", "vs fixed KeySet"],
+                            [[c.key[0], f"{c.median_us():.1f}", f"{paired_ratio(c, reference):.2f}"] for c in micro])
     lines += ["", load_summary(stats)]
     print("\n".join(lines))
     if args.json:

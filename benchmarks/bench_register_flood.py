@@ -21,9 +21,7 @@ import argparse
 import asyncio
 import contextlib
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,8 +29,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+from harness.servers import free_port, running
 
-ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
 SPACING = 0.5  # seconds between the starts of the logins timed during the flood
 SETUPS = {"unbounded": ("--unbounded",), "hash budget": ("--no-limit",), "default": ()}
@@ -63,35 +61,13 @@ def serve(port: int, database: Path, flags: list[str]) -> None:
     uvicorn.run(create_app(factory), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def server(flags: tuple[str, ...]) -> Iterator[str]:
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
-        child = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(port), str(Path(tmp) / "auth.sqlite3"), *flags],
-            env={**os.environ, "PYTHONPATH": str(ROOT / "src")}, start_new_session=True,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(url + "/health", timeout=1).status_code == 200:
-                        break
-                if time.monotonic() > deadline or child.poll() is not None:
-                    raise RuntimeError("the server did not start")
-                time.sleep(0.1)
-            yield url
-        finally:
-            child.terminate()
-            child.wait(timeout=30)
+        command = [sys.executable, __file__, "--serve", str(port), str(Path(tmp) / "auth.sqlite3"), *flags]
+        with running(command, Path(tmp) / "server.log", url=f"http://127.0.0.1:{port}") as child:
+            yield child.url
 
 
 async def timed_login(http: httpx.AsyncClient, *, after: float = 0.0) -> float:

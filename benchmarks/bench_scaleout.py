@@ -32,10 +32,6 @@ import os
 import random
 import secrets
 import shutil
-import signal
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,55 +39,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench_server import http as http_call
-from bench_server import run_python_load, run_wrk
+from harness.http import bearer, call, login
+from harness.http import sign_up as _sign_up
+from harness.load import add_load_options, load, load_tool
+from harness.report import markdown_table
+from harness.rounds import interleave, median_of
+from harness.servers import free_port, jwtkit_serve, private_redis
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-
-HOST = "127.0.0.1"
 PASSWORD = "benchmark password"
 PROPAGATION_BACKENDS = ("PostgreSQL + Redis", "SQLite, polled every 0.1 s")
 POSTGRES_URL = os.environ.get("JWTKIT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def stop_group(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=15)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-
-
-@contextlib.contextmanager
-def private_redis(tmp: Path) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no",
-                             "--dir", str(tmp)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    try:
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=1) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
-                    break
-            time.sleep(0.05)
-        else:
-            raise RuntimeError("redis-server did not start")
-        yield f"redis://{HOST}:{port}/0"
-    finally:
-        stop_group(proc)
 
 
 @contextlib.contextmanager
@@ -118,82 +75,54 @@ def postgres_schema() -> Iterator[str]:
 
 @contextlib.contextmanager
 def serve(log: Path, args: list[str], workers: int = 1) -> Iterator[str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JWTKIT_")}
-    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
-    with log.open("ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "jwtkit", "serve", "--host", HOST, "--port", str(port),
-                                 "--workers", str(workers), "--no-access-log", *args],
-                                stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    base = f"http://{HOST}:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"jwtkit serve exited ({proc.returncode}):\n{log.read_text()[-2000:]}")
-            with contextlib.suppress(OSError):
-                if http_call("GET", base + "/health")[0] == 200:
-                    break
-            if time.time() > deadline:
-                raise RuntimeError("jwtkit serve did not start")
-            time.sleep(0.1)
-        yield base
-    finally:
-        stop_group(proc)
+    """``jwtkit serve --workers N --no-access-log ARGS`` on a free port; yields its base URL."""
+    with jwtkit_serve(log, "--workers", str(workers), "--no-access-log", *args, port=free_port()) as server:
+        yield server.url
 
 
 def sign_up(base: str, username: str) -> dict[str, Any]:
-    st, _, body = http_call("POST", base + "/auth/register", {"username": username, "password": PASSWORD})
-    assert st == 201, (st, body)
-    st, _, body = http_call("POST", base + "/auth/token", {"username": username, "password": PASSWORD})
-    assert st == 200, (st, body)
-    pair: dict[str, Any] = json.loads(body)
-    return pair
-
-
-def load(wrk: str | None, base: str, path: str, headers: dict[str, str], connections: int, duration: float,
-         tmp: Path) -> dict[str, Any]:
-    if wrk:
-        return run_wrk(wrk, [], base + path, headers, connections, duration, tmp)
-    return run_python_load(int(base.rsplit(":", 1)[1]), path, headers, connections, duration)
+    return _sign_up(base, username, PASSWORD)
 
 
 def throughput(args: argparse.Namespace, wrk: str | None, tmp: Path, backends: dict[str, list[str]]
                ) -> dict[str, list[dict[str, Any]]]:
-    results: dict[str, list[dict[str, Any]]] = {}
-    cells = [(backend, workers) for backend in backends for workers in (1, 2)]
+    """/auth/me and /health on a server per (backend, workers) cell, the cells interleaved in rounds."""
+
+    def run(cell: tuple[str, int], r: int) -> dict[str, Any]:
+        backend, workers = cell
+        with contextlib.ExitStack() as stack:
+            backend_args = backends[backend]
+            if backend.startswith("PostgreSQL"):
+                schema = stack.enter_context(postgres_schema())
+                redis_url = stack.enter_context(private_redis(tmp))
+                backend_args = [*backend_args, "--database-schema", schema, "--redis", redis_url]
+            else:
+                backend_args = [*backend_args[:-1], f"{backend_args[-1]}.{r}.{workers}.sqlite3"]
+            base = stack.enter_context(serve(tmp / "server.log", backend_args, workers))
+            auth = bearer(sign_up(base, "alice")["access_token"])
+            assert call("GET", base + "/auth/me", headers=auth)[0] == 200
+            assert call("GET", base + "/auth/me")[0] == 401
+            for path, h in (("/health", {}), ("/auth/me", auth)):  # warm-up, every worker
+                load(wrk, base, path, h, args.connections, 1, tmp)
+            pair_results = {}
+            for name, path, h in rng.sample([("health", "/health", {}), ("me", "/auth/me", auth)], 2):
+                pair_results[name] = load(wrk, base, path, h, args.connections, args.duration, tmp)
+        me, health = pair_results["me"], pair_results["health"]
+        me["ratio_vs_health"] = me["rps"] / health["rps"]
+        me["health_rps"] = health["rps"]
+        return me
+
     rng = random.Random(11)
-    for r in range(args.rounds):
-        rng.shuffle(cells)
-        for backend, workers in cells:
-            with contextlib.ExitStack() as stack:
-                backend_args = backends[backend]
-                if backend.startswith("PostgreSQL"):
-                    schema = stack.enter_context(postgres_schema())
-                    redis_url = stack.enter_context(private_redis(tmp))
-                    backend_args = [*backend_args, "--database-schema", schema, "--redis", redis_url]
-                else:
-                    backend_args = [*backend_args[:-1], f"{backend_args[-1]}.{r}.{workers}.sqlite3"]
-                base = stack.enter_context(serve(tmp / "server.log", backend_args, workers))
-                pair = sign_up(base, "alice")
-                auth = {"Authorization": f"Bearer {pair['access_token']}"}
-                assert http_call("GET", base + "/auth/me", headers=auth)[0] == 200
-                assert http_call("GET", base + "/auth/me")[0] == 401
-                for path, h in (("/health", {}), ("/auth/me", auth)):  # warm-up, every worker
-                    load(wrk, base, path, h, args.connections, 1, tmp)
-                pair_results = {}
-                for name, path, h in rng.sample([("health", "/health", {}), ("me", "/auth/me", auth)], 2):
-                    pair_results[name] = load(wrk, base, path, h, args.connections, args.duration, tmp)
-                me, health = pair_results["me"], pair_results["health"]
-                me["ratio_vs_health"] = me["rps"] / health["rps"]
-                me["health_rps"] = health["rps"]
-                me["round"] = r
-                key = f"{backend}, {workers} worker{'s' if workers > 1 else ''}"
-                results.setdefault(key, []).append(me)
-                print(f"round {r + 1}: {key}: /auth/me {me['rps']:.0f} req/s (p50 {me['p50_ms']:.2f} ms, "
-                      f"p99 {me['p99_ms']:.2f} ms, non-2xx {me['non2xx']}), /health {health['rps']:.0f} req/s",
-                      file=sys.stderr)
-    return results
+    cells = [(backend, workers) for backend in backends for workers in (1, 2)]
+    results = interleave(cells, args.rounds, run, seed=11, describe=lambda cell, me: (
+        f"{key(cell)}: /auth/me {me['rps']:.0f} req/s (p50 {me['p50_ms']:.2f} ms, p99 {me['p99_ms']:.2f} ms, "
+        f"non-2xx {me['non2xx']}), /health {me['health_rps']:.0f} req/s"))
+    return {key(cell): runs for cell, runs in results.items()}
+
+
+def key(cell: tuple[str, int]) -> str:
+    backend, workers = cell
+    return f"{backend}, {workers} worker{'s' if workers > 1 else ''}"
 
 
 def propagation(args: argparse.Namespace, tmp: Path, backend_name: str) -> dict[str, list[float]]:
@@ -221,12 +150,10 @@ def propagation(args: argparse.Namespace, tmp: Path, backend_name: str) -> dict[
             return response.status
 
         for i in range(args.logouts):
-            st, _, body = http_call("POST", a + "/auth/token", {"username": "bob", "password": PASSWORD})
-            assert st == 200, (st, body)
-            pair = json.loads(body)
+            pair = login(a, "bob", PASSWORD)
             assert me_on_b(pair["access_token"]) == 200
             t0 = time.perf_counter()
-            st, _, _ = http_call("POST", a + "/auth/logout", {"refresh_token": pair["refresh_token"]},
+            st, _, _ = call("POST", a + "/auth/logout", {"refresh_token": pair["refresh_token"]},
                                  {"Authorization": f"Bearer {pair['access_token']}"})
             t1 = time.perf_counter()
             assert st == 204, st
@@ -254,12 +181,11 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--logouts", type=int, default=200)
     ap.add_argument("--quick", action="store_true", help="1 round x 3 s, 30 logouts")
-    ap.add_argument("--python-load", action="store_true", help="use the asyncio load generator even if wrk exists")
-    ap.add_argument("--json", metavar="FILE", help="also write every run as JSON")
+    add_load_options(ap, quiet_budget=False)
     args = ap.parse_args()
     if args.quick:
         args.duration, args.rounds, args.logouts = 3, 1, 30
-    wrk = None if args.python_load else shutil.which("wrk")
+    wrk = load_tool(args)
     if shutil.which("redis-server") is None:
         print("redis-server is not installed", file=sys.stderr)
         return 2
@@ -278,20 +204,17 @@ def main() -> int:
         f"{'wrk' if wrk else 'asyncio load generator'}: 1 thread, {args.connections} connections, {args.duration:g} s "
         f"per run, {args.rounds} round(s), cells shuffled; {os.cpu_count()} CPUs, nothing pinned; access log off; "
         "medians over rounds; ratio = /auth/me req/s over /health req/s on the same server in the same round.", "",
-        "| backend, workers | /auth/me req/s | p50 ms | p99 ms | /health req/s | /auth/me vs /health | non-2xx |",
-        "|---|---|---|---|---|---|---|",
     ]
-    for key, runs in results.items():
-        lines.append(
-            f"| {key} | {statistics.median(x['rps'] for x in runs):.0f} | "
-            f"{statistics.median(x['p50_ms'] for x in runs):.2f} | {statistics.median(x['p99_ms'] for x in runs):.2f} | "
-            f"{statistics.median(x['health_rps'] for x in runs):.0f} | "
-            f"{statistics.median(x['ratio_vs_health'] for x in runs):.2f} | {sum(x['non2xx'] for x in runs)} |")
+    lines += markdown_table(
+        ["backend, workers", "/auth/me req/s", "p50 ms", "p99 ms", "/health req/s", "/auth/me vs /health", "non-2xx"],
+        [[name, f"{median_of(runs):.0f}", f"{median_of(runs, 'p50_ms'):.2f}", f"{median_of(runs, 'p99_ms'):.2f}",
+          f"{median_of(runs, 'health_rps'):.0f}", f"{median_of(runs, 'ratio_vs_health'):.2f}",
+          f"{sum(x['non2xx'] for x in runs)}"] for name, runs in results.items()])
     for backend in ("SQLite", "PostgreSQL + Redis"):
         one, two = results.get(f"{backend}, 1 worker"), results.get(f"{backend}, 2 workers")
         if one and two:
             lines.append(f"\n{backend}: 2 workers / 1 worker = "
-                         f"{statistics.median(x['rps'] for x in two) / statistics.median(x['rps'] for x in one):.2f}x")
+                         f"{median_of(two) / median_of(one):.2f}x")
     lines += ["", f"revocation propagation: two separate `jwtkit serve` processes, {args.logouts} logouts on A, "
               "B asked until it answers 401:", "| backend | measured | p50 ms | p90 ms | p99 ms | max ms |",
               "|---|---|---|---|---|---|"]

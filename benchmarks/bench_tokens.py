@@ -32,7 +32,7 @@ Columns:
              fair, fast way: keys parsed once into the library's key object, only the
              encode/decode call timed, exp/iat required where the library can.
 
-Method (see ``_timing.py``): each cell is calibrated to a batch of ~25 ms (quick: 10 ms);
+Method (see ``harness/timing.py``): each cell is calibrated to a batch of ~25 ms (quick: 10 ms);
 then 41 rounds (quick: 5), each running the cells of one alg x op group back-to-back in a
 shuffled order, groups shuffled too. Ratios are paired: per round, cell / floor, then the
 median over rounds; times are medians of the per-round per-op times. Tokens are re-issued
@@ -43,15 +43,13 @@ round-trip the claims; a verifier must return the claims of a good token and rej
 with a tampered payload and one that expired an hour ago. A failing cell prints FAIL and
 is not timed.
 
-The floor, the peers' set-up and the method are adapted from the shared yardstick
-``micro_peers.py`` (the project's shared bench folder); this script is self-contained.
+The floor and the primitive are in ``tokens_floor.py``, the peers' set-up in ``tokens_peers.py``;
+both, and the method, are adapted from the yardstick the project's peers were first measured with.
 """
 
 from __future__ import annotations
 
 import argparse
-import binascii
-import hmac
 import json
 import os
 import platform
@@ -60,22 +58,16 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives import hmac as crypto_hmac
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from harness.report import fmt_us
+from harness.report import markdown_table as table
+from harness.timing import Cell, load_summary, paired_diff_us, paired_ratio, paired_rel_iqr, run_rounds
+from tokens_floor import ALGS, Fn, floor_callables, make_keys, make_payload, parse_only, primitive_callables
+from tokens_peers import FACTORIES
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import Cell, load_summary, paired_diff_us, paired_ratio, paired_rel_iqr, run_rounds
-
-ALGS = ("HS256", "RS256", "PS256", "ES256", "EdDSA")
 OPS = ("encode", "verify")
 LIBS = ("jwtkit", "pyjwt", "joserfc", "jwcrypto", "python-jose", "authlib")
 DISTS = ("cryptography", "PyJWT", "joserfc", "jwcrypto", "python-jose", "Authlib", "orjson")
@@ -83,361 +75,6 @@ DISTS = ("cryptography", "PyJWT", "joserfc", "jwcrypto", "python-jose", "Authlib
 TARGETS = {("HS256", "verify"): 1.5, ("HS256", "encode"): 1.5}
 DEFAULT_TARGET = 1.1
 PYJWT_SPEEDUP_TARGET = 3.0
-
-Fn = Callable[[Any], Any]
-
-
-# ---------------------------------------------------------------- base64url, keys, payload
-_TO_URL = bytes.maketrans(b"+/", b"-_")
-_TO_STD = bytes.maketrans(b"-_", b"+/")
-
-
-def b64e(data: bytes) -> bytes:
-    return binascii.b2a_base64(data, newline=False).translate(_TO_URL).rstrip(b"=")
-
-
-def b64d(data: bytes) -> bytes:
-    return binascii.a2b_base64(data.translate(_TO_STD) + b"=" * (-len(data) % 4), strict_mode=True)
-
-
-def b64e_int(n: int, length: int | None = None) -> str:
-    return b64e(n.to_bytes(length or (n.bit_length() + 7) // 8, "big")).decode()
-
-
-@dataclass
-class KeyMaterial:
-    alg: str
-    private: Any  # pyca private key (HS256: the secret bytes)
-    public: Any  # pyca public key (HS256: the secret bytes)
-    private_pem: bytes | None
-    public_pem: bytes | None
-    private_jwk: dict[str, str]
-    public_jwk: dict[str, str]
-
-
-def make_keys() -> dict[str, KeyMaterial]:
-    keys: dict[str, KeyMaterial] = {}
-    secret = os.urandom(32)
-    jwk = {"kty": "oct", "k": b64e(secret).decode(), "alg": "HS256"}
-    keys["HS256"] = KeyMaterial("HS256", secret, secret, None, None, jwk, jwk)
-
-    def pems(priv: Any) -> tuple[bytes, bytes]:
-        return (
-            priv.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            ),
-            priv.public_key().public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            ),
-        )
-
-    for alg in ("RS256", "PS256"):
-        priv = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pn, ppn = priv.private_numbers(), priv.public_key().public_numbers()
-        pub_jwk = {"kty": "RSA", "n": b64e_int(ppn.n), "e": b64e_int(ppn.e), "alg": alg}
-        priv_jwk = dict(pub_jwk, d=b64e_int(pn.d), p=b64e_int(pn.p), q=b64e_int(pn.q),
-                        dp=b64e_int(pn.dmp1), dq=b64e_int(pn.dmq1), qi=b64e_int(pn.iqmp))
-        keys[alg] = KeyMaterial(alg, priv, priv.public_key(), *pems(priv), priv_jwk, pub_jwk)
-
-    ec_priv = ec.generate_private_key(ec.SECP256R1())
-    epn = ec_priv.public_key().public_numbers()
-    pub_jwk = {"kty": "EC", "crv": "P-256", "x": b64e_int(epn.x, 32), "y": b64e_int(epn.y, 32), "alg": "ES256"}
-    priv_jwk = dict(pub_jwk, d=b64e_int(ec_priv.private_numbers().private_value, 32))
-    keys["ES256"] = KeyMaterial("ES256", ec_priv, ec_priv.public_key(), *pems(ec_priv), priv_jwk, pub_jwk)
-
-    ed_priv = ed25519.Ed25519PrivateKey.generate()
-    raw_pub = ed_priv.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    raw_priv = ed_priv.private_bytes(
-        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
-    )
-    pub_jwk = {"kty": "OKP", "crv": "Ed25519", "x": b64e(raw_pub).decode(), "alg": "EdDSA"}
-    priv_jwk = dict(pub_jwk, d=b64e(raw_priv).decode())
-    keys["EdDSA"] = KeyMaterial("EdDSA", ed_priv, ed_priv.public_key(), *pems(ed_priv), priv_jwk, pub_jwk)
-    return keys
-
-
-def make_payload(now: int | None = None, exp_in: int = 300) -> dict[str, Any]:
-    now = int(time.time()) if now is None else now
-    return {"token_type": "access", "exp": now + exp_in, "iat": now, "jti": os.urandom(16).hex(), "user_id": 123}
-
-
-# ---------------------------------------------------------------- primitive and floor
-class BadToken(Exception):
-    pass
-
-
-def raw_crypto(alg: str, km: KeyMaterial) -> tuple[Callable[[bytes], bytes], Callable[[bytes, bytes], bool]]:
-    """(sign(si) -> JWS signature, verify(si, sig) -> bool), with ECDSA as R||S."""
-    if alg == "HS256":
-        h0 = crypto_hmac.HMAC(km.private, hashes.SHA256())  # keyed once, copied per call
-        compare = hmac.compare_digest
-
-        def hs_sign(si: bytes) -> bytes:
-            h = h0.copy()
-            h.update(si)
-            return h.finalize()
-
-        def hs_verify(si: bytes, sig: bytes) -> bool:
-            h = h0.copy()
-            h.update(si)
-            return compare(h.finalize(), sig)
-
-        return hs_sign, hs_verify
-    priv, pub = km.private, km.public
-    if alg in ("RS256", "PS256"):
-        pad: padding.AsymmetricPadding = (
-            padding.PKCS1v15() if alg == "RS256" else padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
-        )
-        digest = hashes.SHA256()
-
-        def rsa_verify(si: bytes, sig: bytes) -> bool:
-            try:
-                pub.verify(sig, si, pad, digest)
-            except InvalidSignature:
-                return False
-            return True
-
-        return (lambda si: priv.sign(si, pad, digest)), rsa_verify
-    if alg == "ES256":
-        scheme = ec.ECDSA(hashes.SHA256())
-
-        def es_sign(si: bytes) -> bytes:
-            r, s = decode_dss_signature(priv.sign(si, scheme))
-            return r.to_bytes(32, "big") + s.to_bytes(32, "big")
-
-        def es_verify(si: bytes, sig: bytes) -> bool:
-            if len(sig) != 64:
-                return False
-            der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
-            try:
-                pub.verify(der, si, scheme)
-            except InvalidSignature:
-                return False
-            return True
-
-        return es_sign, es_verify
-
-    def ed_verify(si: bytes, sig: bytes) -> bool:
-        try:
-            pub.verify(sig, si)
-        except InvalidSignature:
-            return False
-        return True
-
-    return priv.sign, ed_verify
-
-
-def primitive_callables(alg: str, km: KeyMaterial) -> dict[str, Fn]:
-    """The library call only: signing input in, signature (DER for ECDSA) out, and back."""
-    if alg == "HS256":
-        sign, verify = raw_crypto(alg, km)
-        return {"encode": sign, "verify": lambda a: verify(*a)}
-    priv, pub = km.private, km.public
-    if alg in ("RS256", "PS256"):
-        pad: padding.AsymmetricPadding = (
-            padding.PKCS1v15() if alg == "RS256" else padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
-        )
-        digest = hashes.SHA256()
-        return {"encode": lambda si: priv.sign(si, pad, digest), "verify": lambda a: pub.verify(a[1], a[0], pad, digest)}
-    if alg == "ES256":
-        scheme = ec.ECDSA(hashes.SHA256())
-        return {"encode": lambda si: priv.sign(si, scheme), "verify": lambda a: pub.verify(a[1], a[0], scheme)}
-    return {"encode": priv.sign, "verify": lambda a: pub.verify(a[1], a[0])}
-
-
-def floor_callables(alg: str, km: KeyMaterial, use_orjson: bool = False) -> dict[str, Fn]:
-    sign, verify = raw_crypto(alg, km)
-    if use_orjson:
-        import orjson
-
-        dumps: Callable[[Any], bytes] = orjson.dumps
-        loads: Callable[[bytes], Any] = orjson.loads
-    else:
-        _dumps, _loads = json.JSONEncoder(separators=(",", ":")).encode, json.loads
-
-        def dumps(obj: Any) -> bytes:
-            return _dumps(obj).encode()
-
-        def loads(b: bytes) -> Any:
-            return _loads(b.decode())
-
-    header_seg = b64e(dumps({"alg": alg, "typ": "JWT"})) + b"."
-    now_fn = time.time
-
-    def encode(payload: dict[str, Any]) -> str:
-        si = header_seg + b64e(dumps(payload))
-        return (si + b"." + b64e(sign(si))).decode()
-
-    def decode(token: str) -> dict[str, Any]:
-        try:
-            tb = token.encode("ascii")
-            h, p, s = tb.split(b".")
-            header = loads(b64d(h))
-            if header["alg"] != alg:
-                raise BadToken("alg")
-            sig = b64d(s)
-        except BadToken:
-            raise
-        except Exception as e:
-            raise BadToken("malformed") from e
-        if not verify(tb[: len(h) + 1 + len(p)], sig):
-            raise BadToken("signature")
-        try:
-            claims = loads(b64d(p))
-            exp, iat = claims["exp"], claims["iat"]
-        except Exception as e:
-            raise BadToken("malformed") from e
-        now = now_fn()
-        if type(exp) not in (int, float) or exp <= now:
-            raise BadToken("expired")
-        if type(iat) not in (int, float) or iat > now:
-            raise BadToken("iat")
-        return claims  # type: ignore[no-any-return]
-
-    return {"encode": encode, "verify": decode}
-
-
-def parse_only(token: str) -> tuple[Any, Any, bytes]:
-    """split + base64url + json.loads of header and payload: no crypto, no checks."""
-    h, p, s = token.encode("ascii").split(b".")
-    return json.loads(b64d(h)), json.loads(b64d(p)), b64d(s)
-
-
-# ---------------------------------------------------------------- jwtkit and peers
-def lib_jwtkit(keys: Mapping[str, KeyMaterial]) -> dict[tuple[str, str], Fn]:
-    # Measure this checkout's jwtkit, whichever environment runs the script.
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    import jwtkit
-
-    out: dict[tuple[str, str], Fn] = {}
-    for alg in ALGS:
-        key = jwtkit.Key.from_jwk(keys[alg].private_jwk)
-        verifier = jwtkit.Verifier(
-            key if alg == "HS256" else key.public_key(), algorithms=[alg], required=["exp", "iat"]
-        )
-        out[(alg, "encode")] = lambda p, k=key: jwtkit.encode(p, k)
-        out[(alg, "verify")] = verifier.verify
-    return out
-
-
-def lib_pyjwt(keys: Mapping[str, KeyMaterial]) -> dict[tuple[str, str], Fn]:
-    import jwt
-
-    opts = {"require": ["exp", "iat"]}
-    out: dict[tuple[str, str], Fn] = {}
-    for alg in ALGS:
-        priv, pub, algs = keys[alg].private, keys[alg].public, [alg]
-        out[(alg, "encode")] = lambda p, priv=priv, alg=alg: jwt.encode(p, priv, algorithm=alg)
-        out[(alg, "verify")] = lambda t, pub=pub, algs=algs: jwt.decode(t, pub, algorithms=algs, options=opts)
-    return out
-
-
-def lib_joserfc(keys: Mapping[str, KeyMaterial]) -> dict[tuple[str, str], Fn]:
-    from joserfc import jwt
-    from joserfc.jwk import ECKey, OctKey, OKPKey, RSAKey
-
-    registry = jwt.JWTClaimsRegistry(exp={"essential": True}, iat={"essential": True})
-    out: dict[tuple[str, str], Fn] = {}
-    for alg in ALGS:
-        km = keys[alg]
-        if alg == "HS256":
-            priv = pub = OctKey.import_key(km.private)
-        else:
-            cls: Any = {"RS256": RSAKey, "PS256": RSAKey, "ES256": ECKey, "EdDSA": OKPKey}[alg]
-            priv, pub = cls.import_key(km.private_pem), cls.import_key(km.public_pem)
-        hdr, algs = {"alg": alg}, [alg]
-
-        def dec(t: str, pub: Any = pub, algs: list[str] = algs) -> Any:
-            tok = jwt.decode(t, pub, algorithms=algs)
-            registry.validate(tok.claims)
-            return tok.claims
-
-        out[(alg, "encode")] = lambda p, priv=priv, hdr=hdr, algs=algs: jwt.encode(hdr, p, priv, algorithms=algs)
-        out[(alg, "verify")] = dec
-    return out
-
-
-def lib_jwcrypto(keys: Mapping[str, KeyMaterial]) -> dict[tuple[str, str], Fn]:
-    from jwcrypto import jwk, jwt
-
-    checks = {"exp": None, "iat": None}
-    out: dict[tuple[str, str], Fn] = {}
-    for alg in ALGS:
-        km = keys[alg]
-        if alg == "HS256":
-            priv = pub = jwk.JWK(**{k: v for k, v in km.private_jwk.items() if k != "alg"})
-        else:
-            priv, pub = jwk.JWK.from_pyca(km.private), jwk.JWK.from_pyca(km.public)
-        hdr, algs = {"alg": alg, "typ": "JWT"}, [alg]
-
-        def enc(p: dict[str, Any], priv: Any = priv, hdr: dict[str, str] = hdr) -> str:
-            t = jwt.JWT(header=hdr, claims=p)
-            t.make_signed_token(priv)
-            return t.serialize()  # type: ignore[no-any-return]
-
-        def dec(t: str, pub: Any = pub, algs: list[str] = algs) -> Any:
-            tok = jwt.JWT(jwt=t, key=pub, algs=algs, expected_type="JWS", check_claims=checks)
-            return json.loads(tok.claims)
-
-        out[(alg, "encode")] = enc
-        out[(alg, "verify")] = dec
-    return out
-
-
-def lib_python_jose(keys: Mapping[str, KeyMaterial]) -> dict[tuple[str, str], Fn]:
-    from jose import jwk, jwt
-    from jose.constants import ALGORITHMS
-
-    out: dict[tuple[str, str], Fn] = {}
-    for alg in ALGS:
-        if alg not in ALGORITHMS.SUPPORTED:
-            continue  # python-jose has no PS256 and no EdDSA
-        km = keys[alg]
-        if alg == "HS256":
-            priv = pub = jwk.construct(km.private, alg)
-        else:
-            priv, pub = jwk.construct(km.private_pem, alg), jwk.construct(km.public_pem, alg)
-        algs = [alg]
-        out[(alg, "encode")] = lambda p, priv=priv, alg=alg: jwt.encode(p, priv, algorithm=alg)
-        out[(alg, "verify")] = lambda t, pub=pub, algs=algs: jwt.decode(t, pub, algorithms=algs)
-    return out
-
-
-def lib_authlib(keys: Mapping[str, KeyMaterial]) -> dict[tuple[str, str], Fn]:
-    import authlib.deprecate  # noqa: F401  (installs an "always" warnings filter at import)
-
-    with warnings.catch_warnings():  # authlib.jose says it is deprecated in favour of joserfc
-        warnings.simplefilter("ignore")
-        from authlib.jose import ECKey, JsonWebToken, OctKey, OKPKey, RSAKey
-    opts = {"exp": {"essential": True}, "iat": {"essential": True}}
-    out: dict[tuple[str, str], Fn] = {}
-    for alg in ALGS:
-        km = keys[alg]
-        if alg == "HS256":
-            priv = pub = OctKey.import_key(km.private)
-        else:
-            cls: Any = {"RS256": RSAKey, "PS256": RSAKey, "ES256": ECKey, "EdDSA": OKPKey}[alg]
-            priv, pub = cls.import_key(km.private_pem), cls.import_key(km.public_pem)
-        jt, hdr = JsonWebToken([alg]), {"alg": alg}
-
-        def dec(t: str, pub: Any = pub, jt: Any = jt) -> Any:
-            c = jt.decode(t, pub, claims_options=opts)
-            c.validate()
-            return c
-
-        out[(alg, "encode")] = lambda p, priv=priv, hdr=hdr, jt=jt: jt.encode(hdr, p, priv)
-        out[(alg, "verify")] = dec
-    return out
-
-
-FACTORIES: dict[str, Callable[[Mapping[str, KeyMaterial]], dict[tuple[str, str], Fn]]] = {
-    "jwtkit": lib_jwtkit,
-    "pyjwt": lib_pyjwt,
-    "joserfc": lib_joserfc,
-    "jwcrypto": lib_jwcrypto,
-    "python-jose": lib_python_jose,
-    "authlib": lib_authlib,
-}
 
 
 # ---------------------------------------------------------------- checks
@@ -469,16 +106,6 @@ def check_cell(op: str, fn: Fn, floor: Mapping[str, Fn]) -> str | None:
 
 
 # ---------------------------------------------------------------- formatting
-def fmt_us(us: float | None) -> str:
-    if us is None:
-        return "n/a"
-    if us >= 100:
-        return f"{us:.0f}"
-    if us >= 10:
-        return f"{us:.1f}"
-    return f"{us:.2f}"
-
-
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for dist in ("jwtkit", *DISTS):
@@ -487,10 +114,6 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[dist] = "not installed"
     return out
-
-
-def table(header: list[str], rows: list[list[str]]) -> list[str]:
-    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(r) + " |" for r in rows]
 
 
 # ---------------------------------------------------------------- main

@@ -20,15 +20,19 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench_scaleout import load, serve, sign_up
+from harness.http import bearer, sign_up
+from harness.load import load
+from harness.servers import free_port, jwtkit_serve
+
+PASSWORD = "benchmark password"
 
 
 def one_run(args: argparse.Namespace, tmp: Path, run: int) -> tuple[dict[str, float], int]:
     log = tmp / f"server{run}.log"
     backend = ["--database", f"sqlite:///{tmp / f'stress{run}.sqlite3'}", *args.serve_args]
-    with serve(log, backend, args.workers) as base:
-        pair = sign_up(base, "alice")
-        auth = {"Authorization": f"Bearer {pair['access_token']}"}
+    with jwtkit_serve(log, "--workers", str(args.workers), "--no-access-log", *backend, port=free_port()) as server:
+        base = server.url
+        auth = bearer(sign_up(base, "alice", PASSWORD)["access_token"])
         busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
         try:
             result = load(None, base, "/auth/me", auth, args.connections, args.duration, tmp)

@@ -1,7 +1,11 @@
-"""Real processes for the scale-out tests: ``jwtkit serve`` servers, a private ``redis-server``
-that a test may stop and start again, and which process owns a TCP connection (read from
-``/proc``, so a test can tell which worker answered, or which PostgreSQL backends are a
-server's). Every process started here is stopped by the context manager that started it."""
+"""Real processes for the tests that need them: ``jwtkit serve`` servers (or any server command), a
+private ``redis-server`` that a test may stop and start again, a TCP proxy a test can cut, and which
+process owns a TCP connection (read from ``/proc``, so a test can tell which worker answered, or
+which PostgreSQL backends are a server's). Every process started here is stopped by the context
+manager that started it.
+
+The benchmarks start their servers with this module too (``benchmarks/harness/servers.py`` loads it
+by its path): the start-up code lives once, and the tests never depend on ``benchmarks/``."""
 
 from __future__ import annotations
 
@@ -49,7 +53,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 class Server:
-    """One ``jwtkit serve`` process; ``url`` once it answers /health."""
+    """One server process (its own process group); ``url`` once it answers its ready path."""
 
     def __init__(self, process: subprocess.Popen[bytes], log: Path, url: str) -> None:
         self.process = process
@@ -60,40 +64,63 @@ class Server:
     def pid(self) -> int:
         return self.process.pid
 
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
 
 
+LISTENING = r"listening on (http://127\.0\.0\.1:\d+)"  # what ``jwtkit serve`` logs once bound
+
+
 @contextlib.contextmanager
-def jwtkit_serve(log: Path, *args: str, port: int = 0) -> Iterator[Server]:
-    """Run ``jwtkit serve --host 127.0.0.1 --port PORT ARGS`` (its own process group); yield it
-    once /health answers; always stop it and its workers."""
+def running(
+    command: list[str], log: Path, *, url: str | None = None, listening: str = LISTENING, ready_path: str = "/health",
+    env: dict[str, str] | None = None, cwd: Path | None = None,
+) -> Iterator[Server]:
+    """Start ``command`` in its own process group, its output appended to ``log``; yield it once it
+    answers 200 on ``ready_path`` (at ``url``, or at the last URL the log's new lines matched with
+    ``listening``); always stop it and its children. The benchmarks start their servers with this too."""
     seen = log.stat().st_size if log.exists() else 0
     with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "jwtkit", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
-            stdout=out, stderr=subprocess.STDOUT, env=clean_env(), cwd=log.parent, start_new_session=True,
-        )
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=cwd or log.parent,
+                                   env=clean_env() if env is None else env, start_new_session=True)
     try:
-        yield Server(process, log, _wait_for_announcement(process, log, seen))
+        yield Server(process, log, _wait_until_ready(process, log, seen, url, listening, ready_path))
     finally:
         stop(process)
 
 
-def _wait_for_announcement(process: subprocess.Popen[bytes], log: Path, seen: int) -> str:
+@contextlib.contextmanager
+def jwtkit_serve(
+    log: Path, *args: str, port: int = 0, prefix: tuple[str, ...] = (), env: dict[str, str] | None = None,
+) -> Iterator[Server]:
+    """Run ``jwtkit serve --host 127.0.0.1 --port PORT ARGS`` (its own process group, ``prefix``
+    before the interpreter, e.g. ``taskset -c 1``); yield it once /health answers; always stop it
+    and its workers."""
+    command = [*prefix, sys.executable, "-m", "jwtkit", "serve", "--host", "127.0.0.1", "--port", str(port), *args]
+    with running(command, log, env=env) as server:
+        yield server
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], log: Path, seen: int, url: str | None, listening: str,
+                      ready_path: str) -> str:
+    name = Path(process.args[0] if isinstance(process.args, list) else str(process.args)).name
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"jwtkit serve exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        urls = re.findall(r"listening on (http://127\.0\.0\.1:\d+)", log.read_bytes()[seen:].decode(errors="replace"))
+            raise AssertionError(f"{name} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        urls = [url] if url else re.findall(listening, log.read_bytes()[seen:].decode(errors="replace"))
         if urls:
             try:
-                if httpx.get(urls[-1] + "/health", timeout=2).status_code == 200:
-                    return urls[-1]
+                if httpx.get(urls[-1] + ready_path, timeout=2).status_code == 200:
+                    return str(urls[-1])
             except httpx.TransportError:
                 pass
         time.sleep(0.1)
-    raise AssertionError(f"jwtkit serve did not start:\n{log.read_text()[-3000:]}")
+    raise AssertionError(f"{name} did not start:\n{log.read_text()[-3000:]}")
 
 
 def run_jwtkit(*args: str) -> str:
@@ -139,8 +166,6 @@ class PrivateRedis:
             stop(self.process)
             self.process = None
 
-
-# ---- who owns a TCP connection (Linux /proc) --------------------------------------------------
 
 class CuttableProxy:
     """A loopback TCP proxy (threads, so it serves other processes while a sync test runs) to
@@ -203,6 +228,8 @@ class CuttableProxy:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
+
+# ---- who owns a TCP connection (Linux /proc) --------------------------------------------------
 
 def _tcp_table() -> dict[int, tuple[int, int]]:
     """socket inode -> (local port, remote port) for every TCP socket of this network namespace."""

@@ -1,8 +1,6 @@
-"""Timing helpers for jwtkit's benchmarks: calibrated batches, shuffled rounds, paired ratios.
+"""In-process micro-benchmarks: calibrated batches, shuffled rounds, paired ratios.
 
-The method is the one of the shared yardstick (``micro_peers.py`` in the project's shared
-bench folder; this module adapts its ``ForeignLoad``, ``wait_quiet``, calibration and
-round loop):
+The method (adapted from the yardstick the project's peers were first measured with):
 
 - every cell (one callable on one argument) is calibrated once to a batch of about
   ``target`` seconds;
@@ -14,14 +12,13 @@ round loop):
 - before a round the run may wait (within a total budget) for other processes to go
   quiet, and it records the CPU share other processes used during each round.
 
-Nothing here knows about JWTs; the server benchmark may reuse it.
+Nothing here knows about JWTs. Benchmarks of whole servers use ``rounds`` instead.
 """
 
 from __future__ import annotations
 
 import os
 import random
-import resource
 import statistics
 import sys
 import time
@@ -30,52 +27,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-
-# ---------------------------------------------------------------- machine load (Linux)
-def _busy_seconds() -> float | None:
-    """CPU-seconds all CPUs spent busy since boot (from /proc/stat), or None."""
-    try:
-        with open("/proc/stat") as fh:
-            v = [int(x) for x in fh.readline().split()[1:9]]
-    except (OSError, ValueError):
-        return None
-    return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")  # minus idle and iowait
-
-
-def _own_seconds() -> float:
-    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
-
-
-class ForeignLoad:
-    """Share of the machine's CPUs used by *other* processes over an interval."""
-
-    def __init__(self) -> None:
-        self.start()
-
-    def start(self) -> None:
-        self.t, self.b, self.o = time.time(), _busy_seconds(), _own_seconds()
-
-    def stop(self) -> float | None:
-        b = _busy_seconds()
-        if b is None or self.b is None:
-            return None
-        wall = max(time.time() - self.t, 1e-3)
-        own = _own_seconds() - self.o
-        return max(0.0, (b - self.b - own) / (wall * (os.cpu_count() or 1)))
-
-
-def wait_quiet(max_wait: float, threshold: float = 0.10, window: float = 0.5) -> float:
-    """Sleep until other processes use < ``threshold`` of the CPUs over ``window`` seconds,
-    for at most ``max_wait`` seconds. Returns the seconds waited."""
-    t0 = time.time()
-    while time.time() - t0 < max_wait:
-        fl = ForeignLoad()
-        time.sleep(window)
-        f = fl.stop()
-        if f is None or f < threshold:
-            break
-    return time.time() - t0
+from harness.machine import ForeignLoad, wait_quiet
 
 
 # ---------------------------------------------------------------- cells and rounds

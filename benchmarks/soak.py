@@ -45,7 +45,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from bench_scaleout import POSTGRES_URL, free_port, postgres_schema, serve, stop_group
+from bench_scaleout import POSTGRES_URL, postgres_schema, serve
+from harness.servers import free_port, processes
 
 HOST = "127.0.0.1"
 PASSWORD = "soak password 1"
@@ -96,7 +97,7 @@ class RedisServer:
 
     def stop(self) -> None:
         if self.proc is not None:
-            stop_group(self.proc)
+            processes.stop(self.proc)
             self.proc = None
 
 

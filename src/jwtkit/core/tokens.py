@@ -69,7 +69,7 @@ def encode(claims: Mapping[str, Any], key: Key, *, headers: Mapping[str, Any] | 
             for name, value in claims.items()
         }
     if headers is None:
-        signer = key._signer_for_default()
+        signer = key._default_signer or key._signer_for_default()
         prefix, sign = signer.jwt_prefix, signer.sign
     else:
         alg, header_seg = build_header(key, headers, headers.get("typ", "JWT"))

@@ -8,19 +8,18 @@ the verifying key, so the test fails if the rule is missing.
 from __future__ import annotations
 
 import base64
-import datetime
 import hashlib
 import hmac
 import json
 import socket
+from typing import Any
 
 import forge
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from cryptography.x509.oid import NameOID
 
 import jwtkit
 from jwtkit import (
@@ -149,7 +148,7 @@ def test_a_header_alg_that_is_not_an_exact_algorithm_name_is_refused(alg, hs_key
 # Algorithm confusion: HS256 MACed with the public key (CVE-2016-10555, CVE-2017-11424,
 # CVE-2022-29217, CVE-2024-33663, CVE-2026-48526)
 # ---------------------------------------------------------------------------------------------
-def _public_key_encodings(key: Key) -> dict[str, bytes]:
+def _public_key_encodings(key: Key, certificate: x509.Certificate) -> dict[str, bytes]:
     """The public key of ``key`` in every form the peers let through as an HMAC secret."""
     pub = key.public_key()
     crypto_pub = serialization.load_pem_public_key(pub.to_pem())
@@ -172,8 +171,8 @@ def _public_key_encodings(key: Key) -> dict[str, bytes]:
             serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
         )
         + b" victim@example\n",
-        "certificate-pem": _self_signed_certificate(key).public_bytes(serialization.Encoding.PEM),
-        "certificate-der": _self_signed_certificate(key).public_bytes(serialization.Encoding.DER),
+        "certificate-pem": certificate.public_bytes(serialization.Encoding.PEM),
+        "certificate-der": certificate.public_bytes(serialization.Encoding.DER),
     }
     if key.kty == "RSA":
         forms["pkcs1-pem"] = crypto_pub.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1)
@@ -181,30 +180,14 @@ def _public_key_encodings(key: Key) -> dict[str, bytes]:
     return forms
 
 
-def _self_signed_certificate(key: Key) -> x509.Certificate:
-    private = serialization.load_pem_private_key(key.to_pem(private=True), password=None)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "victim.example")])
-    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(private.public_key())
-        .serial_number(1)
-        .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=365))
-        .sign(private, hashes.SHA256())
-    )
+@pytest.fixture(scope="module")
+def rsa_forms(rsa_key, self_signed_certificate) -> dict[str, bytes]:
+    return _public_key_encodings(rsa_key, self_signed_certificate(_private_of(rsa_key)))
 
 
 @pytest.fixture(scope="module")
-def rsa_forms(rsa_key) -> dict[str, bytes]:
-    return _public_key_encodings(rsa_key)
-
-
-@pytest.fixture(scope="module")
-def ec_forms(ec_key) -> dict[str, bytes]:
-    return _public_key_encodings(ec_key)
+def ec_forms(ec_key, self_signed_certificate) -> dict[str, bytes]:
+    return _public_key_encodings(ec_key, self_signed_certificate(_private_of(ec_key)))
 
 
 RSA_FORMS = [
@@ -473,9 +456,18 @@ def test_an_ecdsa_signature_with_left_padded_r_and_s_is_refused(alg, ec_cases):
 # ---------------------------------------------------------------------------------------------
 # Keys embedded in the header are never used (CVE-2018-0114; jku/x5u SSRF)
 # ---------------------------------------------------------------------------------------------
-def _attacker_headers(attacker_key: Key) -> dict[str, dict[str, object]]:
+def _private_of(key: Key) -> Any:
+    return serialization.load_pem_private_key(key.to_pem(private=True), password=None)
+
+
+@pytest.fixture(scope="module")
+def attacker_headers(attacker_key, self_signed_certificate) -> dict[str, dict[str, object]]:
+    return _attacker_headers(attacker_key, self_signed_certificate(_private_of(attacker_key)))
+
+
+def _attacker_headers(attacker_key: Key, certificate: x509.Certificate) -> dict[str, dict[str, object]]:
     jwk = attacker_key.public_key().to_jwk()
-    cert = _self_signed_certificate(attacker_key).public_bytes(serialization.Encoding.DER)
+    cert = certificate.public_bytes(serialization.Encoding.DER)
     return {
         "jwk": {"alg": "RS256", "jwk": jwk},
         "jwk-with-victim-kid": {"alg": "RS256", "kid": "rsa-1", "jwk": {**jwk, "kid": "rsa-1"}},
@@ -486,20 +478,20 @@ def _attacker_headers(attacker_key: Key) -> dict[str, dict[str, object]]:
 
 
 @pytest.mark.parametrize("header", ["jwk", "jwk-with-victim-kid", "jku", "x5u", "x5c"])
-def test_a_key_embedded_in_the_header_is_never_used(header, rsa_key, attacker_key, no_network):
+def test_a_key_embedded_in_the_header_is_never_used(header, rsa_key, attacker_key, attacker_headers, no_network):
     """CVE-2018-0114 (node-jose: trusting the header ``jwk``) and jku/x5u SSRF: a token signed by the
     attacker's key, which the header carries or points to, fails with the caller's key and no
     connection is attempted."""
-    tok = forge.signed(_attacker_headers(attacker_key)[header], ADMIN, attacker_key)
+    tok = forge.signed(attacker_headers[header], ADMIN, attacker_key)
     with pytest.raises(InvalidSignatureError):
         jwtkit.decode(tok, rsa_key.public_key(), algorithms=["RS256"], now=NOW)
     assert no_network == []
 
 
 @pytest.mark.parametrize("header", ["jwk", "jwk-with-victim-kid", "jku", "x5u", "x5c"])
-def test_a_key_set_never_uses_a_key_embedded_in_the_header(header, rsa_key, attacker_key, no_network):
+def test_a_key_set_never_uses_a_key_embedded_in_the_header(header, rsa_key, attacker_key, attacker_headers, no_network):
     """CVE-2018-0114 through a key set: the key comes from the set (by kid and alg), never the header."""
-    tok = forge.signed(_attacker_headers(attacker_key)[header], ADMIN, attacker_key)
+    tok = forge.signed(attacker_headers[header], ADMIN, attacker_key)
     with pytest.raises((InvalidSignatureError, KeyNotFoundError)):
         jwtkit.decode(tok, KeySet([rsa_key.public_key()]), algorithms=["RS256"], now=NOW)
     assert no_network == []

@@ -6,15 +6,12 @@ when the key is made (RFC 7518 §3.2, §3.3); exports never leak private members
 
 from __future__ import annotations
 
-import datetime
 import json
 
 import forge
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, x25519
-from cryptography.x509.oid import NameOID
 
 import jwtkit
 from jwtkit import (
@@ -73,22 +70,6 @@ def _pem(key: object, fmt: str) -> bytes:
     if fmt == "pkcs1":
         return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1)  # type: ignore[attr-defined]
     raise AssertionError(fmt)
-
-
-def _certificate(private: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "issuer.example")])
-    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(private.public_key())
-        .serial_number(7)
-        .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=30))
-        .sign(private, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,9 +134,9 @@ def test_an_rsa_key_under_2048_bits_is_weak_from_a_public_pem(rsa_1024):
         Key.from_pem(_pem(rsa_1024, "spki"))
 
 
-def test_an_rsa_key_under_2048_bits_is_weak_from_a_certificate(rsa_1024):
+def test_an_rsa_key_under_2048_bits_is_weak_from_a_certificate(rsa_1024, self_signed_certificate):
     with pytest.raises(WeakKeyError):
-        Key.from_pem(_certificate(rsa_1024))
+        Key.from_pem(self_signed_certificate(rsa_1024).public_bytes(serialization.Encoding.PEM))
 
 
 def test_an_rsa_key_under_2048_bits_is_weak_from_a_jwk(rsa_1024):
@@ -571,9 +552,9 @@ def test_an_ed25519_pem_loads():
 
 
 @pytest.mark.parametrize("kind", ["rsa", "ec"])
-def test_a_certificate_pem_gives_its_public_key(kind, rsa_private):
+def test_a_certificate_pem_gives_its_public_key(kind, rsa_private, self_signed_certificate):
     private = rsa_private if kind == "rsa" else ec.generate_private_key(ec.SECP256R1())
-    key = Key.from_pem(_certificate(private))
+    key = Key.from_pem(self_signed_certificate(private).public_bytes(serialization.Encoding.PEM))
     assert not key.is_private
     assert key.thumbprint() == Key.from_cryptography(private).thumbprint()
 

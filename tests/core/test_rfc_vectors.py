@@ -54,10 +54,6 @@ def b64encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def verifying_key(key: Key) -> Key:
-    return key if key.kty == "oct" else key.public_key()
-
-
 class Example:
     """One signed RFC example: its token, private (signing) key and public (verifying) key."""
 

@@ -4,6 +4,7 @@ import pytest
 
 import jwtkit
 from jwtkit import ExpiredTokenError, InvalidSignatureError, Key, Verifier
+from jwtkit.core.jws import SignatureVerifier
 
 NOW = 1_800_000_000
 
@@ -11,6 +12,20 @@ NOW = 1_800_000_000
 @pytest.fixture(scope="module")
 def key():
     return Key.generate("ES256")
+
+
+@pytest.fixture
+def signature_checks(monkeypatch):
+    """The token texts whose signature is checked, in order (a spy on the JWS layer's verification)."""
+    checked: list[str] = []
+    original = SignatureVerifier.verify
+
+    def spy(self, token):
+        checked.append(token)
+        return original(self, token)
+
+    monkeypatch.setattr(SignatureVerifier, "verify", spy)
+    return checked
 
 
 def token_for(key, **claims):
@@ -71,27 +86,40 @@ def test_two_callers_of_one_cached_token_get_independent_nested_claims(key):
     assert first["roles"] is not second["roles"]
 
 
-def test_a_token_whose_signature_fails_is_not_remembered(key):
+def test_a_verified_token_has_its_signature_checked_once(key, signature_checks):
+    verifier = Verifier(key.public_key(), algorithms=["ES256"], cache_size=8)
+    token = token_for(key)
+    verifier.verify(token, now=NOW)
+    verifier.verify(token, now=NOW)
+    assert signature_checks == [token]
+
+
+def test_a_token_whose_signature_fails_is_not_remembered(key, signature_checks):
     verifier = Verifier(key.public_key(), algorithms=["ES256"], cache_size=8)
     token = token_for(key)
     bad = token[:-2] + ("AA" if not token.endswith("AA") else "BA")
-    with pytest.raises(jwtkit.JWTError):
-        verifier.verify(bad, now=NOW)
-    assert bad not in verifier._cache
+    for _ in range(2):
+        with pytest.raises(jwtkit.JWTError):
+            verifier.verify(bad, now=NOW)
+    assert signature_checks == [bad, bad]
 
 
-def test_the_cache_keeps_at_most_cache_size_tokens_dropping_the_oldest(key):
+def test_the_cache_keeps_at_most_cache_size_tokens_dropping_the_oldest(key, signature_checks):
     verifier = Verifier(key.public_key(), algorithms=["ES256"], cache_size=2)
     tokens = [token_for(key, jti=str(n)) for n in range(3)]
     for token in tokens:
         verifier.verify(token, now=NOW)
-    assert list(verifier._cache) == tokens[1:]
+    for token in (tokens[2], tokens[1], tokens[0]):
+        verifier.verify(token, now=NOW)
+    assert signature_checks == [*tokens, tokens[0]]
 
 
-def test_without_cache_size_nothing_is_remembered(key):
+def test_without_cache_size_nothing_is_remembered(key, signature_checks):
     verifier = Verifier(key.public_key(), algorithms=["ES256"])
-    verifier.verify(token_for(key), now=NOW)
-    assert verifier._cache is None
+    token = token_for(key)
+    verifier.verify(token, now=NOW)
+    verifier.verify(token, now=NOW)
+    assert signature_checks == [token, token]
 
 
 @pytest.mark.parametrize("size", [-1, 1.5, True])

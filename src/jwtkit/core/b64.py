@@ -3,7 +3,7 @@
 Only the canonical encoding is accepted: the URL-safe alphabet, no ``=``, no white space,
 no length of 1 mod 4, and zero bits in the unused low bits of the last character. A lenient
 decoder lets one token be written many ways, which defeats denylists keyed by token text
-(see LESSONS: PyJWT 2.12, golang-jwt#502).
+(as PyJWT 2.12 and golang-jwt/jwt#502 learnt).
 """
 
 from __future__ import annotations

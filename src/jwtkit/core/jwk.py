@@ -1,4 +1,9 @@
-"""Parsing JWKs (RFC 7517 §4, RFC 7518 §6, RFC 8037 §2) into :class:`Key` objects.
+"""JWK (RFC 7517 §4, RFC 7518 §6, RFC 8037 §2) import and export, and the RFC 7638 thumbprint.
+
+:meth:`Key.from_jwk <jwtkit.core.keys.Key.from_jwk>` and :meth:`Key.to_jwk
+<jwtkit.core.keys.Key.to_jwk>` are the public API; they delegate here. This module works on
+key material (``cryptography`` objects and secrets), not on :class:`Key`, so the key imports
+it and not the other way round.
 
 A JWK is untrusted input (it may come from a remote JWKS), so every member is checked and
 every failure is an :class:`~jwtkit.errors.InvalidKeyError`: wrong types, non-canonical
@@ -8,9 +13,12 @@ match the public ones, keys marked for encryption.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import (
     rsa_crt_dmp1,
@@ -22,14 +30,24 @@ from cryptography.hazmat.primitives.asymmetric.rsa import (
 from jwtkit.errors import InvalidKeyError
 
 from .algorithms import ALGORITHMS, EC_COORDINATE_SIZE, EC_CURVES
+from .b64 import Base64Error, b64url_decode, b64url_encode, b64url_uint
 from .codec import parse_json
-from .keys import Key, b64_member, check_rsa_modulus
+from .material import PrivateKey, PublicKey, check_rsa_modulus
 from .sniff import looks_like_key_material
+
+#: What a JWK holds, in the order ``Key._make`` takes it: kty, crv, private, public, alg, kid.
+KeyMaterial: TypeAlias = tuple[str, str | None, PrivateKey | bytes | None, PublicKey | bytes, str | None, str | None]
 
 _OKP_SIZES = {"Ed25519": 32, "Ed448": 57}
 _RSA_PRIVATE = ("p", "q", "dp", "dq", "qi")
 MAX_JWK_TEXT = 64 * 1024
 _MAX_RECOVERY_BITS = 4096
+_THUMBPRINT_MEMBERS = {
+    "RSA": ("e", "kty", "n"),
+    "EC": ("crv", "kty", "x", "y"),
+    "OKP": ("crv", "kty", "x"),
+    "oct": ("k", "kty"),
+}
 
 
 def load_json_document(text: Mapping[str, Any] | str | bytes, what: str) -> Mapping[str, Any]:
@@ -49,7 +67,8 @@ def load_json_document(text: Mapping[str, Any] | str | bytes, what: str) -> Mapp
     return doc
 
 
-def parse_jwk(source: Mapping[str, Any] | str | bytes, *, alg: str | None = None) -> Key:
+def parse_jwk(source: Mapping[str, Any] | str | bytes, *, alg: str | None = None) -> KeyMaterial:
+    """The checked material of a JWK, with the ``alg`` it is bound to (its own, else ``alg``)."""
     jwk = load_json_document(source, "JWK")
     kty = jwk.get("kty")
     _check_usage(jwk)
@@ -92,11 +111,25 @@ def _check_usage(jwk: Mapping[str, Any]) -> None:
             raise InvalidKeyError(f"the JWK's key_ops {ops} allow neither sign nor verify", claim="key_ops")
 
 
-def _oct(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> Key:
+def _oct(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> KeyMaterial:
     secret = b64_member(jwk, "k")
     if looks_like_key_material(secret):
         raise InvalidKeyError("the oct JWK's secret is asymmetric key material, not a random secret")
-    return Key._make("oct", None, secret, secret, alg, kid)
+    return ("oct", None, secret, secret, alg, kid)
+
+
+def b64_member(jwk: Mapping[str, Any], name: str, size: int | None = None) -> bytes:
+    """A base64url JWK member, decoded strictly; ``size`` demands an exact length."""
+    value = jwk.get(name)
+    if not isinstance(value, str):
+        raise InvalidKeyError(f"JWK member {name!r} must be a base64url string", claim=name)
+    try:
+        raw = b64url_decode(value.encode("ascii"))
+    except (Base64Error, UnicodeEncodeError, ValueError) as exc:
+        raise InvalidKeyError(f"JWK member {name!r} is not canonical base64url", claim=name) from exc
+    if size is not None and len(raw) != size:
+        raise InvalidKeyError(f"JWK member {name!r} must be {size} bytes, found {len(raw)}", claim=name)
+    return raw
 
 
 def _uint(jwk: Mapping[str, Any], name: str) -> int:
@@ -106,7 +139,7 @@ def _uint(jwk: Mapping[str, Any], name: str) -> int:
     return int.from_bytes(raw, "big")
 
 
-def _rsa(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> Key:
+def _rsa(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> KeyMaterial:
     if "oth" in jwk:
         raise InvalidKeyError("multi-prime RSA keys ('oth') are not supported", claim="oth")
     n, e = _uint(jwk, "n"), _uint(jwk, "e")
@@ -118,7 +151,7 @@ def _rsa(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> Key:
         if "d" not in jwk:
             if any(name in jwk for name in _RSA_PRIVATE):
                 raise InvalidKeyError("RSA JWK has CRT members but no 'd'", claim="d")
-            return Key._make("RSA", None, None, public_numbers.public_key(), alg, kid)
+            return ("RSA", None, None, public_numbers.public_key(), alg, kid)
         d = _uint(jwk, "d")
         if all(name in jwk for name in _RSA_PRIVATE):
             p, q = _uint(jwk, "p"), _uint(jwk, "q")
@@ -138,10 +171,10 @@ def _rsa(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> Key:
         raise
     except (ValueError, TypeError) as exc:
         raise InvalidKeyError(f"inconsistent RSA JWK: {exc}") from exc
-    return Key._make("RSA", None, private, private.public_key(), alg, kid)
+    return ("RSA", None, private, private.public_key(), alg, kid)
 
 
-def _ec(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> Key:
+def _ec(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> KeyMaterial:
     crv = jwk.get("crv")
     if not isinstance(crv, str) or crv not in EC_CURVES:
         raise InvalidKeyError(f"unsupported EC curve {crv!r} (expected {', '.join(EC_CURVES)})", claim="crv")
@@ -154,7 +187,7 @@ def _ec(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> Key:
     except ValueError as exc:
         raise InvalidKeyError(f"the EC point is not on {crv}") from exc
     if "d" not in jwk:
-        return Key._make("EC", crv, None, public, alg, kid)
+        return ("EC", crv, None, public, alg, kid)
     d = int.from_bytes(b64_member(jwk, "d", size), "big")
     try:
         private = ec.derive_private_key(d, curve)
@@ -162,10 +195,10 @@ def _ec(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> Key:
         raise InvalidKeyError(f"the EC private value is out of range for {crv}", claim="d") from exc
     if private.public_key().public_numbers() != public.public_numbers():
         raise InvalidKeyError("the EC private key 'd' does not match 'x' and 'y'", claim="d")
-    return Key._make("EC", crv, private, public, alg, kid)
+    return ("EC", crv, private, public, alg, kid)
 
 
-def _okp(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> Key:
+def _okp(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> KeyMaterial:
     crv = jwk.get("crv")
     if not isinstance(crv, str) or crv not in _OKP_SIZES:
         raise InvalidKeyError(f"unsupported OKP curve {crv!r} for signatures (expected Ed25519 or Ed448)", claim="crv")
@@ -186,4 +219,54 @@ def _okp(jwk: Mapping[str, Any], alg: str | None, kid: str | None) -> Key:
         raise InvalidKeyError(f"invalid {crv} key: {exc}") from exc
     if private is not None and private.public_key() != public:
         raise InvalidKeyError(f"the {crv} private key 'd' does not match 'x'", claim="d")
-    return Key._make("OKP", crv, private, public, alg, kid)
+    return ("OKP", crv, private, public, alg, kid)
+
+
+# ---------------------------------------------------------------------- export
+def public_members(kty: str, crv: str | None, public: PublicKey | bytes) -> dict[str, Any]:
+    """The public JWK members of a key (for ``oct``, its secret ``k``)."""
+    if kty == "oct":
+        return {"kty": "oct", "k": b64url_encode(public).decode("ascii")}  # type: ignore[arg-type]
+    if isinstance(public, rsa.RSAPublicKey):
+        n = public.public_numbers()
+        return {"kty": "RSA", "n": b64url_uint(n.n), "e": b64url_uint(n.e)}
+    if isinstance(public, ec.EllipticCurvePublicKey):
+        assert crv is not None
+        size = EC_COORDINATE_SIZE[crv]
+        pn = public.public_numbers()
+        return {"kty": "EC", "crv": crv, "x": b64url_uint(pn.x, size), "y": b64url_uint(pn.y, size)}
+    assert isinstance(public, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey)
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return {"kty": "OKP", "crv": crv, "x": b64url_encode(raw).decode("ascii")}
+
+
+def private_members(crv: str | None, private: PrivateKey | bytes) -> dict[str, Any]:
+    """The private JWK members of a key (none for ``oct``: its secret is already ``k``)."""
+    if isinstance(private, bytes):
+        return {}
+    if isinstance(private, rsa.RSAPrivateKey):
+        n = private.private_numbers()
+        return {
+            "d": b64url_uint(n.d),
+            "p": b64url_uint(n.p),
+            "q": b64url_uint(n.q),
+            "dp": b64url_uint(n.dmp1),
+            "dq": b64url_uint(n.dmq1),
+            "qi": b64url_uint(n.iqmp),
+        }
+    if isinstance(private, ec.EllipticCurvePrivateKey):
+        assert crv is not None
+        return {"d": b64url_uint(private.private_numbers().private_value, EC_COORDINATE_SIZE[crv])}
+    assert isinstance(private, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey)
+    raw = private.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    return {"d": b64url_encode(raw).decode("ascii")}
+
+
+def thumbprint(kty: str, crv: str | None, public: PublicKey | bytes) -> str:
+    """The RFC 7638 JWK thumbprint (SHA-256, base64url) of a key's public members."""
+    members = public_members(kty, crv, public)
+    required = {name: members[name] for name in _THUMBPRINT_MEMBERS[kty]}
+    canonical = json.dumps(required, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    return b64url_encode(hashlib.sha256(canonical).digest()).decode("ascii")

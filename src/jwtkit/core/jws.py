@@ -27,15 +27,15 @@ from jwtkit.errors import (
 
 from .algorithms import ALGORITHMS, Verify
 from .b64 import b64url_encode
-from .codec import decode_segment, dumps, loads_object
+from .codec import decode_segment, loads_object
 from .keys import Key
 from .keyset import KeySet
 from .keysource import KeySource
+from .signer import encode_header
 
 #: Tokens longer than this (in characters) are refused before any decoding.
 MAX_TOKEN_SIZE = 16 * 1024
 _HEADER_CACHE_SIZE = 64
-_RESERVED_SIGN_HEADERS = frozenset(("crit", "b64", "enc", "zip"))
 
 
 def normalize_media_type(value: str) -> str:
@@ -273,32 +273,9 @@ def signature_verifier(
 def build_header(key: Key, headers: Mapping[str, Any] | None, typ: str | None) -> tuple[str, bytes]:
     """The ``alg`` and the encoded header segment for signing with ``key``."""
     alg = key.signing_algorithm
-    cache_key = (alg, typ)
-    if headers is None:
-        cached = key._header_segments.get(cache_key)
-        if cached is not None:
-            return alg, cached
-    header: dict[str, Any] = {"alg": alg}
-    if typ is not None:
-        header["typ"] = typ
-    if key.kid is not None:
-        header["kid"] = key.kid
-    if headers is not None:
-        for name, value in headers.items():
-            if name == "alg":
-                if value != alg:
-                    raise ValueError(f"the header alg comes from the key ({alg}); it cannot be {value!r}")
-                continue
-            if name in _RESERVED_SIGN_HEADERS:
-                raise ValueError(f"header {name!r} is not supported by jwtkit")
-            if value is None:
-                header.pop(name, None)
-            else:
-                header[name] = value
-    segment = b64url_encode(dumps(header))
-    if headers is None:
-        key._header_segments[cache_key] = segment
-    return alg, segment
+    if headers is None and key.is_private:
+        return alg, key._signer(alg).header_segment(typ)
+    return alg, encode_header(alg, key.kid, headers, typ)
 
 
 def sign(payload: bytes, key: Key, *, headers: Mapping[str, Any] | None = None) -> str:
@@ -311,7 +288,7 @@ def sign(payload: bytes, key: Key, *, headers: Mapping[str, Any] | None = None) 
         raise TypeError("payload must be bytes")
     alg, header_seg = build_header(key, headers, None)
     signing_input = header_seg + b"." + b64url_encode(bytes(payload))
-    return (signing_input + b"." + b64url_encode(key._signer(alg)(signing_input))).decode("ascii")
+    return (signing_input + b"." + b64url_encode(key._signer(alg).sign(signing_input))).decode("ascii")
 
 
 def verify(
@@ -328,4 +305,4 @@ def verify(
 
 def raw_signature(signing_input: bytes, key: Key, alg: str | None = None) -> bytes:
     """The JWS signature bytes of ``signing_input`` (ECDSA as R || S): for test vectors."""
-    return key._signer(alg or key.signing_algorithm)(signing_input)
+    return key._signer(alg or key.signing_algorithm).sign(signing_input)

@@ -12,42 +12,21 @@ happens here, once; the per-token path only calls prepared closures.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections.abc import Mapping
-from typing import Any, TypeAlias
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from jwtkit.errors import InvalidKeyError, WeakKeyError
 
-from .algorithms import (
-    ALGORITHMS,
-    EC_COORDINATE_SIZE,
-    EC_CURVES,
-    Algorithm,
-    Signer,
-    Verify,
-    default_algorithm,
-    get_algorithm,
-)
-from .b64 import Base64Error, b64url_decode, b64url_encode, b64url_uint
-from .roca import has_roca_fingerprint
+from .algorithms import ALGORITHMS, EC_CURVES, Algorithm, Verify, default_algorithm, get_algorithm
+from .jwk import parse_jwk, private_members, public_members, thumbprint
+from .material import PrivateKey, PublicKey, check_rsa_modulus, load_pem
+from .signer import PreparedSigner
 from .sniff import looks_like_key_material
 
-PrivateKey: TypeAlias = (
-    rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey
-)
-PublicKey: TypeAlias = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
-
-_THUMBPRINT_MEMBERS = {
-    "RSA": ("e", "kty", "n"),
-    "EC": ("crv", "kty", "x", "y"),
-    "OKP": ("crv", "kty", "x"),
-    "oct": ("k", "kty"),
-}
 _HMAC_ALGS = tuple(name for name, a in ALGORITHMS.items() if a.family == "hmac")
 
 
@@ -67,8 +46,7 @@ class Key:
     __slots__ = (
         "_alg",
         "_crv",
-        "_header_segments",
-        "_jwt_prefix",
+        "_default_signer",
         "_kid",
         "_kty",
         "_private",
@@ -83,10 +61,9 @@ class Key:
     _kid: str | None
     _private: PrivateKey | bytes | None
     _public: PublicKey | bytes
-    _signers: dict[str, Signer]
+    _signers: dict[str, PreparedSigner]
     _verifiers: dict[str, Verify]
-    _header_segments: dict[tuple[str, str | None], bytes]
-    _jwt_prefix: tuple[bytes, Signer] | None
+    _default_signer: PreparedSigner | None
 
     def __init__(self) -> None:
         raise TypeError("use Key.generate, Key.from_secret, Key.from_pem or Key.from_jwk")
@@ -111,8 +88,7 @@ class Key:
             ("_kid", kid),
             ("_signers", {}),
             ("_verifiers", {}),
-            ("_header_segments", {}),
-            ("_jwt_prefix", None),
+            ("_default_signer", None),
         ):
             object.__setattr__(self, name, value)
         if kid is not None and not isinstance(kid, str):
@@ -195,26 +171,24 @@ class Key:
         a = ALGORITHMS.get(alg) if isinstance(alg, str) else None
         return a is not None and self._fits(a)
 
-    def _signer(self, alg: str) -> Signer:
+    def _signer(self, alg: str) -> PreparedSigner:
         signer = self._signers.get(alg)
         if signer is None:
             if self._private is None:
                 raise ValueError("a public key cannot sign; use the private key")
             descriptor = get_algorithm(alg)
             self._check_fits(descriptor)
-            signer = self._signers[alg] = descriptor.signer(self._private)
+            signer = PreparedSigner(alg, self._kid, descriptor.signer(self._private))
+            self._signers[alg] = signer
         return signer
 
-    def _default_jwt_prefix(self) -> tuple[bytes, Signer]:
-        """``header_segment + b"."`` for the default JWT header, and the signer: the encode fast path."""
-        prefix = self._jwt_prefix
-        if prefix is None:
-            from .jws import build_header  # local: jws imports keys
-
-            alg, segment = build_header(self, None, "JWT")
-            prefix = (segment + b".", self._signer(alg))
-            object.__setattr__(self, "_jwt_prefix", prefix)
-        return prefix
+    def _signer_for_default(self) -> PreparedSigner:
+        """The signer for :attr:`signing_algorithm`: the encode fast path."""
+        signer = self._default_signer
+        if signer is None:
+            signer = self._signer(self.signing_algorithm)
+            object.__setattr__(self, "_default_signer", signer)
+        return signer
 
     def _verifier(self, alg: str) -> Verify:
         verifier = self._verifiers.get(alg)
@@ -285,19 +259,7 @@ class Key:
             WeakKeyError: an RSA key under 2048 bits.
         """
         data = pem.encode("utf-8") if isinstance(pem, str) else bytes(pem)
-        loaded: Any
-        try:
-            if b"PRIVATE KEY-----" in data:
-                loaded = serialization.load_pem_private_key(data, password=password)
-            elif b"CERTIFICATE-----" in data:
-                loaded = _certificate_public_key(data)
-            else:
-                loaded = serialization.load_pem_public_key(data)
-        except (ValueError, TypeError) as exc:
-            raise InvalidKeyError(f"not a usable PEM key: {exc}") from exc
-        except Exception as exc:  # cryptography's UnsupportedAlgorithm and friends
-            raise InvalidKeyError(f"not a usable PEM key: {exc}") from exc
-        return cls.from_cryptography(loaded, alg=alg, kid=kid)
+        return cls.from_cryptography(load_pem(data, password), alg=alg, kid=kid)
 
     @classmethod
     def from_cryptography(cls, key: Any, alg: str | None = None, kid: str | None = None) -> Key:
@@ -340,9 +302,7 @@ class Key:
                 (``use: enc``), an unsupported ``kty``/``crv``, or a point not on its curve.
             WeakKeyError: an ``oct`` key shorter than its hash, RSA under 2048 bits.
         """
-        from .jwk import parse_jwk  # local: jwk imports Key
-
-        return parse_jwk(jwk, alg=alg)
+        return cls._make(*parse_jwk(jwk, alg=alg))
 
     # ------------------------------------------------------------------ export
     def public_key(self) -> Key:
@@ -368,53 +328,15 @@ class Key:
             raise ValueError("this is a public key; it has no private members")
         if self._kty == "oct" and not private:
             raise ValueError("an HMAC secret has no public form; use to_jwk(private=True)")
-        jwk = self._public_members()
+        jwk = public_members(self._kty, self._crv, self._public)
         if private:
-            jwk.update(self._private_members())
+            assert self._private is not None
+            jwk.update(private_members(self._crv, self._private))
         if self._alg is not None:
             jwk["alg"] = self._alg
         if self._kid is not None:
             jwk["kid"] = self._kid
         return jwk
-
-    def _public_members(self) -> dict[str, Any]:
-        pub = self._public
-        if self._kty == "oct":
-            return {"kty": "oct", "k": b64url_encode(pub).decode("ascii")}  # type: ignore[arg-type]
-        if isinstance(pub, rsa.RSAPublicKey):
-            n = pub.public_numbers()
-            return {"kty": "RSA", "n": b64url_uint(n.n), "e": b64url_uint(n.e)}
-        if isinstance(pub, ec.EllipticCurvePublicKey):
-            assert self._crv is not None
-            size = EC_COORDINATE_SIZE[self._crv]
-            pn = pub.public_numbers()
-            return {"kty": "EC", "crv": self._crv, "x": b64url_uint(pn.x, size), "y": b64url_uint(pn.y, size)}
-        assert isinstance(pub, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey)
-        raw = pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        return {"kty": "OKP", "crv": self._crv, "x": b64url_encode(raw).decode("ascii")}
-
-    def _private_members(self) -> dict[str, Any]:
-        priv = self._private
-        if isinstance(priv, bytes):
-            return {}
-        if isinstance(priv, rsa.RSAPrivateKey):
-            n = priv.private_numbers()
-            return {
-                "d": b64url_uint(n.d),
-                "p": b64url_uint(n.p),
-                "q": b64url_uint(n.q),
-                "dp": b64url_uint(n.dmp1),
-                "dq": b64url_uint(n.dmq1),
-                "qi": b64url_uint(n.iqmp),
-            }
-        if isinstance(priv, ec.EllipticCurvePrivateKey):
-            assert self._crv is not None
-            return {"d": b64url_uint(priv.private_numbers().private_value, EC_COORDINATE_SIZE[self._crv])}
-        assert isinstance(priv, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey)
-        raw = priv.private_bytes(
-            serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
-        )
-        return {"d": b64url_encode(raw).decode("ascii")}
 
     def to_pem(self, private: bool = False, password: bytes | None = None) -> bytes:
         """This key as PEM: PKCS#8 for private keys, SubjectPublicKeyInfo for public ones.
@@ -439,10 +361,7 @@ class Key:
 
     def thumbprint(self) -> str:
         """The RFC 7638 JWK thumbprint (SHA-256, base64url)."""
-        members = self._public_members()
-        required = {name: members[name] for name in _THUMBPRINT_MEMBERS[self._kty]}
-        canonical = json.dumps(required, separators=(",", ":"), sort_keys=True).encode("utf-8")
-        return b64url_encode(hashlib.sha256(canonical).digest()).decode("ascii")
+        return thumbprint(self._kty, self._crv, self._public)
 
     # ------------------------------------------------------------------ identity
     def __repr__(self) -> str:
@@ -467,48 +386,9 @@ class Key:
         return hash((self._kty, self._alg, self._kid, self.thumbprint()))
 
 
-#: OpenSSL's own ceiling; larger moduli only serve to make verification slow.
-MAX_RSA_BITS = 16384
-
-
-def check_rsa_modulus(n: int) -> None:
-    """Refuse RSA moduli that are too small (RFC 7518 §3.3) or factorable by ROCA (CVE-2017-15361)."""
-    if n.bit_length() < 2048:
-        raise WeakKeyError(f"RSA keys must be at least 2048 bits, this one has {n.bit_length()}")
-    if n.bit_length() > MAX_RSA_BITS:
-        raise InvalidKeyError(f"RSA keys over {MAX_RSA_BITS} bits are refused, this one has {n.bit_length()}")
-    if has_roca_fingerprint(n):
-        raise WeakKeyError("this RSA key has the ROCA fingerprint (CVE-2017-15361): it can be factored")
-
-
 def _check_secret_length(secret: bytes, alg: Algorithm) -> None:
     if len(secret) < alg.min_key_size:
         raise WeakKeyError(
             f"{alg.name} needs a secret of at least {alg.min_key_size} bytes (RFC 7518 §3.2), "
             f"this one has {len(secret)}"
         )
-
-
-def b64_member(jwk: Mapping[str, Any], name: str, size: int | None = None) -> bytes:
-    """A base64url JWK member, decoded strictly; ``size`` demands an exact length."""
-    value = jwk.get(name)
-    if not isinstance(value, str):
-        raise InvalidKeyError(f"JWK member {name!r} must be a base64url string", claim=name)
-    try:
-        raw = b64url_decode(value.encode("ascii"))
-    except (Base64Error, UnicodeEncodeError, ValueError) as exc:
-        raise InvalidKeyError(f"JWK member {name!r} is not canonical base64url", claim=name) from exc
-    if size is not None and len(raw) != size:
-        raise InvalidKeyError(f"JWK member {name!r} must be {size} bytes, found {len(raw)}", claim=name)
-    return raw
-
-
-def _certificate_public_key(data: bytes) -> Any:
-    """The public key of a PEM certificate. ``cryptography.x509`` is imported here, not at the
-    top: it is a third of ``import jwtkit``'s cost and only certificates need it."""
-    from cryptography import x509
-
-    try:
-        return x509.load_pem_x509_certificate(data).public_key()
-    except x509.InvalidVersion as exc:
-        raise ValueError(str(exc)) from exc

@@ -69,10 +69,11 @@ def encode(claims: Mapping[str, Any], key: Key, *, headers: Mapping[str, Any] | 
             for name, value in claims.items()
         }
     if headers is None:
-        prefix, sign = key._default_jwt_prefix()
+        signer = key._default_signer or key._signer_for_default()
+        prefix, sign = signer.jwt_prefix, signer.sign
     else:
         alg, header_seg = build_header(key, headers, headers.get("typ", "JWT"))
-        prefix, sign = header_seg + b".", key._signer(alg)
+        prefix, sign = header_seg + b".", key._signer(alg).sign
     signing_input = prefix + b64url_encode(dumps(claims))
     return (signing_input + b"." + b64url_encode(sign(signing_input))).decode("ascii")
 

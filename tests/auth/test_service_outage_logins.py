@@ -8,16 +8,17 @@ import pytest
 
 from jwtkit.auth.errors import InvalidCredentialsError, ServiceUnavailableError, ThrottledError
 
+from .conftest import PASSWORD
+
 pytestmark = pytest.mark.anyio
 
-PASSWORD = "correct horse battery"
 ATTEMPTS = 10
 
 
 @pytest.fixture
 def outage(service, monkeypatch):
     """``outage(True)`` makes the user store fail as a storage outage does; ``outage(False)`` ends it."""
-    users = service._stores.users
+    users = service.stores.users
     working = users.get_user_by_name
 
     async def down(username):
@@ -44,7 +45,7 @@ async def test_logins_during_an_outage_are_not_counted_as_failures(service, alic
 async def test_an_outage_does_not_use_up_the_address_budget_either(open_service, monkeypatch):
     service = await open_service(login_max_failures_per_client=2)
     await service.register("alice", PASSWORD)
-    users = service._stores.users
+    users = service.stores.users
     working = users.get_user_by_name
 
     async def down(username):
@@ -76,7 +77,7 @@ async def test_wrong_passwords_are_still_counted_around_an_outage(service, alice
 
 async def test_registrations_during_an_outage_are_not_counted(open_service, monkeypatch):
     service = await open_service(register_max_per_client=2)
-    users = service._stores.users
+    users = service.stores.users
     working = users.get_user_by_name
 
     async def down(username):

@@ -14,7 +14,7 @@ from jwtkit.storage.sql import open_sql_stores
 
 # argon2id at its cheapest: the tests check behaviour, not cost.
 FAST = {"password_time_cost": 1, "password_memory_cost": 8, "password_parallelism": 1}
-PASSWORD = "correct horse battery"  # the same constant in the test modules
+PASSWORD = "correct horse battery"
 
 
 class FakeClock:

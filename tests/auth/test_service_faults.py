@@ -7,9 +7,10 @@ import pytest
 
 from jwtkit.auth.errors import ServiceUnavailableError
 
+from .conftest import PASSWORD
+
 pytestmark = pytest.mark.anyio
 
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -55,9 +56,9 @@ async def test_a_failed_logout_revokes_nothing(service, alice, db):
 
 
 async def test_a_failed_key_rotation_keeps_the_old_key(service, db):
-    kid = service._ring.active.kid
+    kid = service.keys.ring.active.kid
     db("CREATE TRIGGER boom BEFORE INSERT ON signing_keys BEGIN SELECT RAISE(ABORT, 'boom'); END")
     with pytest.raises(ServiceUnavailableError):
         await service.rotate_keys()
-    assert service._ring.active.kid == kid
-    assert [r.retired_at for r in await service._stores.keys.signing_keys()] == [None]
+    assert service.keys.ring.active.kid == kid
+    assert [r.retired_at for r in await service.stores.keys.signing_keys()] == [None]

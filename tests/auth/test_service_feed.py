@@ -13,9 +13,10 @@ from jwtkit.auth.models import Denial
 from jwtkit.auth.service import AuthService
 from jwtkit.storage.memory import LocalRevocationFeed, MemoryStore, open_memory_stores
 
+from .conftest import PASSWORD
+
 pytestmark = pytest.mark.anyio
 
-PASSWORD = "correct horse battery"
 VIEW_LOG = "jwtkit.auth.revocation"
 
 
@@ -105,7 +106,7 @@ async def test_resync_applies_revocations_the_feed_never_delivered(open_on, memo
                         now=clock())  # written by "another process" whose message was lost
     service.authenticate(pair.access_token)
 
-    await service.on_resync()
+    await service.resync()
 
     with pytest.raises(InvalidTokenError):
         service.authenticate(pair.access_token)
@@ -113,11 +114,11 @@ async def test_resync_applies_revocations_the_feed_never_delivered(open_on, memo
 
 async def test_resync_keeps_the_verifier_when_the_keys_did_not_change(open_on):
     service = await open_on()
-    ring = service._ring
+    ring = service.keys.ring
 
-    await service.on_resync()
+    await service.resync()
 
-    assert service._ring is ring
+    assert service.keys.ring is ring
 
 
 async def test_resync_picks_up_a_rotation_the_feed_never_delivered(open_on, memory, settings, clock):
@@ -127,7 +128,7 @@ async def test_resync_picks_up_a_rotation_the_feed_never_delivered(open_on, memo
     new_kid = await service.rotate_keys()
     assert new_kid not in {key["kid"] for key in other.jwks()["keys"]}
 
-    await other.on_resync()
+    await other.resync()
 
     assert other.jwks() == service.jwks()
 
@@ -140,7 +141,7 @@ async def test_a_failing_resync_raises_so_the_feed_stays_stale(open_on, memory, 
 
     monkeypatch.setattr(memory, "live_denials", down)
     with pytest.raises(ServiceUnavailableError):
-        await service.on_resync()
+        await service.resync()
 
 
 # ---- a stale feed ------------------------------------------------------------------------------
@@ -271,13 +272,13 @@ async def test_maintenance_purges_expired_rows_and_memory_entries(open_on, memor
 
     service.start_maintenance(interval=0.01)
     for _ in range(500):
-        if not memory._denylist and len(service._view) == 0:
+        if not memory._denylist and len(service.revocations) == 0:
             break
         await asyncio.sleep(0.01)
 
     assert memory._denylist == {}
     assert memory._refresh == {}
-    assert len(service._view) == 0
+    assert len(service.revocations) == 0
 
 
 async def test_maintenance_reloads_revocations_the_feed_never_delivered(open_on, memory, clock):
@@ -289,7 +290,7 @@ async def test_maintenance_reloads_revocations_the_feed_never_delivered(open_on,
 
     service.start_maintenance(interval=0.01)
     for _ in range(500):
-        if principal.jti in service._view._jtis:
+        if service.revocations.jti_denied(principal.jti):
             break
         await asyncio.sleep(0.01)
 
@@ -336,7 +337,6 @@ async def test_close_stops_the_maintenance_loop(open_on, memory, monkeypatch):
 
     assert seen >= 1
     assert len(calls) == seen
-    assert list(service._tasks) == []
 
 
 async def test_run_maintenance_is_cancellable(open_on):

@@ -12,7 +12,7 @@ import jwtkit
 from jwtkit.auth.errors import InvalidTokenError
 from jwtkit.auth.settings import AuthSettings
 
-PASSWORD = "correct horse battery"  # as in conftest.py
+from .conftest import PASSWORD
 
 pytestmark = pytest.mark.anyio
 
@@ -30,7 +30,7 @@ def claims_of(token):
 
 async def family_tokens(service, family_id):
     """How many refresh tokens the family has in storage (the one logged in with, and successors)."""
-    store = service._stores.tokens
+    store = service.stores.tokens
     if not hasattr(store, "engine"):
         return sum(record.family_id == family_id for record in store._refresh.values())
     async with store.engine.connect() as conn:

@@ -9,9 +9,10 @@ import pytest
 import jwtkit
 from jwtkit.auth.errors import InvalidCredentialsError
 
+from .conftest import PASSWORD
+
 pytestmark = pytest.mark.anyio
 
-PASSWORD = "correct horse battery"
 
 
 async def test_login_issues_an_access_and_a_refresh_token(service, alice, clock, settings):
@@ -90,10 +91,10 @@ async def test_password_hashing_runs_off_the_event_loop_thread(service, monkeypa
 async def test_changed_argon2_parameters_rehash_at_the_next_login(open_service):
     first = await open_service()
     user = await first.register("alice", PASSWORD)
-    old_hash = (await first._stores.users.get_user(user.id)).password_hash
+    old_hash = (await first.stores.users.get_user(user.id)).password_hash
     second = await open_service(password_time_cost=2)
     await second.login("alice", PASSWORD, client="c")
-    new_hash = (await second._stores.users.get_user(user.id)).password_hash
+    new_hash = (await second.stores.users.get_user(user.id)).password_hash
     assert new_hash != old_hash
     assert "t=2" in new_hash
     await second.login("alice", PASSWORD, client="c")  # the new hash verifies
@@ -133,6 +134,6 @@ async def test_a_username_breaking_the_rules_is_not_looked_up(service, username,
     async def no_lookup(name):
         raise AssertionError("looked up a username that breaks the rules")
 
-    monkeypatch.setattr(service._stores.users, "get_user_by_name", no_lookup)
+    monkeypatch.setattr(service.stores.users, "get_user_by_name", no_lookup)
     with pytest.raises(InvalidCredentialsError):
         await service.login(username, "wrong password", client="c")

@@ -4,29 +4,40 @@ back to the rate limiter, on ``login`` and ``session_login`` alike, and so is a 
 Only a verified wrong password or an unknown user counts. (The same with a real outage cut by a
 proxy under the server: tests/web/test_outage_logins.py.)"""
 
+import functools
+
 import pytest
 
 from jwtkit.auth.errors import InvalidCredentialsError, ServiceUnavailableError, ThrottledError
 
+from .conftest import PASSWORD
+
 pytestmark = pytest.mark.anyio
 
-PASSWORD = "correct horse battery"
 ATTEMPTS = 10
 
 
 @pytest.fixture
-def outage(service, monkeypatch):
-    """``outage(True)`` makes the user store fail as a storage outage does; ``outage(False)`` ends it."""
-    users = service._stores.users
-    working = users.get_user_by_name
+def cut_users(monkeypatch):
+    """``cut_users(service, True)`` makes the service's user store fail as a storage outage does;
+    ``cut_users(service, False)`` ends it."""
+    working = {}
 
     async def down(username):
         raise ServiceUnavailableError()
 
-    def set_down(is_down: bool) -> None:
-        monkeypatch.setattr(users, "get_user_by_name", down if is_down else working)
+    def set_down(service, is_down: bool) -> None:
+        users = service.stores.users
+        working.setdefault(id(users), users.get_user_by_name)
+        monkeypatch.setattr(users, "get_user_by_name", down if is_down else working[id(users)])
 
     return set_down
+
+
+@pytest.fixture
+def outage(service, cut_users):
+    """``outage(True)``/``outage(False)``: :func:`cut_users` on the default service."""
+    return functools.partial(cut_users, service)
 
 
 @pytest.mark.parametrize("entry", ["login", "session_login"])
@@ -41,20 +52,14 @@ async def test_logins_during_an_outage_are_not_counted_as_failures(service, alic
     assert await log_in("alice", PASSWORD, client="10.0.0.1")
 
 
-async def test_an_outage_does_not_use_up_the_address_budget_either(open_service, monkeypatch):
+async def test_an_outage_does_not_use_up_the_address_budget_either(open_service, cut_users):
     service = await open_service(login_max_failures_per_client=2)
     await service.register("alice", PASSWORD)
-    users = service._stores.users
-    working = users.get_user_by_name
-
-    async def down(username):
-        raise ServiceUnavailableError()
-
-    monkeypatch.setattr(users, "get_user_by_name", down)
+    cut_users(service, True)
     for i in range(ATTEMPTS):
         with pytest.raises(ServiceUnavailableError):
             await service.login(f"user{i}", PASSWORD, client="10.0.0.1")
-    monkeypatch.setattr(users, "get_user_by_name", working)
+    cut_users(service, False)
 
     await service.login("alice", PASSWORD, client="10.0.0.1")
 
@@ -74,19 +79,13 @@ async def test_wrong_passwords_are_still_counted_around_an_outage(service, alice
         await service.login("alice", PASSWORD, client="10.0.0.1")
 
 
-async def test_registrations_during_an_outage_are_not_counted(open_service, monkeypatch):
+async def test_registrations_during_an_outage_are_not_counted(open_service, cut_users):
     service = await open_service(register_max_per_client=2)
-    users = service._stores.users
-    working = users.get_user_by_name
-
-    async def down(username):
-        raise ServiceUnavailableError()
-
-    monkeypatch.setattr(users, "get_user_by_name", down)
+    cut_users(service, True)
     for i in range(ATTEMPTS):
         with pytest.raises(ServiceUnavailableError):
             await service.register(f"user{i}", PASSWORD, client="10.0.0.1")
-    monkeypatch.setattr(users, "get_user_by_name", working)
+    cut_users(service, False)
 
     await service.register("alice", PASSWORD, client="10.0.0.1")
     await service.register("bob", PASSWORD, client="10.0.0.1")

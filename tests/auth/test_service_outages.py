@@ -22,9 +22,10 @@ from jwtkit.auth.errors import InvalidTokenError, ServiceUnavailableError
 from jwtkit.auth.service import AuthService
 from jwtkit.storage import open_stores
 
+from .conftest import PASSWORD
+
 pytestmark = pytest.mark.anyio
 
-PASSWORD = "correct horse battery"
 BOUND = 5.0  # seconds we wait for propagation at most
 RECOVERY = 15.0  # seconds we wait for the feed to reconnect (its backoff is capped at 2 s)
 VIEW_LOG = "jwtkit.auth.revocation"
@@ -123,7 +124,7 @@ async def test_with_fail_open_a_worker_keeps_serving_unrevoked_tokens_while_redi
     caplog.set_level(logging.INFO, logger=VIEW_LOG)
 
     await redis_proxy.stop()
-    await eventually(lambda: not worker_b._stores.feed.is_fresh(1.0), within=BOUND, what="a stale feed on B")
+    await eventually(lambda: not worker_b.stores.feed.is_fresh(1.0), within=BOUND, what="a stale feed on B")
 
     for _ in range(20):
         assert worker_b.authenticate(kept.access_token).username == "alice"
@@ -145,7 +146,7 @@ async def test_a_revocation_whose_publish_failed_still_reaches_a_healthy_worker_
     await worker_a.close()  # ... until A goes away: the message is lost for good
 
     # B's feed never went stale (its Redis is fine): only the database poll can tell it
-    assert worker_b._stores.feed.is_fresh(1.0)
+    assert worker_b.stores.feed.is_fresh(1.0)
     delay = await eventually(lambda: refused(worker_b, pair.access_token), within=BOUND, what="revocation on B")
     print(f"\nB refused the token {delay:.2f} s after the logout whose message was lost (backstop poll 1 s)")
 
@@ -164,7 +165,7 @@ async def test_flushing_redis_never_brings_a_revoked_token_back(open_worker, red
     finally:
         await client.aclose()
 
-    await worker_b.on_resync()  # what a reconnection triggers
+    await worker_b.resync()  # what a reconnection triggers
     worker_c = await open_worker()  # a worker started after the flush
 
     assert refused(worker_b, pair.access_token)
@@ -210,7 +211,7 @@ async def test_a_killed_connection_fails_the_call_in_flight_and_the_retry_revoke
 async def test_killed_idle_pool_connections_are_replaced_without_an_error(open_worker, pg_admin, eventually):
     worker_a, worker_b = await open_worker(), await open_worker()
     (pair,) = await alice_pairs(worker_a, 1)
-    engine = worker_a._stores.tokens.engine
+    engine = worker_a.stores.tokens.engine
     connections = [await engine.connect() for _ in range(max(1, engine.pool.checkedin()))]
     pids = [await conn.scalar(sa.text("SELECT pg_backend_pid()")) for conn in connections]
     for conn in connections:

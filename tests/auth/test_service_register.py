@@ -4,9 +4,10 @@ import pytest
 
 from jwtkit.auth.errors import InvalidInputError, UsernameTakenError
 
+from .conftest import PASSWORD
+
 pytestmark = pytest.mark.anyio
 
-PASSWORD = "correct horse battery"
 
 
 async def test_register_returns_the_new_user(service):
@@ -21,7 +22,7 @@ async def test_a_taken_username_is_refused(service, alice):
 
 
 async def test_the_password_is_stored_as_an_argon2id_hash(service, alice):
-    stored = await service._stores.users.get_user(alice.id)
+    stored = await service.stores.users.get_user(alice.id)
     assert stored.password_hash.startswith("$argon2id$")
     assert PASSWORD not in stored.password_hash
 

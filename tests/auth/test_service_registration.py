@@ -8,9 +8,10 @@ import pytest
 
 from jwtkit.auth.errors import InvalidCredentialsError, ThrottledError, UsernameTakenError
 
+from .conftest import PASSWORD
+
 pytestmark = pytest.mark.anyio
 
-PASSWORD = "correct horse battery"
 
 
 async def test_registrations_from_one_address_are_limited_with_retry_after(open_service):

@@ -5,9 +5,10 @@ import pytest
 
 from jwtkit.auth.errors import InvalidTokenError
 
+from .conftest import PASSWORD
+
 pytestmark = pytest.mark.anyio
 
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ async def test_a_rotated_key_ring_survives_a_restart(open_service):
     old = await service.login("alice", PASSWORD, client="c")
     new_kid = await service.rotate_keys()
     service = await restart(open_service, service)
-    assert service._ring.active.kid == new_kid
+    assert service.keys.ring.active.kid == new_kid
     service.authenticate(old.access_token)
 
 

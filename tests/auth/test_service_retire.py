@@ -7,9 +7,10 @@ import pytest
 import jwtkit
 from jwtkit.auth.errors import InvalidTokenError
 
+from .conftest import PASSWORD
+
 pytestmark = pytest.mark.anyio
 
-PASSWORD = "correct horse battery"
 
 
 def kid_of(token):
@@ -54,8 +55,7 @@ async def test_retiring_the_active_key_rotates_first_so_the_server_can_still_sig
 
     retired = await service.retire_key(active)
 
-    assert retired.replaced_by is not None
-    assert retired.replaced_by != active
+    assert retired.replaced_by not in (None, active)
     assert retired.sessions_ended == 1
     after = await service.login("alice", PASSWORD, client="c")
     assert kid_of(after.access_token) == retired.replaced_by
@@ -107,7 +107,7 @@ async def test_a_retirement_reaches_another_service_at_its_reload_from_the_datab
     second.authenticate(pair.access_token)  # now in second's verified-token cache too
     await first.retire_key(kid_of(pair.access_token))
 
-    await second.on_resync()  # what database polling and the maintenance loop call
+    await second.resync()  # what database polling and the maintenance loop call
 
     with pytest.raises(InvalidTokenError):
         second.authenticate(pair.access_token)
@@ -121,7 +121,7 @@ def forged_access_token(service, pair, **changes):
     _, claims = jwtkit.decode_unverified(pair.access_token)
     claims.update(changes)
     claims = {name: value for name, value in claims.items() if value is not None}
-    return jwtkit.encode(claims, service._ring.active)
+    return jwtkit.encode(claims, service.keys.ring.active)
 
 
 async def test_an_access_token_that_lives_longer_than_the_access_ttl_is_refused(service, alice, settings):

@@ -16,9 +16,10 @@ from jwtkit.auth.errors import InvalidTokenError, ServiceUnavailableError
 from jwtkit.auth.service import AuthService
 from jwtkit.storage import open_stores
 
+from .conftest import PASSWORD
+
 pytestmark = pytest.mark.anyio
 
-PASSWORD = "correct horse battery"
 BOUND = 5.0  # seconds we are willing to wait for propagation (the design target is under 1 s)
 
 
@@ -124,7 +125,7 @@ async def test_a_failed_publish_is_retried_so_the_other_worker_still_refuses_the
     worker_a, worker_b = await open_worker(), await open_worker()
     await worker_a.register("alice", PASSWORD)
     pair = await worker_a.login("alice", PASSWORD, client="c")
-    feed = worker_a._stores.feed
+    feed = worker_a.stores.feed
     publish, failures = feed.publish_denials, []
 
     async def fails_once(denials):

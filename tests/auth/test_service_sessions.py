@@ -6,9 +6,10 @@ import pytest
 
 from jwtkit.auth.errors import InvalidCredentialsError, InvalidTokenError
 
+from .conftest import PASSWORD
+
 pytestmark = pytest.mark.anyio
 
-PASSWORD = "correct horse battery"
 
 
 async def test_session_login_returns_an_id_and_max_age_and_the_id_finds_the_user(service, alice, settings):
@@ -25,8 +26,8 @@ async def test_every_login_gets_a_fresh_id(service, alice):
 
 async def test_only_the_sha256_of_the_id_is_stored(service, alice):
     session_id, _ = await service.session_login("alice", PASSWORD, client="c")
-    assert await service._stores.sessions.get_session(session_id) is None
-    stored = await service._stores.sessions.get_session(hashlib.sha256(session_id.encode()).hexdigest())
+    assert await service.stores.sessions.get_session(session_id) is None
+    stored = await service.stores.sessions.get_session(hashlib.sha256(session_id.encode()).hexdigest())
     assert stored.data == {"user_id": alice.id, "username": "alice"}
 
 
@@ -66,4 +67,4 @@ async def test_purge_removes_expired_sessions(service, alice, clock, settings):
     clock.advance(settings.session_ttl)
     assert await service.purge_expired() >= 1
     key_hash = hashlib.sha256(session_id.encode()).hexdigest()
-    assert await service._stores.sessions.get_session(key_hash) is None
+    assert await service.stores.sessions.get_session(key_hash) is None

@@ -11,9 +11,10 @@ from jwtkit.auth.service import AuthService
 from jwtkit.storage import open_stores
 from jwtkit.storage.sql import open_sql_stores
 
+from .conftest import PASSWORD
+
 pytestmark = pytest.mark.anyio
 
-PASSWORD = "correct horse battery"
 
 
 async def fail(service, username="alice", client="10.0.0.1", times=1):

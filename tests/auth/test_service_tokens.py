@@ -1,7 +1,6 @@
 """Access tokens, refresh rotation, reuse detection (RFC 9700 §4.14), logout, verify_token and
 expiry, with the injectable clock."""
 
-import sqlite3
 
 import pytest
 import sqlalchemy as sa
@@ -11,9 +10,10 @@ from jwtkit.auth.errors import InvalidCredentialsError, InvalidTokenError
 from jwtkit.auth.service import AuthService
 from jwtkit.storage.sql import open_sql_stores
 
+from .conftest import PASSWORD
+
 pytestmark = pytest.mark.anyio
 
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -77,10 +77,10 @@ async def test_a_token_signed_by_a_foreign_key_is_refused(service, pair):
 
 
 async def test_the_verifier_is_built_once_per_key_ring(service, pair):
-    verifier = service._ring.verifier
+    verifier = service.keys.ring.verifier
     service.authenticate(pair.access_token)
     service.authenticate(pair.access_token)
-    assert service._ring.verifier is verifier
+    assert service.keys.ring.verifier is verifier
 
 
 # ---- refresh rotation and reuse
@@ -130,7 +130,7 @@ async def test_reuse_leaves_other_families_alone(service, pair):
 async def test_the_family_denial_lasts_until_its_last_access_token_expires(service, pair, clock, settings):
     newer = await service.refresh(pair.refresh_token)
     await refused_refresh(service, pair.refresh_token)
-    live = await service._stores.tokens.live_denials(now=clock.now)
+    live = await service.stores.tokens.live_denials(now=clock.now)
     assert [(d.kind, d.expires_at) for d in live] == [("family", int(clock.now) + settings.access_ttl)]
     clock.advance(settings.access_ttl)
     assert "expired" in refused(service, newer.access_token)
@@ -141,16 +141,11 @@ async def test_an_expired_refresh_token_is_refused(service, pair, clock, setting
     assert "expired" in await refused_refresh(service, pair.refresh_token)
 
 
-async def test_refresh_for_a_user_that_no_longer_exists_is_refused(service, pair, backend, tmp_path):
-    if backend == "memory":
-        service._stores.users._users.clear()
-    elif backend == "sqlite":  # a raw connection, without the app's foreign-key enforcement, plays the admin
-        with sqlite3.connect(tmp_path / "auth.db") as conn:
-            conn.execute("DELETE FROM users")
-    else:  # PostgreSQL: an admin session with foreign-key triggers off
-        async with service._stores.users.engine.begin() as conn:
-            await conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
-            await conn.execute(sa.text("DELETE FROM users"))
+async def test_refresh_for_a_user_that_no_longer_exists_is_refused(service, pair, monkeypatch):
+    async def no_user(user_id):
+        return None
+
+    monkeypatch.setattr(service.stores.users, "get_user", no_user)  # an admin deleted the user
     assert "user" in await refused_refresh(service, pair.refresh_token)
 
 
@@ -170,7 +165,7 @@ async def test_logout_revokes_the_refresh_family(service, pair):
 async def test_logout_denies_the_jti_until_its_exp(service, pair, clock):
     principal = service.authenticate(pair.access_token)
     await service.logout(principal, pair.refresh_token)
-    live = await service._stores.tokens.live_denials(now=clock.now)
+    live = await service.stores.tokens.live_denials(now=clock.now)
     assert ("jti", principal.jti, principal.exp) in {(d.kind, d.value, d.expires_at) for d in live}
 
 
@@ -221,11 +216,11 @@ async def test_verify_token_refuses_revoked_tokens(service, pair):
 
 async def test_purge_drops_expired_rows_and_memory_entries(service, pair, clock, settings):
     await service.logout(service.authenticate(pair.access_token), pair.refresh_token)
-    assert len(service._view) == 2  # the access jti and the family
+    assert len(service.revocations) == 2  # the access jti and the family
     clock.advance(settings.refresh_ttl + 1)
     assert await service.purge_expired() >= 4  # refresh token, family, jti and family denials
-    assert len(service._view) == 0
-    assert await service._stores.tokens.live_denials(now=0) == []
+    assert len(service.revocations) == 0
+    assert await service.stores.tokens.live_denials(now=0) == []
 
 
 async def test_purge_forgets_login_attempts_once_they_left_the_throttling_window(
@@ -269,13 +264,13 @@ async def test_purge_deletes_login_attempts_from_a_shared_database_limiter(backe
 
 async def test_verify_token_verifies_an_access_token_once(service, pair, monkeypatch):
     calls = []
-    verify = service._verify
+    verify = service.keys.verify
 
-    def counting(token, token_type):
-        calls.append(token_type)
-        return verify(token, token_type)
+    def counting(token):
+        calls.append(token)
+        return verify(token)
 
-    monkeypatch.setattr(service, "_verify", counting)
+    monkeypatch.setattr(service.keys, "verify", counting)
     await service.verify_token(pair.access_token)
 
-    assert len(calls) == 1
+    assert calls == [pair.access_token]

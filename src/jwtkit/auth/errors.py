@@ -88,7 +88,7 @@ class InvalidTokenError(AuthError):
     """A token or session id that is malformed, forged, expired, of the wrong type, spent or revoked.
 
     ``reason`` says which, for the log; clients see ``invalid_token`` (RFC 6750 §3.1) and only
-    what ``kind`` allows them to act on (STYLE.md §16). ``kind`` is given by the raiser, or else
+    what ``kind`` allows them to act on. ``kind`` is given by the raiser, or else
     read from the reasons the service raises with (see :data:`TokenFailure`); only failures that
     need a valid signature first (expiry, revocation, reuse) are ever anything but ``"invalid"``,
     so a forger learns nothing from it. ``expires_at`` (epoch seconds) is set for ``"expired"``

@@ -8,7 +8,7 @@ off by default.
 
 How the pair is answered again: it is **re-signed** from the successor's stored record (its
 ``jti``, the ``jti`` of the access token issued with it, ``iat`` and the ``exp``s), not cached.
-No token is ever stored (LESSONS.md: a database read must not leak live credentials), every
+No token is ever stored (a database read must not leak live credentials), every
 worker on the database answers alike whether revocations travel by Redis or by polling, and a
 restart loses nothing. A new signature over the same claims is the same token for every purpose
 that matters (ECDSA signatures differ per signing anyway). The first spend stays one conditional

@@ -39,10 +39,6 @@ class KeyCipher:
             key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(secret)
             self._aead = AESGCM(key)
 
-    @property
-    def enabled(self) -> bool:
-        return self._aead is not None
-
     def seal(self, kid: str, private_jwk: str) -> tuple[str, bool]:
         if self._aead is None:
             return private_jwk, False

@@ -107,9 +107,7 @@ class Credentials:
             log.warning("after a successful login of user %s: %r", user.id, exc)
         return user
 
-    def device_cookie(self, username: str) -> str | None:
-        """A fresh device cookie for ``username`` (after its successful login), or ``None``
-        before the service is open."""
-        if self.devices is None:
-            return None
+    def device_cookie(self, username: str) -> str:
+        """A fresh device cookie for ``username`` (after its successful login)."""
+        assert self.devices is not None, "the service is open"
         return self.devices.issue(username_key(username), now=self._clock())

@@ -1,4 +1,4 @@
-"""The ports the auth service needs from storage: small async Protocols (STYLE.md §8).
+"""The ports the auth service needs from storage: small async Protocols.
 
 Adapters: :mod:`jwtkit.storage.memory` (the reference and test double) and
 :mod:`jwtkit.storage.sql` (SQLite, PostgreSQL). Every adapter passes one contract suite
@@ -208,9 +208,14 @@ class RevocationFeed(Protocol):
         """Register ``listener``; return a function that unsubscribes it."""
         ...
 
-    async def publish_denials(self, denials: Sequence[Denial]) -> None: ...
+    async def publish_denials(self, denials: Sequence[Denial]) -> None:
+        """Tell this process's listeners at once (synchronously, passing ``denials`` itself, even
+        if what follows fails), then the other processes."""
+        ...
 
-    async def publish_keys_changed(self) -> None: ...
+    async def publish_keys_changed(self) -> None:
+        """Tell this process's listeners at once (even if what follows fails), then the others."""
+        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,8 +1,15 @@
-"""``AuthService``: registration, login, refresh rotation with reuse detection, logout,
-cookie sessions and the signing-key ring, over the ports of :mod:`jwtkit.auth.ports`.
+"""``AuthService``: the facade the web layer, the wiring and the CLI call — registration, login,
+refresh rotation with reuse detection, logout, cookie sessions, the signing keys and maintenance.
 
-Async and framework-free: the HTTP layer (``jwtkit.web``) calls it; Bearer tokens and cookie
-sessions are two transports over this one service (STYLE.md §9).
+Each job lives in its own use case, composed here by :meth:`AuthService.open` with its ports
+injected; every method below is one line that delegates:
+
+- :class:`~.login.Credentials` — registration and the throttled password check;
+- :class:`~.flows.TokenFlows` — issue, verify, refresh, log out, revoke (Bearer tokens);
+- :class:`~.sessions.CookieSessions` — cookie sessions (the second transport);
+- :class:`~.signing.SigningKeys` — the key ring: load, rotate, retire, JWKS;
+- :class:`~.listener.RevocationListener` — the revocation feed's subscriber;
+- :class:`~.maintenance.Maintenance` — purge and resync.
 
 Example::
 
@@ -17,38 +24,29 @@ Example::
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from typing import Any
-
-from jwtkit.core.keys import Key
-from jwtkit.errors import JWTError
 
 from .background import BackgroundTasks
 from .devices import DEVICE_SECRET_NAME, DeviceCookies, device_key
-from .errors import InvalidTokenError
-from .grace import replay_within_grace
-from .keyring import KeyCipher, KeyRing, new_signing_key
+from .flows import TokenFlows
+from .listener import RevocationListener
 from .login import Credentials
-from .models import Denial, Principal, RetiredKey, SigningKeyRecord, TokenPair, User, UserRecord
+from .maintenance import Maintenance
+from .models import Principal, RetiredKey, TokenPair, User
 from .passwords import check_password, check_username
-from .ports import SpendResult, Stores
+from .ports import Stores
+from .publishing import FeedPublisher
 from .revocation import RevocationView
 from .sessions import CookieSessions
 from .settings import AuthSettings
-from .tokens import ACCESS_LIFETIME_LEEWAY, check_claims, issue_pair
+from .signing import SigningKeys
 
 __all__ = ["AuthService", "Clock"]
 
-log = logging.getLogger(__name__)
-
 Clock = Callable[[], float]
-
-_PUBLISH_RETRY_FIRST, _PUBLISH_RETRY_MAX = 0.1, 1.0  # seconds between tries of a failed feed publish
 
 
 class AuthService:
@@ -58,15 +56,17 @@ class AuthService:
         """Use :meth:`open`."""
         self._settings = settings
         self._stores = stores
-        self._clock = clock
+        self._tasks = BackgroundTasks()
+        publisher = FeedPublisher(stores.feed, self._tasks)
+        view = RevocationView(stores.feed, settings)
         self._credentials = Credentials(settings, stores.users, stores.rate_limiter, clock)
         self._sessions = CookieSessions(settings, stores.sessions, self._credentials, clock)
-        self._cipher = KeyCipher(settings.key_encryption_secret)
-        self._ring: KeyRing | None = None  # set by open(); swapped whole on rotation
-        self._ring_records: list[SigningKeyRecord] | None = None  # what self._ring was built from
-        self._view = RevocationView(stores.feed, settings)
+        self._keys = SigningKeys(settings, stores.keys, publisher, self._tasks, clock)
+        self._tokens = TokenFlows(settings, stores.users, stores.tokens, self._keys, view, publisher, clock)
+        self._listener = RevocationListener(view, self._keys, stores.tokens, publisher, clock)
+        self._maintenance = Maintenance(stores, self._keys, view, self._listener, self._tasks, clock)
+        self._view = view
         self._unsubscribe: Callable[[], None] = _noop
-        self._tasks = BackgroundTasks()
 
     @classmethod
     async def open(cls, settings: AuthSettings, stores: Stores, *, clock: Clock = time.time) -> AuthService:
@@ -82,8 +82,8 @@ class AuthService:
         """
         self = cls(settings, stores, clock)
         try:
-            self._unsubscribe = stores.feed.subscribe(self)
-            await self._load_ring(create=True)
+            self._unsubscribe = stores.feed.subscribe(self._listener)
+            await self._keys.load(create=True)
             self._view.apply(await stores.tokens.live_denials(now=clock()))
             seed = await stores.keys.server_secret(DEVICE_SECRET_NAME, candidate=secrets.token_bytes(32), now=clock())
             self._credentials.devices = DeviceCookies(device_key(seed, settings.key_encryption_secret),
@@ -105,6 +105,21 @@ class AuthService:
     def settings(self) -> AuthSettings:
         return self._settings
 
+    @property
+    def stores(self) -> Stores:
+        """The ports the service was opened with (it owns them: ``close`` closes them)."""
+        return self._stores
+
+    @property
+    def keys(self) -> SigningKeys:
+        """The signing-key use case (its ``ring``: the active key and the prebuilt Verifier)."""
+        return self._keys
+
+    @property
+    def revocations(self) -> RevocationView:
+        """This process's view of the denylist (read-only use: ``len``, ``jti_denied``, ``family_denied``)."""
+        return self._view
+
     async def register(self, username: str, password: str, *, client: str | None = None) -> User:
         """Create a user with an argon2id password hash.
 
@@ -122,8 +137,7 @@ class AuthService:
         """
         check_username(username, self._settings)
         check_password(password, self._settings)
-        record = await self._credentials.register(username, password, client)
-        return record.to_user()
+        return (await self._credentials.register(username, password, client)).to_user()
 
     async def login(self, username: str, password: str, *, client: str, device: str | None = None) -> TokenPair:
         """Check the password and issue an access/refresh pair (a new refresh family).
@@ -140,8 +154,7 @@ class AuthService:
             InvalidCredentialsError: unknown user or wrong password.
             ServiceUnavailableError: storage is down.
         """
-        user = await self._credentials.check(username, password, client, device)
-        return await self._start_family(user)
+        return await self._tokens.start_family(await self._credentials.check(username, password, client, device))
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Spend ``refresh_token`` and issue a new pair in the same family.
@@ -158,27 +171,7 @@ class AuthService:
             InvalidTokenError: not a live refresh token of ours (``reason`` says why).
             ServiceUnavailableError: storage is down.
         """
-        claims = self._verify(refresh_token, "refresh")
-        family_id: str = claims["fid"]
-        if self._view.family_denied(family_id):
-            raise InvalidTokenError("refresh family revoked")
-        user = await self._stores.users.get_user(claims["user_id"])
-        if user is None:
-            raise InvalidTokenError("user no longer exists")
-        now = self._clock()
-        pair, successor = issue_pair(self._active_key(), self._settings, user, family_id, now)
-        result = await self._stores.tokens.spend_refresh(claims["jti"], now=now, successor=successor)
-        if result is SpendResult.SPENT:
-            return pair
-        if result is SpendResult.REUSED:
-            replayed = await replay_within_grace(self._stores.tokens, self._active_key(), self._settings, user,
-                                                 claims["jti"], now=now)
-            if replayed is not None:
-                return replayed
-            log.warning("refresh token reuse (jti %s, user %s): revoking family %s", claims["jti"], user.id, family_id)
-            await self._revoke([family_id], [], now)
-            raise InvalidTokenError("refresh token reused; family revoked")
-        raise InvalidTokenError(f"refresh token {result.value}")
+        return await self._tokens.refresh(refresh_token)
 
     def authenticate(self, access_token: str, *, allow_stale: bool = False) -> Principal:
         """Verify an access token: signature by a key of the ring, ``exp``, ``iss``/``aud``,
@@ -195,23 +188,7 @@ class AuthService:
             InvalidTokenError: the token is not valid, or known revoked (``reason`` says which).
             ServiceUnavailableError: the revocation state is stale (fail closed).
         """
-        return self._principal(self._verify(access_token, "access"), allow_stale=allow_stale)
-
-    def _principal(self, claims: dict[str, Any], *, allow_stale: bool = False) -> Principal:
-        """The rest of :meth:`authenticate`, for claims already verified as an access token's."""
-        jti: str = claims["jti"]
-        family_id: str = claims["fid"]
-        if self._view.jti_denied(jti) or self._view.family_denied(family_id):
-            raise InvalidTokenError("access token revoked")
-        if not allow_stale:
-            self._view.check_fresh()
-        username = claims.get("username")
-        if not isinstance(username, str):
-            raise InvalidTokenError("claim 'username' is missing or not a string")
-        return Principal(
-            user_id=claims["user_id"], username=username, jti=jti, exp=int(claims["exp"]),
-            family_id=family_id, claims=claims,
-        )
+        return self._tokens.authenticate(access_token, allow_stale=allow_stale)
 
     async def verify_token(self, token: str) -> None:
         """Check any token of ours: an access token as :meth:`authenticate` does, a refresh
@@ -221,21 +198,7 @@ class AuthService:
             InvalidTokenError: the token is not valid now.
             ServiceUnavailableError: storage is down.
         """
-        if not isinstance(token, str):
-            raise InvalidTokenError("token is not a string")
-        claims = self._verify(token, None)
-        if claims["token_type"] == "access":
-            self._principal(claims)
-            return
-        if self._view.family_denied(claims["fid"]):
-            raise InvalidTokenError("refresh family revoked")
-        record = await self._stores.tokens.get_refresh(claims["jti"])
-        if record is None:
-            raise InvalidTokenError("refresh token unknown")
-        if record.revoked_at is not None:
-            raise InvalidTokenError("refresh family revoked")
-        if record.spent_at is not None:
-            raise InvalidTokenError("refresh token spent")
+        await self._tokens.verify_token(token)
 
     async def logout(self, principal: Principal, refresh_token: str) -> None:
         """Revoke the refresh family (and the family of ``refresh_token``), and deny the access
@@ -245,12 +208,7 @@ class AuthService:
             InvalidTokenError: ``refresh_token`` is not a refresh token of this user (nothing is revoked).
             ServiceUnavailableError: storage is down.
         """
-        claims = self._verify(refresh_token, "refresh")
-        if claims["user_id"] != principal.user_id:
-            raise InvalidTokenError("refresh token of another user")
-        now = self._clock()
-        family_ids = sorted({principal.family_id, claims["fid"]})
-        await self._revoke(family_ids, [Denial(kind="jti", value=principal.jti, expires_at=principal.exp)], now)
+        await self._tokens.logout(principal, refresh_token)
 
     async def session_login(self, username: str, password: str, *, client: str,
                             device: str | None = None) -> tuple[str, int]:
@@ -268,9 +226,7 @@ class AuthService:
         """A fresh device cookie for ``username``: give it to the client after its successful
         login (``Max-Age`` = ``settings.device_cookie_ttl``) and pass it back as ``device=`` to
         :meth:`login` / :meth:`session_login`, so lockouts aimed at the user do not refuse it."""
-        cookie = self._credentials.device_cookie(username)
-        assert cookie is not None, "the service is open"
-        return cookie
+        return self._credentials.device_cookie(username)
 
     async def session_user(self, session_id: str) -> User:
         """The user of a live session.
@@ -288,8 +244,7 @@ class AuthService:
     def jwks(self) -> dict[str, Any]:
         """The public JWKS: the active key and retired keys whose tokens may still be alive.
         Never a private member."""
-        assert self._ring is not None
-        return self._ring.jwks(now=self._clock())
+        return self._keys.jwks()
 
     async def rotate_keys(self) -> str:
         """Make a new active signing key and retire the current one, which stays published
@@ -298,15 +253,7 @@ class AuthService:
         Raises:
             ServiceUnavailableError: storage is down.
         """
-        now = self._clock()
-        record = new_signing_key(self._settings.alg, self._cipher, now=now)
-        await self._stores.keys.add_signing_key(
-            record, retire_others_at=now, not_after=now + self._settings.key_lifetime_after_retirement
-        )
-        await self._load_ring(create=False)
-        await self._publish(self._stores.feed.publish_keys_changed)
-        log.info("signing keys rotated: new active key %s", record.kid)
-        return record.kid
+        return await self._keys.rotate()
 
     async def retire_key(self, kid: str) -> RetiredKey:
         """End the signing key ``kid`` now, e.g. because it leaked: no worker trusts it any more
@@ -319,19 +266,7 @@ class AuthService:
             LookupError: no live signing key has this ``kid``.
             ServiceUnavailableError: storage is down.
         """
-        records = {record.kid: record for record in await self._stores.keys.signing_keys()}
-        record = records.get(kid)
-        now = self._clock()
-        if record is None or (record.not_after is not None and record.not_after <= now):
-            raise LookupError(f"no live signing key with kid {kid!r}")
-        replaced_by = await self.rotate_keys() if record.retired_at is None else None
-        sessions = await self._stores.keys.retire_signing_key(kid, now=self._clock())
-        if sessions is None:
-            raise LookupError(f"no live signing key with kid {kid!r}")
-        await self._load_ring(create=False)
-        await self._publish(self._stores.feed.publish_keys_changed)
-        log.warning("signing key %s retired: no longer trusted; %d sessions it signed were ended", kid, sessions)
-        return RetiredKey(kid=kid, sessions_ended=sessions, replaced_by=replaced_by)
+        return await self._keys.retire(kid)
 
     async def purge_expired(self) -> int:
         """Delete expired refresh tokens, denylist entries, sessions, login attempts that left
@@ -341,155 +276,32 @@ class AuthService:
         Raises:
             ServiceUnavailableError: storage (or the rate limiter's backend) is down.
         """
-        now = self._clock()
-        deleted = await self._stores.tokens.purge_tokens(now=now)
-        deleted += await self._stores.sessions.purge_sessions(now=now)
-        deleted += await self._stores.rate_limiter.purge(now=now)
-        dead_keys = await self._stores.keys.purge_signing_keys(now=now)
-        if dead_keys:
-            await self._load_ring(create=False)
-        self._view.expire(now=now)
-        return deleted + dead_keys
+        return await self._maintenance.purge_expired()
 
     async def run_maintenance(self, *, interval: float = 60.0) -> None:
         """Every ``interval`` seconds: :meth:`purge_expired` (so tables and the in-memory
-        denylist stay bounded) and :meth:`on_resync` (reload the live denylist and the key
+        denylist stay bounded) and :meth:`resync` (reload the live denylist and the key
         ring from the database: the backstop for feed messages lost without a reconnection).
         Failures are logged and retried at the next round; runs until cancelled.
 
         :meth:`start_maintenance` runs it as a task that :meth:`close` stops; every worker
         may run it (the deletes are idempotent).
         """
-        if not interval > 0:
-            raise ValueError("interval must be > 0")
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                purged = await self.purge_expired()
-                await self.on_resync()
-            except Exception:
-                log.exception("maintenance failed; retrying in %s s", interval)
-            else:
-                log.debug("maintenance: purged %d expired rows; %d live denials in memory", purged, len(self._view))
+        await self._maintenance.run(interval=interval, purge=self.purge_expired)
 
     def start_maintenance(self, *, interval: float = 60.0) -> None:
         """Run :meth:`run_maintenance` in the background until :meth:`close`. Call it from a
         running event loop (e.g. the web app's lifespan), once per service."""
-        self._tasks.spawn(self.run_maintenance(interval=interval))
+        self._maintenance.start(interval=interval, purge=self.purge_expired)
 
-    # ---- internals ------------------------------------------------------------------------
-
-    async def _load_ring(self, *, create: bool) -> None:
-        now = self._clock()
-        records = await self._stores.keys.signing_keys()
-        if not create and records == self._ring_records:
-            return  # unchanged: keep the prebuilt Verifier
-        try:
-            ring: KeyRing | None = KeyRing.build(records, self._cipher, self._settings, now=now)
-        except LookupError:
-            ring = None
-        if ring is None and not create:
-            # A reload is no place to create keys: keep signing with the ring we have.
-            log.error("no active signing key in storage; keeping the current key ring")
-            return
-        if ring is None or (create and ring.active.alg != self._settings.alg):
-            # Retire whatever is active, even when we found none: a process that started at the
-            # same moment may have just created one (the store serializes the two changes).
-            record = new_signing_key(self._settings.alg, self._cipher, now=now)
-            await self._stores.keys.add_signing_key(
-                record, retire_others_at=now, not_after=now + self._settings.key_lifetime_after_retirement
-            )
-            log.info("created signing key %s (%s)", record.kid, record.alg)
-            records = await self._stores.keys.signing_keys()
-            ring = KeyRing.build(records, self._cipher, self._settings, now=now)
-        self._ring, self._ring_records = ring, records
-
-    def _verify(self, token: object, token_type: str | None) -> dict[str, Any]:
-        """Verify with the ring's prebuilt Verifier; check our claims' types. InvalidTokenError otherwise."""
-        if not isinstance(token, str):
-            raise InvalidTokenError("token is not a string")
-        assert self._ring is not None
-        try:
-            claims = self._ring.verifier.verify(token, now=self._clock())
-        except JWTError as exc:
-            raise InvalidTokenError(f"{exc.code}: {exc.reason}") from None
-        return check_claims(claims, token_type, max_access_lifetime=self._settings.access_ttl + ACCESS_LIFETIME_LEEWAY)
-
-    def _active_key(self) -> Key:
-        assert self._ring is not None
-        return self._ring.active
-
-    async def _start_family(self, user: UserRecord) -> TokenPair:
-        pair, first = issue_pair(self._active_key(), self._settings, user, secrets.token_urlsafe(16),
-                                 self._clock())
-        await self._stores.tokens.start_family(first)
-        return pair
-
-    async def _revoke(self, family_ids: Sequence[str], denials: Sequence[Denial], now: float) -> None:
-        """Revoke families (in storage, and their access tokens in the denylist until the last one
-        expires) plus ``denials``, in one transaction; then apply and publish. The store extends
-        each family's denial to its latest access token's ``exp`` (which may have been issued under
-        a longer ``access_ttl``); ``now + access_ttl`` is the floor for families from before schema 3."""
-        last_access_exp = int(now) + self._settings.access_ttl
-        everything = [Denial(kind="family", value=fid, expires_at=last_access_exp) for fid in family_ids]
-        everything += denials
-        everything = await self._stores.tokens.revoke(family_ids=family_ids, denials=everything, now=now)
-        self.on_denials(everything)
-        await self._publish(functools.partial(self._stores.feed.publish_denials, everything))
-
-    async def _publish(self, send: Callable[[], Awaitable[None]]) -> None:
-        """Send a feed message; if that fails, keep retrying it in the background until it goes
-        through (or :meth:`close`). The database already holds the change, so a failure only
-        delays other processes: by the retry backoff (at most ``_PUBLISH_RETRY_MAX`` s between
-        tries) once the feed works again. While Redis is down the other workers' feeds are stale
-        too, and they fail closed (``revocation_max_staleness``); only if this process dies
-        before a retry succeeds do they wait for their maintenance reload (``run_maintenance``)."""
-        try:
-            await send()
-        except Exception as exc:
-            log.warning("could not publish to the revocation feed (%r); retrying in the background",
-                        exc.__cause__ or exc)
-            self._tasks.spawn(self._publish_until_sent(send))
-
-    async def _publish_until_sent(self, send: Callable[[], Awaitable[None]]) -> None:
-        delay = _PUBLISH_RETRY_FIRST
-        while True:
-            await asyncio.sleep(delay)
-            try:
-                await send()
-            except Exception:
-                delay = min(delay * 2, _PUBLISH_RETRY_MAX)
-            else:
-                log.warning("revocation feed: a delayed message was published")
-                return
-
-    # ---- FeedListener ---------------------------------------------------------------------
-
-    def on_denials(self, denials: Sequence[Denial]) -> None:
-        """Apply revocations made here or, through the feed, by another process."""
-        self._view.apply(denials)
-
-    def on_keys_changed(self) -> None:
-        """Another process rotated the keys: reload the ring in the background."""
-        self._tasks.spawn(self._reload_ring())
-
-    async def on_resync(self) -> None:
-        """The feed may have missed messages: merge the database's live denylist into memory
-        and reload the key ring (the Verifier is rebuilt only if the keys changed).
+    async def resync(self) -> None:
+        """Merge the database's live denylist into memory and reload the key ring now (what the
+        feed does after missing messages, and maintenance every round).
 
         Raises:
-            ServiceUnavailableError: storage is down (the feed stays stale and retries).
+            ServiceUnavailableError: storage is down.
         """
-        now = self._clock()
-        self._view.apply(await self._stores.tokens.live_denials(now=now))
-        self._view.expire(now=now)
-        await self._load_ring(create=False)
-
-    async def _reload_ring(self) -> None:
-        try:
-            await self._load_ring(create=False)
-        except Exception:
-            log.exception("could not reload the signing keys")
+        await self._listener.on_resync()
 
 
 def _noop() -> None:

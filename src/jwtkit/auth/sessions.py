@@ -1,6 +1,6 @@
 """Cookie sessions: fresh random ids, stored only as their SHA-256, over the session store.
 
-The second transport next to Bearer tokens (STYLE.md §9): the same credential check, a
+The second transport next to Bearer tokens: the same credential check, a
 server-side record instead of a signed token. ``AuthService.session_*`` delegate here.
 """
 

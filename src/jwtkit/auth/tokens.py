@@ -1,5 +1,6 @@
-"""Our token format: signing an access/refresh pair, and checking the claims of a token whose
-signature, ``exp``, ``iss`` and ``aud`` the key ring's ``Verifier`` has already checked.
+"""Our token format: the records and signatures of an access/refresh pair, and the ONE place the
+claims of a token are checked once the key ring's ``Verifier`` has checked its signature, ``exp``,
+``iss``, ``aud`` and that the required claims are present.
 
 Access: ``token_type: "access"``, ``jti``, ``fid`` (refresh family), ``user_id``, ``username``,
 ``sub``, ``iat``, ``exp`` (+ ``iss``/``aud`` when configured). Refresh: ``token_type: "refresh"``,
@@ -9,30 +10,38 @@ its own ``jti``, the same ``fid``, ``user_id``, ``sub``, ``iat``, ``exp``. Heade
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from jwtkit.core.keys import Key
 from jwtkit.core.tokens import encode
 
 from .errors import InvalidTokenError
-from .models import RefreshRecord, TokenPair, UserRecord
+from .models import Principal, RefreshRecord, TokenPair, UserRecord
 from .settings import AuthSettings
 
-__all__ = ["ACCESS_LIFETIME_LEEWAY", "check_claims", "issue_pair", "resign_pair"]
+__all__ = ["ACCESS_LIFETIME_LEEWAY", "TokenClaims", "check_claims", "issue_pair", "new_refresh_record",
+           "resign_pair"]
 
 #: Seconds an access token's ``exp - iat`` may exceed the server's ``access_ttl``. Ours have exactly
 #: ``access_ttl``; a token whose key leaked could otherwise be minted to live for months.
 ACCESS_LIFETIME_LEEWAY = 5
 
 
+def new_refresh_record(key: Key, settings: AuthSettings, user_id: int, family_id: str, now: float) -> RefreshRecord:
+    """The record of a pair to be signed with ``key`` at ``now`` (fresh ``jti``s, the ``exp``s);
+    nothing is signed: a refresh stores it first and signs only once the store said yes."""
+    iat = int(now)
+    return RefreshRecord(jti=secrets.token_urlsafe(16), family_id=family_id, user_id=user_id, issued_at=now,
+                         expires_at=iat + settings.refresh_ttl, access_expires_at=iat + settings.access_ttl,
+                         access_jti=secrets.token_urlsafe(16), kid=key.kid)
+
+
 def issue_pair(
     key: Key, settings: AuthSettings, user: UserRecord, family_id: str, now: float
 ) -> tuple[TokenPair, RefreshRecord]:
-    """Sign an access/refresh pair with ``key``; return it and the refresh token's record."""
-    iat = int(now)
-    record = RefreshRecord(jti=secrets.token_urlsafe(16), family_id=family_id, user_id=user.id, issued_at=now,
-                           expires_at=iat + settings.refresh_ttl, access_expires_at=iat + settings.access_ttl,
-                           access_jti=secrets.token_urlsafe(16), kid=key.kid)
+    """Sign a new access/refresh pair with ``key``; return it and the refresh token's record."""
+    record = new_refresh_record(key, settings, user.id, family_id, now)
     return resign_pair(key, settings, user, record), record
 
 
@@ -59,7 +68,26 @@ def resign_pair(key: Key, settings: AuthSettings, user: UserRecord, record: Refr
                      expires_in=access_exp - iat)
 
 
-def check_claims(claims: dict[str, Any], token_type: str | None, *, max_access_lifetime: float) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenClaims:
+    """The claims of one of our tokens, checked: typed fields and the raw dict."""
+
+    token_type: Literal["access", "refresh"]
+    jti: str
+    family_id: str
+    user_id: int
+    username: str | None  # access tokens only
+    exp: int
+    raw: dict[str, Any]
+
+    def principal(self) -> Principal:
+        """Who an access token speaks for (call on an access token's claims only)."""
+        assert self.username is not None, "an access token's claims"
+        return Principal(user_id=self.user_id, username=self.username, jti=self.jti, exp=self.exp,
+                         family_id=self.family_id, claims=self.raw)
+
+
+def check_claims(claims: dict[str, Any], token_type: str | None, *, max_access_lifetime: float) -> TokenClaims:
     """Check our claims' values and types (``token_type`` None: access or refresh), and that an
     access token lives no longer than ``max_access_lifetime`` seconds from its ``iat``.
 
@@ -75,6 +103,11 @@ def check_claims(claims: dict[str, Any], token_type: str | None, *, max_access_l
     user_id = claims["user_id"]
     if isinstance(user_id, bool) or not isinstance(user_id, int):
         raise InvalidTokenError("claim 'user_id' is not an integer")
-    if not isinstance(claims["jti"], str) or not isinstance(claims["fid"], str):
+    jti, family_id = claims["jti"], claims["fid"]
+    if not isinstance(jti, str) or not isinstance(family_id, str):
         raise InvalidTokenError("claims 'jti' and 'fid' must be strings")
-    return claims
+    username = claims.get("username")
+    if kind == "access" and not isinstance(username, str):
+        raise InvalidTokenError("claim 'username' is missing or not a string")
+    return TokenClaims(token_type=kind, jti=jti, family_id=family_id, user_id=user_id,
+                       username=username if kind == "access" else None, exp=int(claims["exp"]), raw=claims)

@@ -1,0 +1,131 @@
+"""``TokenFlows``: the Bearer-token use case — issue a pair at login, verify an access token
+(the one verification path), rotate a refresh token with reuse detection, log out, revoke.
+
+A refresh decides before it signs: the successor's record (its ``jti``s and ``exp``s) is computed
+without signing, the store spends the old token with it in one conditional update, and only a
+``SPENT`` answer is signed.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+
+from .errors import InvalidTokenError
+from .grace import replay_within_grace
+from .models import Denial, Principal, TokenPair, UserRecord
+from .ports import SpendResult, TokenStore, UserStore
+from .publishing import FeedPublisher
+from .revocation import RevocationView
+from .settings import AuthSettings
+from .signing import SigningKeys
+from .tokens import ACCESS_LIFETIME_LEEWAY, TokenClaims, check_claims, issue_pair, new_refresh_record, resign_pair
+
+__all__ = ["TokenFlows"]
+
+log = logging.getLogger(__name__)
+
+
+class TokenFlows:
+    """Issue, verify, refresh and revoke access/refresh pairs."""
+
+    def __init__(self, settings: AuthSettings, users: UserStore, tokens: TokenStore, keys: SigningKeys,
+                 view: RevocationView, publisher: FeedPublisher, clock: Callable[[], float]) -> None:
+        self._settings = settings
+        self._users = users
+        self._tokens = tokens
+        self._keys = keys
+        self._view = view
+        self._publisher = publisher
+        self._clock = clock
+        self._max_access_lifetime = settings.access_ttl + ACCESS_LIFETIME_LEEWAY
+
+    def claims(self, token: object, token_type: str | None) -> TokenClaims:
+        """The checked claims of a token of ours (signature, registered claims, our claims).
+
+        Raises:
+            InvalidTokenError: the token is not valid (``reason`` says why).
+        """
+        return check_claims(self._keys.verify(token), token_type, max_access_lifetime=self._max_access_lifetime)
+
+    def authenticate(self, access_token: str, *, allow_stale: bool = False) -> Principal:
+        """See ``AuthService.authenticate``."""
+        return self._admit(self.claims(access_token, "access"), allow_stale=allow_stale)
+
+    async def verify_token(self, token: str) -> None:
+        """See ``AuthService.verify_token``."""
+        claims = self.claims(token, None)
+        if claims.token_type == "access":
+            self._admit(claims, allow_stale=False)
+            return
+        if self._view.family_denied(claims.family_id):
+            raise InvalidTokenError("refresh family revoked")
+        record = await self._tokens.get_refresh(claims.jti)
+        if record is None:
+            raise InvalidTokenError("refresh token unknown")
+        if record.revoked_at is not None:
+            raise InvalidTokenError("refresh family revoked")
+        if record.spent_at is not None:
+            raise InvalidTokenError("refresh token spent")
+
+    async def start_family(self, user: UserRecord) -> TokenPair:
+        """A new refresh family (one login) and its first pair."""
+        pair, first = issue_pair(self._keys.active, self._settings, user, secrets.token_urlsafe(16), self._clock())
+        await self._tokens.start_family(first)
+        return pair
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        """See ``AuthService.refresh``."""
+        claims = self.claims(refresh_token, "refresh")
+        if self._view.family_denied(claims.family_id):
+            raise InvalidTokenError("refresh family revoked")
+        user = await self._users.get_user(claims.user_id)
+        if user is None:
+            raise InvalidTokenError("user no longer exists")
+        now = self._clock()
+        key = self._keys.active
+        successor = new_refresh_record(key, self._settings, user.id, claims.family_id, now)
+        result = await self._tokens.spend_refresh(claims.jti, now=now, successor=successor)
+        if result is SpendResult.SPENT:
+            return resign_pair(key, self._settings, user, successor)
+        if result is SpendResult.REUSED:
+            replayed = await replay_within_grace(self._tokens, self._keys.active, self._settings, user, claims.jti,
+                                                 now=now)
+            if replayed is not None:
+                return replayed
+            log.warning("refresh token reuse (jti %s, user %s): revoking family %s",
+                        claims.jti, user.id, claims.family_id)
+            await self.revoke([claims.family_id], [], now)
+            raise InvalidTokenError("refresh token reused; family revoked")
+        raise InvalidTokenError(f"refresh token {result.value}")
+
+    async def logout(self, principal: Principal, refresh_token: str) -> None:
+        """See ``AuthService.logout``."""
+        claims = self.claims(refresh_token, "refresh")
+        if claims.user_id != principal.user_id:
+            raise InvalidTokenError("refresh token of another user")
+        family_ids = sorted({principal.family_id, claims.family_id})
+        await self.revoke(family_ids, [Denial(kind="jti", value=principal.jti, expires_at=principal.exp)],
+                          self._clock())
+
+    async def revoke(self, family_ids: Sequence[str], denials: Sequence[Denial], now: float) -> None:
+        """Revoke families (in storage, and their access tokens in the denylist until the last one
+        expires) plus ``denials``, in one transaction; then apply here and publish. The store
+        extends each family's denial to its latest access token's ``exp`` (which may have been
+        issued under a longer ``access_ttl``); ``now + access_ttl`` is the floor for families from
+        before schema 3."""
+        last_access_exp = int(now) + self._settings.access_ttl
+        everything = [Denial(kind="family", value=fid, expires_at=last_access_exp) for fid in family_ids]
+        everything += denials
+        written = await self._tokens.revoke(family_ids=family_ids, denials=everything, now=now)
+        self._view.apply(written)
+        await self._publisher.denials(written)
+
+    def _admit(self, claims: TokenClaims, *, allow_stale: bool) -> Principal:
+        """The principal of checked access-token claims, unless revoked (or the view is stale)."""
+        if self._view.jti_denied(claims.jti) or self._view.family_denied(claims.family_id):
+            raise InvalidTokenError("access token revoked")
+        if not allow_stale:
+            self._view.check_fresh()
+        return claims.principal()

@@ -1,0 +1,166 @@
+"""``SigningKeys``: the signing-key use case — load the ring (creating the first key), rotate,
+retire a leaked key, publish the JWKS, and verify a token's signature with the ring's one
+prebuilt ``Verifier``. The ring itself (:class:`~.keyring.KeyRing`) is an immutable snapshot,
+swapped whole when the stored keys change.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from jwtkit.core.keys import Key
+from jwtkit.errors import JWTError
+
+from .background import BackgroundTasks
+from .errors import InvalidTokenError
+from .keyring import KeyCipher, KeyRing, new_signing_key
+from .models import RetiredKey, SigningKeyRecord
+from .ports import KeyStore
+from .publishing import FeedPublisher
+from .settings import AuthSettings
+
+__all__ = ["SigningKeys"]
+
+log = logging.getLogger(__name__)
+
+
+class SigningKeys:
+    """The key ring of this process, kept in step with the key store."""
+
+    def __init__(self, settings: AuthSettings, keys: KeyStore, publisher: FeedPublisher, tasks: BackgroundTasks,
+                 clock: Callable[[], float]) -> None:
+        self._settings = settings
+        self._keys = keys
+        self._publisher = publisher
+        self._tasks = tasks
+        self._clock = clock
+        self._cipher = KeyCipher(settings.key_encryption_secret)
+        self._ring: KeyRing | None = None  # set by load(); swapped whole on rotation
+        self._ring_records: list[SigningKeyRecord] | None = None  # what self._ring was built from
+
+    @property
+    def ring(self) -> KeyRing:
+        """The current ring (after :meth:`load`)."""
+        assert self._ring is not None, "SigningKeys.load() has run"
+        return self._ring
+
+    @property
+    def active(self) -> Key:
+        """The key that signs new tokens."""
+        return self.ring.active
+
+    def verify(self, token: object) -> dict[str, Any]:
+        """The claims of ``token`` once the ring's Verifier accepts it (signature, ``exp``,
+        ``iss``/``aud``, required claims present).
+
+        Raises:
+            InvalidTokenError: it does not.
+        """
+        if not isinstance(token, str):
+            raise InvalidTokenError("token is not a string")
+        try:
+            return self.ring.verifier.verify(token, now=self._clock())
+        except JWTError as exc:
+            raise InvalidTokenError(f"{exc.code}: {exc.reason}") from None
+
+    def jwks(self) -> dict[str, Any]:
+        """The public JWKS: the active key and retired keys whose tokens may still be alive."""
+        return self.ring.jwks(now=self._clock())
+
+    async def load(self, *, create: bool) -> None:
+        """Build the ring from the store (unless the stored keys are unchanged). With ``create``
+        (at start) make a signing key when there is none or ``settings.alg`` changed; without it
+        a ring with no active key is logged and the current one kept.
+
+        Raises:
+            ServiceUnavailableError: storage is down.
+            ValueError: a stored key cannot be decrypted.
+        """
+        now = self._clock()
+        records = await self._keys.signing_keys()
+        if not create and records == self._ring_records:
+            return  # unchanged: keep the prebuilt Verifier
+        try:
+            ring: KeyRing | None = KeyRing.build(records, self._cipher, self._settings, now=now)
+        except LookupError:
+            ring = None
+        if ring is None and not create:
+            # A reload is no place to create keys: keep signing with the ring we have.
+            log.error("no active signing key in storage; keeping the current key ring")
+            return
+        if ring is None or (create and ring.active.alg != self._settings.alg):
+            # Retire whatever is active, even when we found none: a process that started at the
+            # same moment may have just created one (the store serializes the two changes).
+            record = await self._add_active_key(now)
+            log.info("created signing key %s (%s)", record.kid, record.alg)
+            records = await self._keys.signing_keys()
+            ring = KeyRing.build(records, self._cipher, self._settings, now=now)
+        self._ring, self._ring_records = ring, records
+
+    def reload_soon(self) -> None:
+        """Reload the ring in the background (another process changed the keys)."""
+        self._tasks.spawn(self._reload_logged())
+
+    async def rotate(self) -> str:
+        """Make a new active key, retire the current one (published until its tokens expired),
+        reload the ring once and tell the other processes. Returns the new ``kid``."""
+        record = await self._add_active_key(self._clock())
+        await self._changed()
+        log.info("signing keys rotated: new active key %s", record.kid)
+        return record.kid
+
+    async def retire(self, kid: str) -> RetiredKey:
+        """End the key ``kid`` now (see ``AuthService.retire_key``), replacing it first when it is
+        the active one; the ring is reloaded and the change published once.
+
+        Raises:
+            LookupError: no live signing key has this ``kid``.
+            ServiceUnavailableError: storage is down.
+        """
+        records = {record.kid: record for record in await self._keys.signing_keys()}
+        record = records.get(kid)
+        now = self._clock()
+        if record is None or (record.not_after is not None and record.not_after <= now):
+            raise LookupError(f"no live signing key with kid {kid!r}")
+        replaced_by = None
+        if record.retired_at is None:
+            replaced_by = (await self._add_active_key(now)).kid
+            log.info("signing keys rotated: new active key %s", replaced_by)
+        try:
+            sessions = await self._keys.retire_signing_key(kid, now=self._clock())
+        except Exception:
+            if replaced_by is not None:
+                await self._changed()  # the rotation stands even though the retirement failed
+            raise
+        if sessions is not None or replaced_by is not None:
+            await self._changed()
+        if sessions is None:
+            raise LookupError(f"no live signing key with kid {kid!r}")
+        log.warning("signing key %s retired: no longer trusted; %d sessions it signed were ended", kid, sessions)
+        return RetiredKey(kid=kid, sessions_ended=sessions, replaced_by=replaced_by)
+
+    async def purge(self, *, now: float) -> int:
+        """Delete dead keys from the store (reloading the ring if any went); return how many."""
+        dead = await self._keys.purge_signing_keys(now=now)
+        if dead:
+            await self.load(create=False)
+        return dead
+
+    async def _add_active_key(self, now: float) -> SigningKeyRecord:
+        record = new_signing_key(self._settings.alg, self._cipher, now=now)
+        await self._keys.add_signing_key(
+            record, retire_others_at=now, not_after=now + self._settings.key_lifetime_after_retirement
+        )
+        return record
+
+    async def _changed(self) -> None:
+        await self.load(create=False)
+        await self._publisher.keys_changed()
+
+    async def _reload_logged(self) -> None:
+        try:
+            await self.load(create=False)
+        except Exception:
+            log.exception("could not reload the signing keys")

@@ -32,13 +32,9 @@ ALLOWED = {
 }
 LAYERS = list(ALLOWED)
 
-# Import cycles that exist today outside the core, each as the set of modules it runs through.
-# A cycle found must lie inside one of these; any other cycle fails. Delete an entry once it is gone.
-KNOWN_CYCLES: list[frozenset[str]] = [
-    # issue 9: known, outside the core and the rooms being split; closed only by imports inside functions
-    # (sessions.py imports .tokens in a function and under TYPE_CHECKING, tokens.py imports .sessions in two).
-    frozenset({"jwtkit.integrations.django.sessions", "jwtkit.integrations.django.tokens"}),
-]
+# Import cycles that exist today, each as the set of modules it runs through. A cycle found must lie
+# inside one of these; any other cycle fails. None is left: keep it that way.
+KNOWN_CYCLES: list[frozenset[str]] = []
 
 
 # ---------------------------------------------------------------------- reading imports
@@ -59,11 +55,13 @@ def _is_type_checking(node: ast.If) -> bool:
 
 
 class _ImportCollector(ast.NodeVisitor):
-    """Every import statement, or with ``at_import_time`` only those that run when the module is
-    imported: not under ``if TYPE_CHECKING``, not inside a function."""
+    """Every import statement; with ``skip_type_checking`` not those under ``if TYPE_CHECKING``
+    (annotations only: they never run); with ``at_import_time`` only those that run when the module is
+    imported (not inside a function, not under ``if TYPE_CHECKING``)."""
 
-    def __init__(self, at_import_time: bool) -> None:
+    def __init__(self, at_import_time: bool, *, skip_type_checking: bool) -> None:
         self.at_import_time = at_import_time
+        self.skip_type_checking = skip_type_checking
         self.found: list[ast.Import | ast.ImportFrom] = []
 
     def visit_Import(self, node: ast.Import | ast.ImportFrom) -> None:
@@ -72,7 +70,7 @@ class _ImportCollector(ast.NodeVisitor):
     visit_ImportFrom = visit_Import
 
     def visit_If(self, node: ast.If) -> None:
-        if self.at_import_time and _is_type_checking(node):
+        if (self.at_import_time or self.skip_type_checking) and _is_type_checking(node):
             for statement in node.orelse:
                 self.visit(statement)
         else:
@@ -94,9 +92,10 @@ def _absolute(module: str, path: Path, node: ast.ImportFrom) -> str:
     return ".".join([*base, node.module] if node.module else base)
 
 
-def imports_of(path: Path, *, at_import_time: bool = False) -> set[str]:
-    """The modules ``path`` imports, absolute and relative; ``from package import module`` names the module."""
-    collector = _ImportCollector(at_import_time)
+def imports_of(path: Path, *, at_import_time: bool = False, runnable: bool = False) -> set[str]:
+    """The modules ``path`` imports, absolute and relative; ``from package import module`` names the module.
+    ``runnable`` leaves out type-only imports (what a cycle of real dependencies is made of)."""
+    collector = _ImportCollector(at_import_time, skip_type_checking=runnable)
     collector.visit(ast.parse(path.read_text(encoding="utf-8")))
     module = module_name(path)
     names: set[str] = set()
@@ -114,7 +113,7 @@ def imports_of(path: Path, *, at_import_time: bool = False) -> set[str]:
 def import_graph(*, lazy: bool = False) -> dict[str, set[str]]:
     """Module -> the ``jwtkit`` modules it imports when it is imported (with ``lazy``, also inside functions)."""
     return {
-        module: {target for target in imports_of(path, at_import_time=not lazy) if target in MODULES}
+        module: {target for target in imports_of(path, at_import_time=not lazy, runnable=True) if target in MODULES}
         for module, path in MODULES.items()
     }
 

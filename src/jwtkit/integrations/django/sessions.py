@@ -119,11 +119,10 @@ def _reused(row: OutstandingToken) -> TokenError:
 
 def _successor(refresh: RefreshToken, family_id: Any, now: datetime) -> RefreshToken:
     """Simple JWT's rotation (the same claims, a new ``jti``, ``iat`` and ``exp``), recorded as
-    outstanding; the caller holds the transaction."""
-    from .tokens import RefreshToken
-
+    outstanding; the caller holds the transaction. Of ``refresh``'s own class (a project's subclass too)."""
     settings = jwt_settings()
-    successor = RefreshToken.__new__(RefreshToken)
+    token_class = type(refresh)
+    successor = token_class.__new__(token_class)
     successor.token, successor.current_time, successor.payload = None, int(now.timestamp()), dict(refresh.payload)
     successor.set_jti()
     successor.set_exp()

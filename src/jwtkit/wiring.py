@@ -1,4 +1,4 @@
-"""The composition root: settings → stores → service → app (STYLE.md §3, §10).
+"""The composition root: settings → stores → service → app.
 
 ``ServerSettings`` is the one frozen configuration object of the server, built once at the edge
 from ``JWTKIT_*`` environment variables and command-line flags (flags win). Nothing else in

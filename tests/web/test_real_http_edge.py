@@ -1,4 +1,4 @@
-"""The HTTP edge of a real ``jwtkit serve`` (issue 15), over raw sockets: request heads are capped
+"""The HTTP edge of a real ``jwtkit serve``, over raw sockets: request heads are capped
 (431 or a closed connection for a 64 MB header line, 10,000 headers, or more than 100 fields)
 while the server keeps answering other clients; the access log never records a query string;
 and behind a real proxy hop ``--forwarded-allow-ips`` makes the server see the real client and

@@ -1,7 +1,7 @@
-"""``jwtkit serve``: run the auth server (issue 3) on uvicorn.
+"""``jwtkit serve``: run the auth server on uvicorn.
 
 Every flag has a ``JWTKIT_*`` environment variable (flags win); see :mod:`jwtkit.wiring`.
-The server stack is imported only when the command runs (STYLE.md §11).
+The server stack is imported only when the command runs.
 """
 
 from __future__ import annotations

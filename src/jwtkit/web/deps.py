@@ -1,4 +1,4 @@
-"""The two transports over the one auth service (STYLE.md §9): a Bearer access token in the
+"""The two transports over the one auth service: a Bearer access token in the
 ``Authorization`` header, and a session id in the ``sessionid`` cookie.
 
 ``bearer_principal`` is the hot path of ``/auth/me``: an ``async`` dependency (FastAPI would send

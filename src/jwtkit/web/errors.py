@@ -18,7 +18,7 @@ Starlette ``HTTPException``     its status (404, 405, 400 ...)
 anything else (a bug)           500     logged with its traceback; body ``internal_error``
 ==============================  ======  =====================================================
 
-Token failures are opaque at the edge but actionable (STYLE.md §16): the code is always
+Token failures are opaque at the edge but actionable: the code is always
 ``invalid_token``; the ``message`` (and the challenge's ``error_description``) says what the client
 can do, by the error's ``kind``: an expired token says when it expired (``expired_at``, epoch
 seconds, also in the body) and to refresh; a revoked token or a reused refresh token says the

@@ -1,4 +1,4 @@
-"""Headless Chromium driven by Playwright against a real ``jwtkit serve`` (issue 13).
+"""Headless Chromium driven by Playwright against a real ``jwtkit serve``.
 
 The browser is Debian's ``chromium`` (Playwright's own download is not needed): ``$CHROMIUM``, else
 ``chromium`` on the PATH. Without it (or without the ``playwright`` package) these tests skip, except

@@ -1,4 +1,4 @@
-"""Redis adapters (issue 4): the login rate limiter and the revocation feed shared by every
+"""Redis adapters: the login rate limiter and the revocation feed shared by every
 worker. The database stays the source of truth for revocations; Redis is the fast shared copy
 and the messenger.
 
@@ -33,7 +33,6 @@ __all__ = ["RedisHandles", "RedisRateLimiter", "RedisRevocationFeed", "open_redi
 class RedisHandles:
     """What :func:`open_redis` returns; ``close`` stops the feed and closes the connections."""
 
-    client: Redis
     rate_limiter: RedisRateLimiter
     feed: RedisRevocationFeed
     close: Callable[[], Awaitable[None]]
@@ -93,4 +92,4 @@ async def open_redis(
         await feed.close()
         await client.aclose()
 
-    return RedisHandles(client=client, rate_limiter=RedisRateLimiter(client, prefix=prefix), feed=feed, close=close)
+    return RedisHandles(rate_limiter=RedisRateLimiter(client, prefix=prefix), feed=feed, close=close)

@@ -311,16 +311,16 @@ def test_only_the_composition_root_reads_the_environment_among_the_server_layers
     layers = ("core", "auth", "storage", "web", "integrations")
     offenders = [str(p.relative_to(PACKAGE)) for layer in layers for p in (PACKAGE / layer).rglob("*.py")
                  if reads_the_environment(p)]
-    files = ("errors.py", "cli/serve.py", "cli/keys.py")
+    files = ("errors.py", "cli/serve.py", "cli/server.py", "cli/keys.py", "wiring/settings.py", "wiring/app.py",
+             "wiring/stores.py")
     offenders += [name for name in files if reads_the_environment(PACKAGE / name)]
     assert offenders == []
-    assert reads_the_environment(PACKAGE / "wiring.py")
+    assert reads_the_environment(PACKAGE / "wiring" / "env.py")
 
 
 def settings_from_serve_flags(monkeypatch: pytest.MonkeyPatch, *flags: str) -> ServerSettings:
-    """The settings ``jwtkit serve FLAGS`` would run with (``wiring.run`` replaced by a recorder)."""
-    from jwtkit import wiring
-    from jwtkit.cli import main
+    """The settings ``jwtkit serve FLAGS`` would run with (``jwtkit.cli.server.run`` replaced by a recorder)."""
+    from jwtkit.cli import main, server
 
     seen: list[ServerSettings] = []
 
@@ -330,7 +330,7 @@ def settings_from_serve_flags(monkeypatch: pytest.MonkeyPatch, *flags: str) -> S
 
     for name in [n for n in os.environ if n.startswith("JWTKIT_")]:
         monkeypatch.delenv(name)
-    monkeypatch.setattr(wiring, "run", record)
+    monkeypatch.setattr(server, "run", record)
     assert main(["serve", *flags]) == 0
     return seen[0]
 
@@ -362,8 +362,7 @@ def test_serve_help_names_the_variable_of_every_setting(capsys):
     assert main(["serve", "--help"]) == 0
     help_text = capsys.readouterr().out
 
-    missing = [f"JWTKIT_{spec.name.upper()}" for spec in dataclasses.fields(ServerSettings)
-               if f"JWTKIT_{spec.name.upper()}" not in help_text]
+    missing = [name for name in wiring.variable_names() if name not in help_text]
     assert missing == []
 
 

@@ -2,11 +2,10 @@
 worker. The database stays the source of truth for revocations; Redis is the fast shared copy
 and the messenger.
 
-``open_redis(url)`` is what the composition root calls::
+``open_redis(url)`` is what the composition root (:func:`jwtkit.wiring.open_stores`) calls::
 
     redis = await open_redis("redis://127.0.0.1:6379/0")
-    stores = dataclasses.replace(await open_stores(database_url),
-                                 rate_limiter=redis.rate_limiter, feed=redis.feed)
+    stores = await open_sql_stores(database_url, rate_limiter=redis.rate_limiter, feed=redis.feed)
     ...
     await redis.close()
 """

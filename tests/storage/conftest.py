@@ -6,11 +6,6 @@ from jwtkit.storage.memory import MemoryStore, open_memory_stores
 from jwtkit.storage.sql import open_sql_stores
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 @pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def backend(request):
     return request.param

@@ -11,11 +11,6 @@ pytestmark = pytest.mark.anyio
 T0, WINDOW = 1_700_000_000.0, 60.0
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 async def hit(limiter, key, now=T0, limit=1):
     return await limiter.acquire([(key, limit)], now=now, window=WINDOW)
 

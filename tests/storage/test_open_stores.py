@@ -16,11 +16,6 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture
 def sqlite_url(tmp_path):
     return f"sqlite+aiosqlite:///{tmp_path / 'jwtkit.db'}"
 

@@ -21,11 +21,6 @@ T0 = 1_700_000_000.25  # a wall-clock-like time; Redis keys live `window` real s
 WINDOW = 60.0
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 @pytest.fixture(params=["memory", "redis", "sqlite", "postgresql"])
 def backend(request):
     return request.param

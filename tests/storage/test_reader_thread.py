@@ -19,11 +19,6 @@ pytestmark = pytest.mark.anyio
 DENIAL = Denial(kind="jti", value="j1", expires_at=2_000_000_000.0)
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 class Reader:
     """Records the thread each call ran on; ``fail``/``block`` change what the calls do."""
 

@@ -18,11 +18,6 @@ from jwtkit.storage.sql.schema import MIGRATIONS
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 # What undoes version 5 (users.username_key, server_secrets): run first when a test makes a
 # database what an older version created.
 UNDO_VERSION_5 = ("DROP TABLE server_secrets", "DROP INDEX ux_users_username_key",

@@ -25,11 +25,6 @@ T0 = 1_700_000_000.25
 WINDOW = 60.0
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request):
     return request.param

@@ -15,11 +15,6 @@ V7_COLUMNS = ("access_jti", "access_expires_at", "successor_jti")
 BEFORE_V7 = max(version for version, _ in MIGRATIONS if version < 7)
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request, tmp_path):
     if request.param == "postgresql":

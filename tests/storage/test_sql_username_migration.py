@@ -14,11 +14,6 @@ UNDO_VERSION_5 = ("DROP TABLE server_secrets", "DROP INDEX ux_users_username_key
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request, tmp_path):
     if request.param == "postgresql":

@@ -26,45 +26,24 @@ Body = TypeVar("Body", bound=_In)
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
-CREDENTIALS_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": CredentialsIn.model_json_schema()},
-            "application/x-www-form-urlencoded": {
-                "schema": {
-                    "type": "object",
-                    "required": ["username", "password"],
-                    "properties": {
-                        "grant_type": {"type": "string", "enum": ["password"]},
-                        "username": {"type": "string"},
-                        "password": {"type": "string", "format": "password"},
-                    },
-                }
-            },
-        },
-    }
-}
-"""OpenAPI ``requestBody`` of the two login endpoints (read by hand, so declared by hand)."""
 
-REFRESH_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": RefreshIn.model_json_schema()},
-            "application/x-www-form-urlencoded": {
-                "schema": {
-                    "type": "object",
-                    "required": ["grant_type", "refresh_token"],
-                    "properties": {
-                        "grant_type": {"type": "string", "enum": ["refresh_token"]},
-                        "refresh_token": {"type": "string"},
-                    },
-                }
-            },
-        },
-    }
-}
+def _json_or_form(model: type[_In], grant_type: str, required: list[str], fields: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI ``requestBody`` of an endpoint that reads ``model`` as JSON or as a form with
+    ``grant_type`` (such bodies are read by hand, so declared by hand)."""
+    form = {"type": "object", "required": required,
+            "properties": {"grant_type": {"type": "string", "enum": [grant_type]}, **fields}}
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": model.model_json_schema()},
+        "application/x-www-form-urlencoded": {"schema": form},
+    }}}
+
+
+CREDENTIALS_BODY = _json_or_form(CredentialsIn, "password", ["username", "password"],
+                                 {"username": {"type": "string"}, "password": {"type": "string", "format": "password"}})
+"""OpenAPI ``requestBody`` of the two login endpoints."""
+
+REFRESH_BODY = _json_or_form(RefreshIn, "refresh_token", ["grant_type", "refresh_token"],
+                             {"refresh_token": {"type": "string"}})
 """OpenAPI ``requestBody`` of ``POST /auth/token/refresh`` (RFC 6749 §6)."""
 
 

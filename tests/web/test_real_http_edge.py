@@ -16,11 +16,11 @@ import pytest
 
 from jwtkit.web.protocol import MAX_HEAD_BYTES, MAX_HEADER_FIELDS
 
+from .conftest import PASSWORD
 from .processes import Server, jwtkit_serve
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "correct horse battery"
 PROXY_SOURCE = "127.0.0.2"  # the proxy's own address towards the server: the one to trust
 
 

@@ -21,9 +21,10 @@ import pytest
 
 import jwtkit
 
+from .conftest import PASSWORD
+
 pytestmark = pytest.mark.slow
 
-PASSWORD = "correct horse battery"
 STARTUP_TIMEOUT = 30.0
 
 

@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 import pytest
 
+from .conftest import PASSWORD
 from .processes import (
     CuttableProxy,
     PrivateRedis,
@@ -42,7 +43,6 @@ from .processes import (
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "correct horse battery"
 PROPAGATION_BOUND = 1.0  # a logout reaches every process in under a second
 OUTAGE_BOUND = 15.0  # how long a test waits for the staleness bound (1 s) plus detection, or a recovery
 

@@ -21,11 +21,11 @@ from typing import Any
 import httpx
 import pytest
 
+from web.conftest import PASSWORD
 from web.processes import Server, jwtkit_serve
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PASSWORD = "correct horse battery"
 # Set before any page script runs (CDP, outside the page's CSP): every violation the page would report.
 WATCH_CSP = ("window.__cspViolations = [];"
              "document.addEventListener('securitypolicyviolation',"

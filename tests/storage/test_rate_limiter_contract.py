@@ -27,13 +27,11 @@ def backend(request):
 
 
 @pytest.fixture
-def services(backend, tmp_path, request):
+def services(backend, database_for, request):
     """What the backend needs, resolved here (a sync fixture: the Redis fixtures are async)."""
     if backend == "redis":
         return request.getfixturevalue("redis"), request.getfixturevalue("prefix")
-    if backend == "postgresql":
-        return request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
-    return f"sqlite+aiosqlite:///{tmp_path / 'limiter.db'}", None
+    return database_for(backend)
 
 
 @pytest.fixture

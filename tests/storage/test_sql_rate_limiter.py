@@ -25,19 +25,6 @@ T0 = 1_700_000_000.25
 WINDOW = 60.0
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request):
-    return request.param
-
-
-@pytest.fixture
-def database(backend, tmp_path, request):
-    """(url, PostgreSQL schema) of this test's database."""
-    if backend == "postgresql":
-        return request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
-    return f"sqlite+aiosqlite:///{tmp_path / 'limiter.db'}", None
-
-
 @pytest.fixture
 async def open_process(database):
     """``await open_process()``: the stores of one more process on this test's database (its own

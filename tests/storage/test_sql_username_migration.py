@@ -14,13 +14,6 @@ UNDO_VERSION_5 = ("DROP TABLE server_secrets", "DROP INDEX ux_users_username_key
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, tmp_path):
-    if request.param == "postgresql":
-        return request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
-    return f"sqlite+aiosqlite:///{tmp_path / 'jwtkit.db'}", None
-
-
 async def version_4_with(database, usernames):
     """Make the database what version 4 created, holding ``usernames`` (then exact-match unique)."""
     url, schema = database

@@ -9,11 +9,11 @@ import pytest
 import sqlalchemy as sa
 
 from jwtkit.auth.errors import ServiceUnavailableError
-from jwtkit.storage import open_stores
 from jwtkit.storage.memory import MemoryStore
 from jwtkit.storage.sql import SCHEMA_VERSION, SchemaTooNewError, SqlStore, open_sql_stores
 from jwtkit.storage.sql.engine import make_engine
 from jwtkit.storage.sql.schema import MIGRATIONS
+from jwtkit.wiring import open_stores
 
 pytestmark = pytest.mark.anyio
 

@@ -16,8 +16,8 @@ from fastapi import FastAPI
 
 from jwtkit.auth.service import AuthService
 from jwtkit.auth.settings import AuthSettings
-from jwtkit.storage import in_process_database, open_stores
 from jwtkit.web import create_app
+from jwtkit.wiring import in_process_database, open_stores
 
 PASSWORD = "correct horse battery"
 # argon2id at its cheapest: the tests are about HTTP behaviour, not hashing cost

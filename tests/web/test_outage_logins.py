@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 
 from jwtkit.auth.service import AuthService
-from jwtkit.storage import open_stores
 from jwtkit.web import create_app
+from jwtkit.wiring import open_stores
 
 from .conftest import PASSWORD, register, serve
 

@@ -8,7 +8,7 @@ resynchronising revocations and keys), and closes it at shutdown. The compositio
 Example::
 
     async def open_service() -> AuthService:
-        return await AuthService.open(AuthSettings(), await open_stores("memory://"))
+        return await AuthService.open(AuthSettings(), open_memory_stores())
 
     app = create_app(open_service)
 """

@@ -14,6 +14,7 @@ import pytest
 from jwtkit import wiring
 from jwtkit.auth.errors import InvalidTokenError, ServiceUnavailableError
 from jwtkit.auth.service import AuthService
+from jwtkit.auth.settings import AuthSettings
 from jwtkit.wiring import (
     ServerSettings,
     build_app,
@@ -412,3 +413,27 @@ async def test_build_app_serves_the_page_only_with_ui_on(ui, status, anyio_backe
 def test_a_malformed_jwtkit_ui_names_the_variable():
     with pytest.raises(ValueError, match="JWTKIT_UI"):
         ServerSettings.from_env({"JWTKIT_UI": "maybe"})
+
+
+def test_server_settings_contain_the_auth_settings_rather_than_copy_them():
+    auth = AuthSettings(login_max_failures=3, access_ttl=120)
+
+    settings = ServerSettings(auth=auth, refresh_ttl=600)
+
+    assert settings.auth == dataclasses.replace(auth, refresh_ttl=600)  # the keywords change the given auth
+    assert (settings.access_ttl, settings.refresh_ttl) == (120, 600)  # and read back through it
+
+
+def test_a_keyword_that_is_no_setting_is_a_type_error():
+    with pytest.raises(TypeError, match="login_window"):
+        ServerSettings(login_window=10)  # an auth setting the server does not expose
+
+
+def test_every_exposed_setting_round_trips_through_its_variable():
+    settings = ServerSettings(database_url="postgresql://u@127.0.0.1/db", database_schema="t1", access_ttl=61,
+                              refresh_reuse_grace=1.5, issuer="iss", key_encryption_secret=b"k" * 16, ui=False)
+
+    assert ServerSettings.from_env(settings.to_env()) == settings
+    assert sorted(settings.to_env()) == sorted(name for name in wiring.variable_names()
+                                               if name not in ("JWTKIT_REDIS_URL", "JWTKIT_AUDIENCE",
+                                                               "JWTKIT_FORWARDED_ALLOW_IPS"))

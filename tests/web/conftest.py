@@ -143,5 +143,15 @@ async def login(client: httpx.AsyncClient, username: str = "alice", password: st
     return body
 
 
+def sign_up(base_url: str, username: str = "alice", *, timeout: float = 30) -> dict[str, Any]:
+    """Register ``username`` on the real server at ``base_url`` and log in there: the token pair."""
+    with httpx.Client(base_url=base_url, timeout=timeout) as http:
+        assert http.post("/auth/register", json={"username": username, "password": PASSWORD}).status_code == 201
+        response = http.post("/auth/token", json={"username": username, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        pair: dict[str, Any] = response.json()
+        return pair
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}

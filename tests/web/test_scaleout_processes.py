@@ -29,6 +29,7 @@ import httpx
 import pytest
 
 from .conftest import PASSWORD
+from .conftest import sign_up as sign_up_at
 from .processes import (
     CuttableProxy,
     PrivateRedis,
@@ -89,12 +90,7 @@ def bearer(token: str) -> dict[str, str]:
 
 def sign_up(server: Server, username: str = "alice") -> dict[str, Any]:
     """Register ``username`` through ``server`` and log in there: the token pair."""
-    with httpx.Client(base_url=server.url, timeout=30) as http:
-        assert http.post("/auth/register", json={"username": username, "password": PASSWORD}).status_code == 201
-        response = http.post("/auth/token", json={"username": username, "password": PASSWORD})
-        assert response.status_code == 200, response.text
-        pair: dict[str, Any] = response.json()
-        return pair
+    return sign_up_at(server.url, username)
 
 
 def log_out(server: Server, pair: dict[str, Any]) -> httpx.Response:

@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from web.conftest import PASSWORD
+from web.conftest import sign_up
 from web.processes import Server, jwtkit_serve
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -121,12 +120,7 @@ def page(browser: Any, server: Server) -> Iterator[Watched]:
 
 def user_tokens(server: Server, username: str) -> dict[str, Any]:
     """Register ``username`` on ``server`` and log in: the token pair (from the test, not the page)."""
-    with httpx.Client(base_url=server.url, timeout=10) as http:
-        assert http.post("/auth/register", json={"username": username, "password": PASSWORD}).status_code == 201
-        response = http.post("/auth/token", json={"username": username, "password": PASSWORD})
-        assert response.status_code == 200, response.text
-        tokens: dict[str, Any] = response.json()
-        return tokens
+    return sign_up(server.url, username, timeout=10)
 
 
 def screenshot(watched: Watched, name: str, *, selector: str | None = None) -> None:

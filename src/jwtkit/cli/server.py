@@ -28,6 +28,9 @@ from jwtkit.wiring.env import export_env
 
 __all__ = ["run"]
 
+# The start-up lines keep the logger name they had before running moved out of jwtkit.wiring.
+log = logging.getLogger("jwtkit.wiring")
+
 
 def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) -> bool:
     """Serve the app with uvicorn until interrupted; ``announce`` gets the line saying where it listens.
@@ -46,7 +49,7 @@ def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) ->
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)  # the access log goes there: one line per request, now
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger(__name__).log(*key_protection(settings))
+    log.log(*key_protection(settings))
     from jwtkit.web.access_log import uvicorn_log_config
 
     options: dict[str, Any] = {
@@ -98,7 +101,6 @@ def _prepared(settings: ServerSettings) -> bool:
     from jwtkit.auth.errors import ServiceUnavailableError
     from jwtkit.storage.sql import SchemaTooNewError, UsernameCollisionError
 
-    log = logging.getLogger(__name__)
     try:
         asyncio.run(prepare(settings))
     except ServiceUnavailableError:

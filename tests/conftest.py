@@ -1,8 +1,5 @@
 """Shared fixtures for the whole suite."""
 
-
-# ---- PostgreSQL for the storage and auth suites (helper F) -------------------------------------
-# Under CI a missing PostgreSQL fails the tests that need it; elsewhere they skip (STYLE.md §22).
 import asyncio
 import os
 import secrets
@@ -10,6 +7,15 @@ import socket
 
 import pytest
 
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests (``@pytest.mark.anyio``) run on asyncio: the server and its adapters are asyncio-only."""
+    return "asyncio"
+
+
+# ---- PostgreSQL for the storage and auth suites -------------------------------------------------
+# Under CI a missing PostgreSQL fails the tests that need it; elsewhere they skip.
 POSTGRES_URL = os.environ.get("JWTKIT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 

@@ -14,6 +14,7 @@ import pytest
 from jwtkit import wiring
 from jwtkit.auth.errors import InvalidTokenError, ServiceUnavailableError
 from jwtkit.auth.service import AuthService
+from jwtkit.auth.settings import AuthSettings
 from jwtkit.wiring import (
     ServerSettings,
     build_app,
@@ -311,16 +312,16 @@ def test_only_the_composition_root_reads_the_environment_among_the_server_layers
     layers = ("core", "auth", "storage", "web", "integrations")
     offenders = [str(p.relative_to(PACKAGE)) for layer in layers for p in (PACKAGE / layer).rglob("*.py")
                  if reads_the_environment(p)]
-    files = ("errors.py", "cli/serve.py", "cli/keys.py")
+    files = ("errors.py", "cli/serve.py", "cli/server.py", "cli/keys.py", "wiring/settings.py", "wiring/app.py",
+             "wiring/stores.py")
     offenders += [name for name in files if reads_the_environment(PACKAGE / name)]
     assert offenders == []
-    assert reads_the_environment(PACKAGE / "wiring.py")
+    assert reads_the_environment(PACKAGE / "wiring" / "env.py")
 
 
 def settings_from_serve_flags(monkeypatch: pytest.MonkeyPatch, *flags: str) -> ServerSettings:
-    """The settings ``jwtkit serve FLAGS`` would run with (``wiring.run`` replaced by a recorder)."""
-    from jwtkit import wiring
-    from jwtkit.cli import main
+    """The settings ``jwtkit serve FLAGS`` would run with (``jwtkit.cli.server.run`` replaced by a recorder)."""
+    from jwtkit.cli import main, server
 
     seen: list[ServerSettings] = []
 
@@ -330,7 +331,7 @@ def settings_from_serve_flags(monkeypatch: pytest.MonkeyPatch, *flags: str) -> S
 
     for name in [n for n in os.environ if n.startswith("JWTKIT_")]:
         monkeypatch.delenv(name)
-    monkeypatch.setattr(wiring, "run", record)
+    monkeypatch.setattr(server, "run", record)
     assert main(["serve", *flags]) == 0
     return seen[0]
 
@@ -362,8 +363,7 @@ def test_serve_help_names_the_variable_of_every_setting(capsys):
     assert main(["serve", "--help"]) == 0
     help_text = capsys.readouterr().out
 
-    missing = [f"JWTKIT_{spec.name.upper()}" for spec in dataclasses.fields(ServerSettings)
-               if f"JWTKIT_{spec.name.upper()}" not in help_text]
+    missing = [name for name in wiring.variable_names() if name not in help_text]
     assert missing == []
 
 
@@ -413,3 +413,27 @@ async def test_build_app_serves_the_page_only_with_ui_on(ui, status, anyio_backe
 def test_a_malformed_jwtkit_ui_names_the_variable():
     with pytest.raises(ValueError, match="JWTKIT_UI"):
         ServerSettings.from_env({"JWTKIT_UI": "maybe"})
+
+
+def test_server_settings_contain_the_auth_settings_rather_than_copy_them():
+    auth = AuthSettings(login_max_failures=3, access_ttl=120)
+
+    settings = ServerSettings(auth=auth, refresh_ttl=600)
+
+    assert settings.auth == dataclasses.replace(auth, refresh_ttl=600)  # the keywords change the given auth
+    assert (settings.access_ttl, settings.refresh_ttl) == (120, 600)  # and read back through it
+
+
+def test_a_keyword_that_is_no_setting_is_a_type_error():
+    with pytest.raises(TypeError, match="login_window"):
+        ServerSettings(login_window=10)  # an auth setting the server does not expose
+
+
+def test_every_exposed_setting_round_trips_through_its_variable():
+    settings = ServerSettings(database_url="postgresql://u@127.0.0.1/db", database_schema="t1", access_ttl=61,
+                              refresh_reuse_grace=1.5, issuer="iss", key_encryption_secret=b"k" * 16, ui=False)
+
+    assert ServerSettings.from_env(settings.to_env()) == settings
+    assert sorted(settings.to_env()) == sorted(name for name in wiring.variable_names()
+                                               if name not in ("JWTKIT_REDIS_URL", "JWTKIT_AUDIENCE",
+                                                               "JWTKIT_FORWARDED_ALLOW_IPS"))

@@ -1,4 +1,4 @@
-"""keygen, encode and decode import only the token core, never the server stack (STYLE.md §11)."""
+"""keygen, encode and decode import only the token core, never the server stack."""
 
 import json
 import subprocess

@@ -12,11 +12,6 @@ pytestmark = pytest.mark.anyio
 DENIAL = Denial(kind="jti", value="j1", expires_at=2_000_000_000.0)
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 class Feed(LocalRevocationFeed):
     def __init__(self, fresh: bool) -> None:
         super().__init__()

@@ -16,11 +16,6 @@ pytestmark = pytest.mark.anyio
 DENIAL = Denial(kind="jti", value="j-1", expires_at=1.0)
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 class Recorder:
     def __init__(self, *, fail=False):
         self.fail, self.denials, self.keys_changed, self.resyncs = fail, [], 0, 0

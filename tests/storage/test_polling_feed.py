@@ -15,11 +15,6 @@ from jwtkit.storage.polling import DatabasePollingFeed
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 class Recorder:
     def __init__(self) -> None:
         self.denied: set[str] = set()

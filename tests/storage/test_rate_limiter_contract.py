@@ -21,24 +21,17 @@ T0 = 1_700_000_000.25  # a wall-clock-like time; Redis keys live `window` real s
 WINDOW = 60.0
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 @pytest.fixture(params=["memory", "redis", "sqlite", "postgresql"])
 def backend(request):
     return request.param
 
 
 @pytest.fixture
-def services(backend, tmp_path, request):
+def services(backend, database_for, request):
     """What the backend needs, resolved here (a sync fixture: the Redis fixtures are async)."""
     if backend == "redis":
         return request.getfixturevalue("redis"), request.getfixturevalue("prefix")
-    if backend == "postgresql":
-        return request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
-    return f"sqlite+aiosqlite:///{tmp_path / 'limiter.db'}", None
+    return database_for(backend)
 
 
 @pytest.fixture

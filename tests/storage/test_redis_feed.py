@@ -29,11 +29,6 @@ REDIS_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
 FAST = {"ping_interval": 0.05, "backoff_initial": 0.02, "backoff_max": 0.2}
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 class Recorder:
     """A feed listener that remembers what it was told, and when."""
 

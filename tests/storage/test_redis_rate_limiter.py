@@ -24,11 +24,6 @@ WINDOW = 60.0
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def limiter(redis, prefix) -> RedisRateLimiter:
     return RedisRateLimiter(redis, prefix=prefix)
 

@@ -9,18 +9,13 @@ import pytest
 import sqlalchemy as sa
 
 from jwtkit.auth.errors import ServiceUnavailableError
-from jwtkit.storage import open_stores
 from jwtkit.storage.memory import MemoryStore
 from jwtkit.storage.sql import SCHEMA_VERSION, SchemaTooNewError, SqlStore, open_sql_stores
 from jwtkit.storage.sql.engine import make_engine
 from jwtkit.storage.sql.schema import MIGRATIONS
+from jwtkit.wiring import open_stores
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
 
 
 # What undoes version 5 (users.username_key, server_secrets): run first when a test makes a
@@ -199,15 +194,11 @@ async def test_a_version_1_database_is_upgraded_with_the_denylist_write_time(sql
     assert versions == versions_from(1)
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-async def test_a_failing_write_logs_no_key_material_or_password_hash(backend, sqlite_url, request, caplog):
+async def test_a_failing_write_logs_no_key_material_or_password_hash(database, caplog):
     from jwtkit.auth.keyring import KeyCipher, new_signing_key
 
-    if backend == "postgresql":
-        stores = await open_sql_stores(request.getfixturevalue("postgres_url"),
-                                       schema=request.getfixturevalue("pg_schema"))
-    else:
-        stores = await open_sql_stores(sqlite_url)
+    url, schema = database
+    stores = await open_sql_stores(url, schema=schema)
     try:
         async with stores.keys.engine.begin() as conn:
             await conn.execute(sa.text("ALTER TABLE signing_keys RENAME TO gone"))
@@ -229,14 +220,10 @@ async def test_a_failing_write_logs_no_key_material_or_password_hash(backend, sq
     assert "SECRETHASHVALUE" not in logged
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-async def test_a_version_2_database_is_upgraded_with_the_family_access_expiry(backend, sqlite_url, request):
+async def test_a_version_2_database_is_upgraded_with_the_family_access_expiry(database):
     from jwtkit.auth.models import Denial, RefreshRecord
 
-    if backend == "postgresql":
-        url, schema = request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
-    else:
-        url, schema = sqlite_url, None
+    url, schema = database
     stores = await open_sql_stores(url, schema=schema)
     user = await stores.users.create_user("alice", "h", now=1.0)
     async with stores.tokens.engine.begin() as conn:  # make it what version 2 created, with a family of then
@@ -268,12 +255,8 @@ async def test_a_version_2_database_is_upgraded_with_the_family_access_expiry(ba
         await stores.close()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-async def test_a_version_3_database_is_upgraded_with_the_login_attempts_table(backend, sqlite_url, request):
-    if backend == "postgresql":
-        url, schema = request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
-    else:
-        url, schema = sqlite_url, None
+async def test_a_version_3_database_is_upgraded_with_the_login_attempts_table(database):
+    url, schema = database
     stores = await open_sql_stores(url, schema=schema)
     async with stores.users.engine.begin() as conn:  # make it what version 3 created
         fresh_indexes = await conn.run_sync(lambda sync: sa.inspect(sync).get_indexes("login_attempts"))
@@ -347,14 +330,10 @@ async def test_concurrent_rotations_on_postgresql_leave_exactly_one_active_key(p
             await second.close()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-async def test_a_version_5_database_is_upgraded_with_the_family_signing_kid(backend, sqlite_url, request):
+async def test_a_version_5_database_is_upgraded_with_the_family_signing_kid(database):
     from jwtkit.auth.models import RefreshRecord, SigningKeyRecord
 
-    if backend == "postgresql":
-        url, schema = request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
-    else:
-        url, schema = sqlite_url, None
+    url, schema = database
     stores = await open_sql_stores(url, schema=schema)
     user = await stores.users.create_user("alice", "h", now=1.0)
     async with stores.tokens.engine.begin() as conn:  # make it what version 5 created, with a family of then

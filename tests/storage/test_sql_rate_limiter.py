@@ -26,24 +26,6 @@ WINDOW = 60.0
 
 
 @pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request):
-    return request.param
-
-
-@pytest.fixture
-def database(backend, tmp_path, request):
-    """(url, PostgreSQL schema) of this test's database."""
-    if backend == "postgresql":
-        return request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
-    return f"sqlite+aiosqlite:///{tmp_path / 'limiter.db'}", None
-
-
-@pytest.fixture
 async def open_process(database):
     """``await open_process()``: the stores of one more process on this test's database (its own
     engine), with the shared rate limiter; all closed at the end."""

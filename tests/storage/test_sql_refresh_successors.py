@@ -15,18 +15,6 @@ V7_COLUMNS = ("access_jti", "access_expires_at", "successor_jti")
 BEFORE_V7 = max(version for version, _ in MIGRATIONS if version < 7)
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, tmp_path):
-    if request.param == "postgresql":
-        return request.getfixturevalue("postgres_url"), request.getfixturevalue("pg_schema")
-    return f"sqlite+aiosqlite:///{tmp_path / 'jwtkit.db'}", None
-
-
 def record(jti, user_id, *, family, issued_at):
     return RefreshRecord(jti=jti, family_id=family, user_id=user_id, issued_at=issued_at, expires_at=9e9,
                          access_expires_at=issued_at + 300, access_jti=f"a-{jti}")

@@ -13,11 +13,6 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture
 def permissive_umask():
     old = os.umask(0o022)  # the common default that made the files 0644
     yield

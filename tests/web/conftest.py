@@ -16,8 +16,8 @@ from fastapi import FastAPI
 
 from jwtkit.auth.service import AuthService
 from jwtkit.auth.settings import AuthSettings
-from jwtkit.storage import in_process_database, open_stores
 from jwtkit.web import create_app
+from jwtkit.wiring import in_process_database, open_stores
 
 PASSWORD = "correct horse battery"
 # argon2id at its cheapest: the tests are about HTTP behaviour, not hashing cost
@@ -35,11 +35,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture
@@ -146,6 +141,16 @@ async def login(client: httpx.AsyncClient, username: str = "alice", password: st
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def sign_up(base_url: str, username: str = "alice", *, timeout: float = 30) -> dict[str, Any]:
+    """Register ``username`` on the real server at ``base_url`` and log in there: the token pair."""
+    with httpx.Client(base_url=base_url, timeout=timeout) as http:
+        assert http.post("/auth/register", json={"username": username, "password": PASSWORD}).status_code == 201
+        response = http.post("/auth/token", json={"username": username, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        pair: dict[str, Any] = response.json()
+        return pair
 
 
 def bearer(token: str) -> dict[str, str]:

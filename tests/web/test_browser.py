@@ -1,4 +1,4 @@
-"""What browsers may do (issue 15): the session cookie's ``Secure`` flag (``--cookie-secure``),
+"""What browsers may do: the session cookie's ``Secure`` flag (``--cookie-secure``),
 login CSRF refused on the cookie endpoints (``Origin``/``Sec-Fetch-Site``), CORS for listed
 origins only, and the security headers of HTML answers."""
 

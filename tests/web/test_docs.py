@@ -1,4 +1,4 @@
-"""``/docs`` works offline (issue 15): the page and every asset it loads come from this server,
+"""``/docs`` works offline: the page and every asset it loads come from this server,
 nothing references another host, and every HTML answer carries a Content-Security-Policy that
 allows only the server itself and forbids framing."""
 

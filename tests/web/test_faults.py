@@ -11,8 +11,8 @@ import pytest
 from jwtkit.auth.errors import ServiceUnavailableError
 from jwtkit.auth.service import AuthService
 from jwtkit.auth.settings import AuthSettings
-from jwtkit.storage import open_stores
 from jwtkit.web import create_app
+from jwtkit.wiring import open_stores
 
 from .conftest import FAST_HASHING, Clock, serve
 from .fake_service import FakeService

@@ -1,4 +1,4 @@
-"""Lockout over HTTP (issue 15): a successful login on ``/auth/token`` or ``/session/login`` sets
+"""Lockout over HTTP: a successful login on ``/auth/token`` or ``/session/login`` sets
 the ``jwtkit_device`` cookie (HttpOnly, SameSite=Strict, Path = each login path); with it the owner
 logs in from an address an attacker has locked; ``/auth/register`` is limited per address (429 +
 Retry-After, taken names included) and refuses look-alike usernames."""

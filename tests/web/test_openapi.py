@@ -1,4 +1,4 @@
-"""The OpenAPI description says what the API does (issue 15): the OAuth 2 password flow (so
+"""The OpenAPI description says what the API does: the OAuth 2 password flow (so
 Swagger's "Authorize" logs in), the bearer and cookie schemes, stable operation ids with one
 summary each, and the error answers each operation really gives, in their real shape."""
 

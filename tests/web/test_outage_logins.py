@@ -1,4 +1,4 @@
-"""An outage is never a failed login (issue 15): with PostgreSQL (and Redis) cut by a loopback
+"""An outage is never a failed login: with PostgreSQL (and Redis) cut by a loopback
 proxy under a real service, ten logins with the right password each answer 503, and as soon as
 the proxy is back the same user logs in at once (200), on ``/auth/token`` and ``/session/login``
 alike. Before the fix every 503 was counted as a failure and the fifth locked the account out
@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 
 from jwtkit.auth.service import AuthService
-from jwtkit.storage import open_stores
 from jwtkit.web import create_app
+from jwtkit.wiring import open_stores
 
 from .conftest import PASSWORD, register, serve
 

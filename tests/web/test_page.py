@@ -1,4 +1,4 @@
-"""The page at ``/`` as the server ships it (issue 13), without a browser: served from the package with a
+"""The page at ``/`` as the server ships it, without a browser: served from the package with a
 strict Content-Security-Policy, only its own files, no inline script or style, nothing that writes HTML
 from strings or keeps a token in web storage; and gone with ``ui=False`` / ``jwtkit serve --no-ui``.
 What it does in a browser is tested in ``test_page_browser.py``."""

@@ -1,4 +1,4 @@
-"""Behind a reverse proxy (issue 15): ``--forwarded-allow-ips`` names the proxies whose
+"""Behind a reverse proxy: ``--forwarded-allow-ips`` names the proxies whose
 ``Forwarded`` (RFC 7239) and ``X-Forwarded-For``/``-Proto`` headers are believed; login throttling
 then counts the real client, a client that is not a trusted proxy cannot spoof its address, and the
 session cookie is ``Secure`` when the original scheme was https. Through the app here; through a

@@ -1,4 +1,4 @@
-"""The HTTP edge of a real ``jwtkit serve`` (issue 15), over raw sockets: request heads are capped
+"""The HTTP edge of a real ``jwtkit serve``, over raw sockets: request heads are capped
 (431 or a closed connection for a 64 MB header line, 10,000 headers, or more than 100 fields)
 while the server keeps answering other clients; the access log never records a query string;
 and behind a real proxy hop ``--forwarded-allow-ips`` makes the server see the real client and
@@ -16,11 +16,11 @@ import pytest
 
 from jwtkit.web.protocol import MAX_HEAD_BYTES, MAX_HEADER_FIELDS
 
+from .conftest import PASSWORD
 from .processes import Server, jwtkit_serve
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "correct horse battery"
 PROXY_SOURCE = "127.0.0.2"  # the proxy's own address towards the server: the one to trust
 
 

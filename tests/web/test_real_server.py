@@ -21,9 +21,10 @@ import pytest
 
 import jwtkit
 
+from .conftest import PASSWORD
+
 pytestmark = pytest.mark.slow
 
-PASSWORD = "correct horse battery"
 STARTUP_TIMEOUT = 30.0
 
 
@@ -199,7 +200,7 @@ def test_hostile_requests_over_sockets_get_json_4xx(database, tmp_path):
         junk = http.post("/auth/token", content=b"{junk", headers={"Content-Type": "application/json"})
         forged = http.get("/session/me", headers={"Cookie": "sessionid=" + "A" * 43})
         assert http.get("/health").status_code == 200  # and the server is still up
-    # a 1 MB header is over the cap on request heads (issue 15): refused before the app sees it
+    # a 1 MB header is over the cap on request heads: refused before the app sees it
     assert [r.status_code for r in (huge, binary, oversized, junk, forged)] == [431, 401, 413, 400, 401]
     for response in (huge, binary, oversized, junk, forged):
         assert response.headers["content-type"] == "application/json"

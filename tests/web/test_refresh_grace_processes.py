@@ -20,11 +20,11 @@ import pytest
 
 import jwtkit
 
+from .conftest import PASSWORD
 from .processes import PrivateRedis, free_port, jwtkit_serve
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "correct horse battery"
 GRACE = 5
 RACERS = 20
 

@@ -1,4 +1,4 @@
-"""What a 401 tells a client (issue 15): an expired token says when it expired and to refresh; a
+"""What a 401 tells a client: an expired token says when it expired and to refresh; a
 revoked token or a reused refresh token says the session ended (log in again); anything a forger
 could learn from gets one generic sentence. The challenge's ``error_description`` says the same."""
 

@@ -16,12 +16,10 @@ import sys
 
 from jwtkit import JWTError, __version__
 
-from .console import UsageError
+from .console import EXIT_INVALID_TOKEN, EXIT_USAGE, UsageError
 from .extras import missing_extra_message
 
-EXIT_OK = 0
-EXIT_INVALID_TOKEN = 1
-EXIT_USAGE = 2
+__all__ = ["EXIT_INVALID_TOKEN", "EXIT_USAGE", "build_parser", "main"]
 
 _EPILOG = """\
 examples:

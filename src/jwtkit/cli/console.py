@@ -19,8 +19,12 @@ from typing import Any, TextIO
 _UNSAFE_CATEGORIES = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"))
 
 
+EXIT_INVALID_TOKEN = 1
+EXIT_USAGE = 2
+
+
 class UsageError(Exception):
-    """A problem with the command line or the files it names (exit status 2), not with a token."""
+    """A problem with the command line or the files it names (exit status ``EXIT_USAGE``), not with a token."""
 
 
 @dataclass(frozen=True, slots=True)

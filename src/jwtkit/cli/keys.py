@@ -12,7 +12,7 @@ second command, in the middle of an incident.
 Running servers pick either change up at once when the command is given their ``--redis`` (it is
 announced on the revocation feed), and otherwise at their next database poll (every
 ``--revocation-poll-interval``, 0.1 s by default). The server stack is imported only when the
-command runs (STYLE.md §11).
+command runs.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .console import UsageError
+from .console import EXIT_USAGE, UsageError
 
 if TYPE_CHECKING:
     from jwtkit.auth.service import AuthService
@@ -56,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
-    return 2
+    return EXIT_USAGE
 
 
 def _database_options(parser: argparse.ArgumentParser) -> None:

@@ -1,7 +1,8 @@
-"""``jwtkit serve``: run the auth server (issue 3) on uvicorn.
+"""``jwtkit serve``: run the auth server on uvicorn.
 
-Every flag has a ``JWTKIT_*`` environment variable (flags win); see :mod:`jwtkit.wiring`.
-The server stack is imported only when the command runs (STYLE.md §11).
+Every flag has a ``JWTKIT_*`` environment variable (flags win); see :mod:`jwtkit.wiring.settings`.
+Running the server (uvicorn, logging, workers) is :mod:`.server`.
+The server stack is imported only when the command runs.
 """
 
 from __future__ import annotations
@@ -95,6 +96,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 def _handle(args: argparse.Namespace) -> int:
     from jwtkit import wiring
 
+    from .server import run
+
     try:
         settings = wiring.ServerSettings.from_env(
             database_url=args.database, database_schema=args.database_schema, redis_url=args.redis,
@@ -115,7 +118,7 @@ def _handle(args: argparse.Namespace) -> int:
               f"reach the other workers by polling the database (every {settings.revocation_poll_interval:g} s); "
               "--redis makes that immediate", file=sys.stderr)
     try:
-        started = wiring.run(settings, announce=lambda line: print(line, flush=True))
+        started = run(settings, announce=lambda line: print(line, flush=True))
     except OSError as exc:  # the port is taken, the address is not ours
         raise UsageError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
     return 0 if started else 1

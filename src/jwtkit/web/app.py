@@ -8,7 +8,7 @@ resynchronising revocations and keys), and closes it at shutdown. The compositio
 Example::
 
     async def open_service() -> AuthService:
-        return await AuthService.open(AuthSettings(), await open_stores("memory://"))
+        return await AuthService.open(AuthSettings(), open_memory_stores())
 
     app = create_app(open_service)
 """
@@ -65,7 +65,7 @@ def create_app(
     cors_origins: Sequence[str] = (),
     ui: bool = True,
 ) -> FastAPI:
-    """The HTTP API of issue 3 over the service ``service_factory`` opens at startup.
+    """The HTTP API over the service ``service_factory`` opens at startup.
 
     ``max_body_size`` (bytes, default 64 KiB) bounds request bodies (413 beyond);
     ``maintenance_interval`` (seconds, ``None`` for never) paces ``service.start_maintenance``;

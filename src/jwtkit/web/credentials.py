@@ -2,7 +2,8 @@
 ``POST /auth/token`` and ``POST /session/login`` (JSON ``{username, password}`` or the password
 form, ``grant_type=password``), and the refresh token of ``POST /auth/token/refresh`` (JSON
 ``{refresh_token}`` or the RFC 6749 §6 form, ``grant_type=refresh_token``); the client's address
-and its device cookie (``jwtkit_device``, set again after each successful login)."""
+and its device cookie (``jwtkit_device``, set again after each successful login). The names of
+the cookies (``SESSION_COOKIE``, ``DEVICE_COOKIE``) are here, once."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from jwtkit.auth.errors import AuthError
 
 from .schemas import CredentialsIn, RefreshIn, _In
 
-__all__ = ["CREDENTIALS_BODY", "DEVICE_COOKIE", "REFRESH_BODY", "UnsupportedGrantTypeError",
+__all__ = ["CREDENTIALS_BODY", "DEVICE_COOKIE", "REFRESH_BODY", "SESSION_COOKIE", "UnsupportedGrantTypeError",
            "UnsupportedMediaTypeError", "client_address", "client_bucket", "device_cookie", "read_credentials",
            "read_refresh", "set_device_cookie"]
 
@@ -25,48 +26,29 @@ Body = TypeVar("Body", bound=_In)
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
-CREDENTIALS_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": CredentialsIn.model_json_schema()},
-            "application/x-www-form-urlencoded": {
-                "schema": {
-                    "type": "object",
-                    "required": ["username", "password"],
-                    "properties": {
-                        "grant_type": {"type": "string", "enum": ["password"]},
-                        "username": {"type": "string"},
-                        "password": {"type": "string", "format": "password"},
-                    },
-                }
-            },
-        },
-    }
-}
-"""OpenAPI ``requestBody`` of the two login endpoints (read by hand, so declared by hand)."""
 
-REFRESH_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": RefreshIn.model_json_schema()},
-            "application/x-www-form-urlencoded": {
-                "schema": {
-                    "type": "object",
-                    "required": ["grant_type", "refresh_token"],
-                    "properties": {
-                        "grant_type": {"type": "string", "enum": ["refresh_token"]},
-                        "refresh_token": {"type": "string"},
-                    },
-                }
-            },
-        },
-    }
-}
+def _json_or_form(model: type[_In], grant_type: str, required: list[str], fields: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI ``requestBody`` of an endpoint that reads ``model`` as JSON or as a form with
+    ``grant_type`` (such bodies are read by hand, so declared by hand)."""
+    form = {"type": "object", "required": required,
+            "properties": {"grant_type": {"type": "string", "enum": [grant_type]}, **fields}}
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": model.model_json_schema()},
+        "application/x-www-form-urlencoded": {"schema": form},
+    }}}
+
+
+CREDENTIALS_BODY = _json_or_form(CredentialsIn, "password", ["username", "password"],
+                                 {"username": {"type": "string"}, "password": {"type": "string", "format": "password"}})
+"""OpenAPI ``requestBody`` of the two login endpoints."""
+
+REFRESH_BODY = _json_or_form(RefreshIn, "refresh_token", ["grant_type", "refresh_token"],
+                             {"refresh_token": {"type": "string"}})
 """OpenAPI ``requestBody`` of ``POST /auth/token/refresh`` (RFC 6749 §6)."""
 
 
+SESSION_COOKIE = "sessionid"
+"""The cookie that carries the session id of the ``/session/...`` endpoints."""
 DEVICE_COOKIE = "jwtkit_device"
 DEVICE_COOKIE_PATHS = ("/auth/token", "/session/login")  # sent to the login endpoints only
 
@@ -86,7 +68,12 @@ def set_device_cookie(response: Response, value: str, max_age: int, *, secure: b
 
 
 class UnsupportedMediaTypeError(Exception):
-    """The body is neither JSON nor a form (answered 415)."""
+    """The body is not in a media type the endpoint takes (answered 415 ``unsupported_media_type``
+    by the error table, :mod:`.errors`); ``accepted`` says what to send instead."""
+
+    def __init__(self, accepted: str = "application/json or application/x-www-form-urlencoded") -> None:
+        super().__init__(f"send {accepted}")
+        self.accepted = accepted
 
 
 class UnsupportedGrantTypeError(AuthError):

@@ -1,4 +1,4 @@
-"""The two transports over the one auth service (STYLE.md §9): a Bearer access token in the
+"""The two transports over the one auth service: a Bearer access token in the
 ``Authorization`` header, and a session id in the ``sessionid`` cookie.
 
 ``bearer_principal`` is the hot path of ``/auth/me``: an ``async`` dependency (FastAPI would send
@@ -15,16 +15,18 @@ from fastapi.security.base import SecurityBase
 from jwtkit.auth.errors import InvalidTokenError
 from jwtkit.auth.models import Principal
 from jwtkit.auth.service import AuthService
+from jwtkit.core.jws import MAX_TOKEN_SIZE
 from jwtkit.core.tokens import decode_unverified
 from jwtkit.errors import JWTError
 
-from .errors import SESSION_COOKIE, MissingCredentialsError
+from .credentials import SESSION_COOKIE
+from .errors import MissingCredentialsError
 
 __all__ = ["MAX_AUTHORIZATION_LENGTH", "SESSION_COOKIE", "BearerPrincipal", "bearer_principal",
            "bearer_principal_to_revoke", "service_of", "with_expiry"]
 
-MAX_AUTHORIZATION_LENGTH = 16 * 1024 + 7
-"""``"Bearer "`` plus the core's largest token (16 KiB); anything longer is refused unread."""
+MAX_AUTHORIZATION_LENGTH = len("Bearer ") + MAX_TOKEN_SIZE
+"""``"Bearer "`` plus the core's largest token; anything longer is refused unread."""
 
 
 def service_of(request: Request) -> AuthService:

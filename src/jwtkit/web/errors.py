@@ -18,7 +18,7 @@ Starlette ``HTTPException``     its status (404, 405, 400 ...)
 anything else (a bug)           500     logged with its traceback; body ``internal_error``
 ==============================  ======  =====================================================
 
-Token failures are opaque at the edge but actionable (STYLE.md §16): the code is always
+Token failures are opaque at the edge but actionable: the code is always
 ``invalid_token``; the ``message`` (and the challenge's ``error_description``) says what the client
 can do, by the error's ``kind``: an expired token says when it expired (``expired_at``, epoch
 seconds, also in the body) and to refresh; a revoked token or a reused refresh token says the
@@ -48,7 +48,7 @@ from jwtkit.auth.errors import (
     UsernameTakenError,
 )
 
-from .credentials import is_json
+from .credentials import SESSION_COOKIE, UnsupportedMediaTypeError, is_json
 from .schemas import error_body
 
 __all__ = ["STATUS_BY_ERROR", "CrossSiteRequestError", "MissingCredentialsError", "error_response",
@@ -57,7 +57,6 @@ __all__ = ["STATUS_BY_ERROR", "CrossSiteRequestError", "MissingCredentialsError"
 log = logging.getLogger("jwtkit.web")
 
 REALM = "jwtkit"
-SESSION_COOKIE = "sessionid"
 INVALID_TOKEN_DESCRIPTION = "The token is not valid: log in again"
 ENDED_DESCRIPTION = "The session has ended (logged out, revoked, or a refresh token used twice): log in again"
 NO_SESSION_DESCRIPTION = "No live session: log in again"
@@ -121,7 +120,7 @@ def token_failure_description(request: Request, exc: InvalidTokenError) -> str:
 
 def _challenge(request: Request, error: str | None, description: str = INVALID_TOKEN_DESCRIPTION) -> str:
     if request.url.path.startswith("/session/"):
-        return f'Cookie realm="{REALM}", cookie-name="sessionid"'
+        return f'Cookie realm="{REALM}", cookie-name="{SESSION_COOKIE}"'
     if error is None:
         return f'Bearer realm="{REALM}"'
     return f'Bearer realm="{REALM}", error="{error}", error_description="{description}"'
@@ -178,12 +177,21 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     # a body that was not parsed at all (the framework kept raw bytes): it was not JSON
     unparsed = any(tuple(e.get("loc", ())) == ("body",) and e.get("type") != "missing" for e in errors)
     if unparsed and not is_json(request.headers.get("content-type", "")):
-        return error_response(415, "unsupported_media_type", "send the request body as application/json")
+        return _unsupported_media_type(UnsupportedMediaTypeError("the request body as application/json"))
     fields = []
     for e in errors:
         loc = [str(part) for part in e.get("loc", ()) if part != "body"]
         fields.append({"field": ".".join(loc) or "body", "reason": str(e.get("msg", "invalid"))})
     return error_response(422, "invalid_input", "the request is not valid", fields=fields)
+
+
+async def _on_unsupported_media_type(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, UnsupportedMediaTypeError)
+    return _unsupported_media_type(exc)
+
+
+def _unsupported_media_type(exc: UnsupportedMediaTypeError) -> JSONResponse:
+    return error_response(415, "unsupported_media_type", str(exc))
 
 
 def _invalid_json() -> JSONResponse:
@@ -212,5 +220,6 @@ def install_error_handlers(app: FastAPI) -> None:
     """Register the table's handlers on ``app`` (the last one, for ``Exception``, only sees bugs)."""
     app.add_exception_handler(AuthError, _on_auth_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(UnsupportedMediaTypeError, _on_unsupported_media_type)
     app.add_exception_handler(HTTPException, _on_http_exception)
     app.add_exception_handler(Exception, _on_bug)

@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from .credentials import SESSION_COOKIE
 from .schemas import ErrorOut
 
 __all__ = ["BEARER", "COOKIE", "SECURITY_SCHEMES", "errors", "install_openapi"]
@@ -37,7 +38,7 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
         "description": "An access token from POST /auth/token or POST /auth/token/refresh.",
     },
     "SessionCookie": {
-        "type": "apiKey", "in": "cookie", "name": "sessionid",
+        "type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
         "description": "The session cookie set by POST /session/login (HttpOnly; SameSite=Lax).",
     },
 }
@@ -51,7 +52,7 @@ _RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying ag
 _WWW_AUTHENTICATE = {"WWW-Authenticate": {
     "description": 'The challenge: `Bearer realm="jwtkit"` without credentials, `Bearer realm="jwtkit", '
                    'error="invalid_token", error_description="…"` with a bad token (RFC 6750 §3), or '
-                   '`Cookie realm="jwtkit", cookie-name="sessionid"` on the session endpoints',
+                   f'`Cookie realm="jwtkit", cookie-name="{SESSION_COOKIE}"` on the session endpoints',
     "schema": {"type": "string"},
 }}
 

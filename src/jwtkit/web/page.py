@@ -1,4 +1,4 @@
-"""The page at ``/``: a token debugger and the login flow, live (issue 13).
+"""The page at ``/``: a token debugger and the login flow, live.
 
 Static files shipped in the package (``jwtkit/web/static/``, read with :mod:`importlib.resources`):
 one HTML page, plain JavaScript modules and CSS, no CDN and no build step. They are read once, when

@@ -17,7 +17,7 @@ serves 53 % of httptools' requests on /health and 61 % on /auth/me, and it has n
 number of fields; this cap keeps 94–96 % (within that run's noise): one ``bytes.find`` per chunk
 while a head is incomplete, and a counter per field.
 
-Used by ``jwtkit serve`` (``wiring.run``: ``http="jwtkit.web.protocol:BoundedHttpToolsProtocol"``).
+Used by ``jwtkit serve`` (``jwtkit.cli.server.run``: ``http="jwtkit.web.protocol:BoundedHttpToolsProtocol"``).
 """
 
 from __future__ import annotations

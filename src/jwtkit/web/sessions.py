@@ -14,16 +14,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from jwtkit.auth.errors import InvalidTokenError
 from jwtkit.auth.models import User
 
-from .credentials import (
-    CREDENTIALS_BODY,
-    UnsupportedMediaTypeError,
-    client_address,
-    device_cookie,
-    read_credentials,
-)
-from .deps import SESSION_COOKIE, service_of
+from .credentials import CREDENTIALS_BODY, SESSION_COOKIE, client_address, device_cookie, read_credentials
+from .deps import service_of
 from .devices import remember_device
-from .errors import MissingCredentialsError, error_response
+from .errors import MissingCredentialsError
 from .openapi import COOKIE, errors
 from .origins import policy_of, same_origin
 from .schemas import SessionOut, UserOut
@@ -67,13 +61,9 @@ async def me(request: Request) -> UserOut:
              responses=errors(400, 401, 403, 413, 415, 422, 429, 503,
                               s401="`invalid_credentials`: unknown user or wrong password (one answer for both)"),
              openapi_extra=CREDENTIALS_BODY, dependencies=[Depends(same_origin)])
-async def login(request: Request, response: Response) -> SessionOut | Response:
+async def login(request: Request, response: Response) -> SessionOut:
     """Open a session: sets the ``sessionid`` cookie (JSON ``{username, password}`` or a form)."""
-    try:
-        credentials = await read_credentials(request)
-    except UnsupportedMediaTypeError:
-        return error_response(415, "unsupported_media_type",
-                              "send application/json or application/x-www-form-urlencoded")
+    credentials = await read_credentials(request)
     service = service_of(request)
     session_id, max_age = await service.session_login(credentials.username, credentials.password,
                                                       client=client_address(request), device=device_cookie(request))

@@ -16,18 +16,9 @@ from fastapi.responses import JSONResponse
 from jwtkit.auth.errors import InvalidTokenError
 from jwtkit.auth.models import Principal, TokenPair
 
-from .credentials import (
-    CREDENTIALS_BODY,
-    REFRESH_BODY,
-    UnsupportedMediaTypeError,
-    client_address,
-    device_cookie,
-    read_credentials,
-    read_refresh,
-)
+from .credentials import CREDENTIALS_BODY, REFRESH_BODY, client_address, device_cookie, read_credentials, read_refresh
 from .deps import bearer_principal, bearer_principal_to_revoke, service_of, with_expiry
 from .devices import remember_device
-from .errors import error_response
 from .openapi import BEARER, errors
 from .schemas import CredentialsIn, RefreshIn, TokenIn, TokenPairOut, UserOut
 
@@ -67,13 +58,9 @@ async def register(body: CredentialsIn, request: Request) -> UserOut:
              responses=errors(400, 401, 413, 415, 422, 429, 503,
                               s401="`invalid_credentials`: unknown user or wrong password (one answer for both)"),
              openapi_extra=CREDENTIALS_BODY)
-async def token(request: Request, response: Response) -> TokenPairOut | Response:
+async def token(request: Request, response: Response) -> TokenPairOut:
     """Log in: an access/refresh pair for JSON ``{username, password}`` or the OAuth 2 password form."""
-    try:
-        credentials = await read_credentials(request)
-    except UnsupportedMediaTypeError:
-        return error_response(415, "unsupported_media_type",
-                              "send application/json or application/x-www-form-urlencoded")
+    credentials = await read_credentials(request)
     service = service_of(request)
     pair = await service.login(credentials.username, credentials.password, client=client_address(request),
                                device=device_cookie(request))
@@ -85,14 +72,10 @@ async def token(request: Request, response: Response) -> TokenPairOut | Response
 @router.post("/token/refresh", response_model=TokenPairOut, operation_id="refreshToken",
              summary="Spend a refresh token for a new pair", responses=errors(400, 401, 413, 415, 422, 503),
              openapi_extra=REFRESH_BODY)
-async def refresh(request: Request, response: Response) -> TokenPairOut | Response:
+async def refresh(request: Request, response: Response) -> TokenPairOut:
     """Spend a refresh token for a new pair (JSON ``{refresh_token}`` or the RFC 6749 §6 form).
     A spent token presented again revokes its whole family."""
-    try:
-        body = await read_refresh(request)
-    except UnsupportedMediaTypeError:
-        return error_response(415, "unsupported_media_type",
-                              "send application/json or application/x-www-form-urlencoded")
+    body = await read_refresh(request)
     try:
         pair = await service_of(request).refresh(body.refresh_token)
     except InvalidTokenError as exc:

@@ -1,4 +1,4 @@
-"""Headless Chromium driven by Playwright against a real ``jwtkit serve`` (issue 13).
+"""Headless Chromium driven by Playwright against a real ``jwtkit serve``.
 
 The browser is Debian's ``chromium`` (Playwright's own download is not needed): ``$CHROMIUM``, else
 ``chromium`` on the PATH. Without it (or without the ``playwright`` package) these tests skip, except
@@ -18,14 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from web.conftest import sign_up
 from web.processes import Server, jwtkit_serve
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PASSWORD = "correct horse battery"
 # Set before any page script runs (CDP, outside the page's CSP): every violation the page would report.
 WATCH_CSP = ("window.__cspViolations = [];"
              "document.addEventListener('securitypolicyviolation',"
@@ -121,12 +120,7 @@ def page(browser: Any, server: Server) -> Iterator[Watched]:
 
 def user_tokens(server: Server, username: str) -> dict[str, Any]:
     """Register ``username`` on ``server`` and log in: the token pair (from the test, not the page)."""
-    with httpx.Client(base_url=server.url, timeout=10) as http:
-        assert http.post("/auth/register", json={"username": username, "password": PASSWORD}).status_code == 201
-        response = http.post("/auth/token", json={"username": username, "password": PASSWORD})
-        assert response.status_code == 200, response.text
-        tokens: dict[str, Any] = response.json()
-        return tokens
+    return sign_up(server.url, username, timeout=10)
 
 
 def screenshot(watched: Watched, name: str, *, selector: str | None = None) -> None:

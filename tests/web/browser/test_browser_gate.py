@@ -1,5 +1,5 @@
 """Without a browser the page's browser tests skip on a developer's machine and fail under CI (never a
-silent skip in CI: STYLE.md §22)."""
+silent skip in CI)."""
 
 from __future__ import annotations
 

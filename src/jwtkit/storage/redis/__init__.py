@@ -1,12 +1,11 @@
-"""Redis adapters (issue 4): the login rate limiter and the revocation feed shared by every
+"""Redis adapters: the login rate limiter and the revocation feed shared by every
 worker. The database stays the source of truth for revocations; Redis is the fast shared copy
 and the messenger.
 
-``open_redis(url)`` is what the composition root calls::
+``open_redis(url)`` is what the composition root (:func:`jwtkit.wiring.open_stores`) calls::
 
     redis = await open_redis("redis://127.0.0.1:6379/0")
-    stores = dataclasses.replace(await open_stores(database_url),
-                                 rate_limiter=redis.rate_limiter, feed=redis.feed)
+    stores = await open_sql_stores(database_url, rate_limiter=redis.rate_limiter, feed=redis.feed)
     ...
     await redis.close()
 """
@@ -33,7 +32,6 @@ __all__ = ["RedisHandles", "RedisRateLimiter", "RedisRevocationFeed", "open_redi
 class RedisHandles:
     """What :func:`open_redis` returns; ``close`` stops the feed and closes the connections."""
 
-    client: Redis
     rate_limiter: RedisRateLimiter
     feed: RedisRevocationFeed
     close: Callable[[], Awaitable[None]]
@@ -93,4 +91,4 @@ async def open_redis(
         await feed.close()
         await client.aclose()
 
-    return RedisHandles(client=client, rate_limiter=RedisRateLimiter(client, prefix=prefix), feed=feed, close=close)
+    return RedisHandles(rate_limiter=RedisRateLimiter(client, prefix=prefix), feed=feed, close=close)

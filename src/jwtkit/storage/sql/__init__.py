@@ -10,8 +10,8 @@ import logging
 from pathlib import Path
 
 from jwtkit.auth.errors import ServiceUnavailableError
-from jwtkit.auth.ports import Stores
-from jwtkit.storage.memory import LocalRevocationFeed, MemoryRateLimiter
+from jwtkit.auth.ports import RateLimiter, RevocationFeed, Stores
+from jwtkit.storage.in_process import LocalRevocationFeed, MemoryRateLimiter
 
 from .engine import make_engine, unavailable_on_failure
 from .rate_limiter import SqlRateLimiter
@@ -25,15 +25,20 @@ log = logging.getLogger(__name__)
 
 
 async def open_sql_stores(
-    database_url: str, *, schema: str | None = None, shared_rate_limiter: bool = False
+    database_url: str,
+    *,
+    schema: str | None = None,
+    shared_rate_limiter: bool = False,
+    rate_limiter: RateLimiter | None = None,
+    feed: RevocationFeed | None = None,
 ) -> Stores:
-    """Connect, create or upgrade the schema, and return the stores (the feed in-process).
-    ``close`` disposes of the engine.
+    """Connect, create or upgrade the schema, and return the stores. ``close`` disposes of the engine.
 
-    The login rate limiter is in-process (:class:`~jwtkit.storage.memory.MemoryRateLimiter`)
-    unless ``shared_rate_limiter``: then it is a :class:`SqlRateLimiter` on the same engine, so
-    every process on this database counts the same attempts (what several processes need when
-    there is no Redis to share the count).
+    The login rate limiter is ``rate_limiter`` when given (the composition root passes Redis's),
+    else a :class:`SqlRateLimiter` on the same engine when ``shared_rate_limiter`` (every process
+    on this database counts the same attempts: what several processes need without Redis), else
+    an in-process :class:`~jwtkit.storage.in_process.MemoryRateLimiter`. The revocation feed is
+    ``feed``, else an in-process :class:`~jwtkit.storage.in_process.LocalRevocationFeed`.
 
     Raises:
         ServiceUnavailableError: the database cannot be reached.
@@ -61,8 +66,9 @@ async def open_sql_stores(
         tokens=store,
         sessions=store,
         keys=store,
-        rate_limiter=SqlRateLimiter(engine) if shared_rate_limiter else MemoryRateLimiter(),
-        feed=LocalRevocationFeed(),
+        rate_limiter=rate_limiter if rate_limiter is not None
+        else SqlRateLimiter(engine) if shared_rate_limiter else MemoryRateLimiter(),
+        feed=LocalRevocationFeed() if feed is None else feed,
         close=engine.dispose,
     )
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from jwtkit.auth.errors import UsernameTakenError
 from jwtkit.auth.models import Denial, RefreshRecord, SessionRecord, SigningKeyRecord, UserRecord, username_key
 from jwtkit.auth.ports import SpendResult
-from jwtkit.storage.memory import until_access_expiry
+from jwtkit.storage.denials import until_access_expiry
 
 from .engine import rowcount, unavailable_on_failure
 from .schema import denylist, refresh_families, refresh_tokens, server_secrets, sessions, signing_keys, users

@@ -1,4 +1,4 @@
-"""``open_stores``: what it composes for one process, for workers polling the database, and for
+"""``jwtkit.wiring.open_stores``: what it composes for one process, for workers polling the database, and for
 workers sharing Redis; and that a failure half-way leaves nothing open."""
 
 import socket
@@ -7,17 +7,12 @@ import threading
 import pytest
 
 from jwtkit.auth.errors import ServiceUnavailableError
-from jwtkit.storage import open_stores
 from jwtkit.storage.memory import LocalRevocationFeed, MemoryRateLimiter
 from jwtkit.storage.polling import DatabasePollingFeed
 from jwtkit.storage.sql import SqlRateLimiter
+from jwtkit.wiring import open_stores
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
 
 
 @pytest.fixture

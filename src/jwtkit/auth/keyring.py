@@ -60,7 +60,7 @@ class KeyCipher:
 
 def new_signing_key(alg: str, cipher: KeyCipher, *, now: float) -> SigningKeyRecord:
     """Generate a key for ``alg`` and its (sealed) record."""
-    kid = secrets.token_urlsafe(12)
+    kid = _new_kid()
     key = Key.generate(alg, kid=kid)
     sealed, encrypted = cipher.seal(kid, json.dumps(key.to_jwk(private=True)))
     if not encrypted:
@@ -111,3 +111,12 @@ class KeyRing:
                 if record.not_after is None or record.not_after > now
             ]
         }
+
+
+def _new_kid() -> str:
+    """A random key id that never starts with ``-`` (so ``jwtkit keys retire KID`` reads it as an
+    argument, not an option): 16 base64url characters, 96 bits."""
+    while True:
+        kid = secrets.token_urlsafe(12)
+        if not kid.startswith("-"):
+            return kid

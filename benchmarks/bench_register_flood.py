@@ -45,9 +45,8 @@ def serve(port: int, database: Path, flags: list[str]) -> None:
     from jwtkit.auth.passwords import Passwords
     from jwtkit.auth.service import AuthService
     from jwtkit.auth.settings import AuthSettings
-    from jwtkit.storage import open_stores
     from jwtkit.web import create_app
-    from jwtkit.wiring import normalize_database_url
+    from jwtkit.wiring import normalize_database_url, open_stores
 
     auth = AuthSettings()
     if "--no-limit" in flags or "--unbounded" in flags:

@@ -66,8 +66,8 @@ async def seed(database_url: str, users: int, sessions: int) -> None:
 
     from jwtkit.auth.models import username_key
     from jwtkit.auth.sessions import session_key_hash
-    from jwtkit.storage import open_stores
     from jwtkit.storage.sql import schema
+    from jwtkit.wiring import open_stores
 
     stores = await open_stores(database_url)
     try:

@@ -8,9 +8,9 @@ import pytest
 
 from jwtkit.auth.service import AuthService
 from jwtkit.auth.settings import AuthSettings
-from jwtkit.storage import open_stores
 from jwtkit.storage.memory import LocalRevocationFeed, MemoryStore, open_memory_stores
 from jwtkit.storage.sql import open_sql_stores
+from jwtkit.wiring import open_stores
 
 # argon2id at its cheapest: the tests check behaviour, not cost.
 FAST = {"password_time_cost": 1, "password_memory_cost": 8, "password_parallelism": 1}

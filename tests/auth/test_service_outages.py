@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 
 from jwtkit.auth.errors import InvalidTokenError, ServiceUnavailableError
 from jwtkit.auth.service import AuthService
-from jwtkit.storage import open_stores
+from jwtkit.wiring import open_stores
 
 from .conftest import PASSWORD
 

@@ -14,7 +14,7 @@ import pytest
 
 from jwtkit.auth.errors import InvalidTokenError, ServiceUnavailableError
 from jwtkit.auth.service import AuthService
-from jwtkit.storage import open_stores
+from jwtkit.wiring import open_stores
 
 from .conftest import PASSWORD
 

@@ -8,8 +8,8 @@ import pytest
 
 from jwtkit.auth.errors import InvalidCredentialsError, ThrottledError
 from jwtkit.auth.service import AuthService
-from jwtkit.storage import open_stores
 from jwtkit.storage.sql import open_sql_stores
+from jwtkit.wiring import open_stores
 
 from .conftest import PASSWORD
 

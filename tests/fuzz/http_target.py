@@ -30,8 +30,8 @@ import httpx
 
 from jwtkit.auth.service import AuthService
 from jwtkit.auth.settings import AuthSettings
-from jwtkit.storage import open_stores
 from jwtkit.web import create_app
+from jwtkit.wiring import open_stores
 
 USERNAME = "fuzz-user"
 PASSWORD = "fuzz password 1"

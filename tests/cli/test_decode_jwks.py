@@ -3,6 +3,8 @@
 
 import http.server
 import json
+import subprocess
+import sys
 import threading
 from typing import ClassVar
 
@@ -68,7 +70,8 @@ def test_a_redirect_is_not_followed(cli, server, es256_key):
     result = cli("decode", token(es256_key), "--jwks", f"{server}/moved")
 
     assert result.code == 2
-    assert "redirects (HTTP 302)" in result.err
+    assert "HTTP 302 redirect" in result.err
+    assert "not followed" in result.err
 
 
 def test_a_key_set_over_the_size_cap_is_refused(cli, server, es256_key):
@@ -78,7 +81,7 @@ def test_a_key_set_over_the_size_cap_is_refused(cli, server, es256_key):
     assert "larger than" in result.err
 
 
-@pytest.mark.parametrize(("path", "fragment"), [("/not-jwks", "did not answer a usable JWK Set"),
+@pytest.mark.parametrize(("path", "fragment"), [("/not-jwks", "not a usable JWK Set"),
                                                 ("/missing", "HTTP 404")])
 def test_an_answer_that_is_not_a_key_set_is_a_usage_error(cli, server, es256_key, path, fragment):
     result = cli("decode", token(es256_key), "--jwks", server + path)
@@ -112,3 +115,12 @@ def test_key_and_jwks_together_are_a_usage_error(cli, es256_key, verify_jwk):
     result = cli("decode", token(es256_key), "--key", str(verify_jwk), "--jwks", "https://auth.example/jwks")
 
     assert result.code == 2
+
+
+def test_a_failed_fetch_is_reported_in_one_line_on_stderr(server, es256_key):
+    # a real process: no test harness handler catches the JWKS client's warning there
+    result = subprocess.run([sys.executable, "-m", "jwtkit", "decode", token(es256_key), "--jwks", server + "/missing"],
+                            capture_output=True, text=True, timeout=60, check=False)
+
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr

@@ -29,11 +29,6 @@ class FakeClock:
 
 
 @pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture
 def clock():
     return FakeClock()
 

@@ -29,11 +29,6 @@ class FakeClock:
 
 
 @pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture
 def clock():
     return FakeClock()
 
@@ -66,10 +61,16 @@ def storage(backend, tmp_path, request):
 
 
 @pytest.fixture
-async def open_service(backend, storage, clock, settings):
+def memory_store():
+    """The store the memory backend opens on (a module may put a recording fake in its place)."""
+    return MemoryStore()
+
+
+@pytest.fixture
+async def open_service(backend, storage, clock, settings, memory_store):
     """``await open_service(**settings_changes)``: a service over this test's stores; calling it
     again opens a second service on the same data (a restart, or a second process)."""
-    memory = MemoryStore()
+    memory = memory_store
     feed = LocalRevocationFeed()
     opened = []
     url, schema, redis_url, redis_prefix = storage

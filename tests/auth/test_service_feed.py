@@ -8,6 +8,7 @@ import logging
 
 import pytest
 
+import jwtkit
 from jwtkit.auth.errors import InvalidTokenError, ServiceUnavailableError
 from jwtkit.auth.models import Denial
 from jwtkit.auth.service import AuthService
@@ -21,12 +22,26 @@ VIEW_LOG = "jwtkit.auth.revocation"
 
 
 class SwitchableFeed(LocalRevocationFeed):
-    """A local feed whose freshness the test switches."""
+    """A local feed whose freshness the test switches, counting the services subscribed to it."""
 
     def __init__(self) -> None:
         super().__init__()
         self.fresh = True
         self.asked: list[float] = []
+        self.subscribers = 0
+
+    def subscribe(self, listener):
+        unsubscribe = super().subscribe(listener)
+        self.subscribers += 1
+        live = True
+
+        def counted() -> None:
+            nonlocal live
+            self.subscribers -= live
+            live = False
+            unsubscribe()
+
+        return counted
 
     def is_fresh(self, max_staleness: float) -> bool:
         self.asked.append(max_staleness)
@@ -95,7 +110,7 @@ async def test_a_failed_open_unsubscribes_from_the_feed(settings, clock):
     with pytest.raises(ServiceUnavailableError):
         await AuthService.open(settings, open_memory_stores(Broken(), feed=feed), clock=clock)
 
-    assert len(feed._listeners) == 0
+    assert feed.subscribers == 0
 
 
 async def test_resync_applies_revocations_the_feed_never_delivered(open_on, memory, clock):
@@ -270,14 +285,16 @@ async def test_maintenance_purges_expired_rows_and_memory_entries(open_on, memor
     await service.logout(service.authenticate(pair.access_token), pair.refresh_token)
     clock.advance(settings.refresh_ttl + 1)
 
+    jti = jwtkit.decode_unverified(pair.refresh_token)[1]["jti"]
+
     service.start_maintenance(interval=0.01)
     for _ in range(500):
-        if not memory._denylist and len(service.revocations) == 0:
+        if await memory.get_refresh(jti) is None and len(service.revocations) == 0:
             break
         await asyncio.sleep(0.01)
 
-    assert memory._denylist == {}
-    assert memory._refresh == {}
+    assert await memory.get_refresh(jti) is None
+    assert await memory.purge_tokens(now=clock()) == 0  # no expired row or denial left behind
     assert len(service.revocations) == 0
 
 

@@ -4,13 +4,16 @@ after it, reuse revokes the family as before. Raced on memory, SQLite and Postgr
 service and in two services on one database (two workers)."""
 
 import asyncio
+import collections
 
 import pytest
 import sqlalchemy as sa
 
 import jwtkit
 from jwtkit.auth.errors import InvalidTokenError
+from jwtkit.auth.ports import SpendResult
 from jwtkit.auth.settings import AuthSettings
+from jwtkit.storage.memory import MemoryStore
 
 from .conftest import PASSWORD
 
@@ -28,11 +31,34 @@ def claims_of(token):
     return jwtkit.decode_unverified(token)[1]
 
 
+class CountingStore(MemoryStore):
+    """The memory store, counting the refresh tokens it stores per family."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stored: collections.Counter[str] = collections.Counter()
+
+    async def start_family(self, first):
+        await super().start_family(first)
+        self.stored[first.family_id] += 1
+
+    async def spend_refresh(self, jti, *, now, successor):
+        result = await super().spend_refresh(jti, now=now, successor=successor)
+        if result is SpendResult.SPENT:
+            self.stored[successor.family_id] += 1
+        return result
+
+
+@pytest.fixture
+def memory_store():
+    return CountingStore()
+
+
 async def family_tokens(service, family_id):
     """How many refresh tokens the family has in storage (the one logged in with, and successors)."""
     store = service.stores.tokens
-    if not hasattr(store, "engine"):
-        return sum(record.family_id == family_id for record in store._refresh.values())
+    if isinstance(store, CountingStore):
+        return store.stored[family_id]
     async with store.engine.connect() as conn:
         query = sa.text("SELECT count(*) FROM refresh_tokens WHERE family_id = :f")
         return (await conn.execute(query, {"f": family_id})).scalar()

@@ -133,8 +133,10 @@ async def test_a_reload_that_finds_no_active_key_creates_none_and_keeps_the_ring
 
     pair = await service.login("alice", PASSWORD, client="c")
     store = service.stores.keys
-    for kid, record in list(store._keys.items()):  # e.g. retired by hand in the database
-        store._keys[kid] = dataclasses.replace(record, retired_at=1.0, not_after=None)
+    for record in await store.signing_keys():  # retired by hand in the database: memory overwrites the kid
+        await store.add_signing_key(
+            dataclasses.replace(record, retired_at=1.0, not_after=None), retire_others_at=None, not_after=None
+        )
     jwks = service.jwks()
 
     await service.resync()

@@ -27,11 +27,6 @@ class Clock:
 
 
 @pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture
 def clock():
     return Clock()
 

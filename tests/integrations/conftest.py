@@ -15,11 +15,6 @@ from .issuer import Issuer, running_issuer
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def key() -> jwtkit.Key:
     return jwtkit.Key.generate("ES256", kid="k1")
 

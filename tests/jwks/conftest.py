@@ -12,11 +12,6 @@ from .server import FakeClock, JWKSServer
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def key() -> jwtkit.Key:
     return jwtkit.Key.generate("ES256", kid="k1")
 

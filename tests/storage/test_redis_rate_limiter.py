@@ -48,14 +48,15 @@ async def test_keys_live_under_the_prefix_and_expire_with_their_window(limiter, 
 
 async def test_concurrent_acquires_from_two_workers_admit_exactly_the_limit(redis, prefix):
     worker_a = RedisRateLimiter(redis, prefix=prefix)
-    worker_b = RedisRateLimiter(Redis.from_url(REDIS_URL), prefix=prefix)
+    client_b = Redis.from_url(REDIS_URL)
+    worker_b = RedisRateLimiter(client_b, prefix=prefix)
     try:
         waits = await asyncio.gather(
             *(hit(worker, "user:alice", T0 + i / 100, limit=20) for i, worker in enumerate([worker_a, worker_b] * 50))
         )
         assert sum(1 for wait in waits if wait == 0.0) == 20
     finally:
-        await worker_b._client.aclose()
+        await client_b.aclose()
 
 
 async def test_purge_leaves_forgetting_to_the_key_ttl(limiter, redis):

@@ -47,9 +47,18 @@ WITH_POSTGRESQL = [*BACKENDS, "postgresql"]
 """Every HTTP test runs on the in-memory reference, SQLite (polled, as ``jwtkit serve`` runs it) and the
 scaled-out deployment (PostgreSQL + Redis, as ``jwtkit serve --redis`` composes it). The main flows
 (login, refresh and its race, verify/logout) also run on PostgreSQL without Redis (polled): a module
-says ``@pytest.fixture(params=WITH_POSTGRESQL) def backend(request): return request.param``.
+says ``BACKENDS_HERE = WITH_POSTGRESQL`` (``pytest_generate_tests`` hands them to the one ``backend`` fixture).
 PostgreSQL gets a fresh schema per test, Redis a fresh key prefix; under CI a missing server fails,
 elsewhere it skips."""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module's ``BACKENDS_HERE`` replaces the ``backend`` fixture's params for its tests (a mark, so
+    pytest applies it instead of the params, not on top of them)."""
+    backends = getattr(metafunc.module, "BACKENDS_HERE", None)
+    if backends is not None and "backend" in metafunc.fixturenames:
+        metafunc.definition.add_marker(pytest.mark.parametrize("backend", backends, indirect=True))
 
 
 @pytest.fixture(params=BACKENDS)

@@ -10,10 +10,7 @@ import jwtkit
 from .conftest import WITH_POSTGRESQL, bearer, login, register
 
 pytestmark = pytest.mark.anyio
-
-@pytest.fixture(params=WITH_POSTGRESQL)
-def backend(request):
-    return request.param
+BACKENDS_HERE = WITH_POSTGRESQL
 
 
 async def refresh(client, token):

@@ -13,10 +13,7 @@ from jwtkit.web.credentials import client_bucket
 from .conftest import FAST_HASHING, PASSWORD, WITH_POSTGRESQL, bearer, register
 
 pytestmark = pytest.mark.anyio
-
-@pytest.fixture(params=WITH_POSTGRESQL)
-def backend(request):
-    return request.param
+BACKENDS_HERE = WITH_POSTGRESQL
 
 
 async def test_login_with_json_returns_a_bearer_pair(client, settings):

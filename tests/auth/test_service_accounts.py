@@ -37,7 +37,8 @@ def refused(service, access_token) -> bool:
 async def test_a_password_change_ends_every_session_and_answers_a_fresh_pair(service, alice):
     this, other = await log_in(service), await log_in(service)
     pair = await service.change_password(service.authenticate(this.access_token), PASSWORD, NEW, client=CLIENT)
-    assert refused(service, this.access_token) and refused(service, other.access_token)
+    assert refused(service, this.access_token)
+    assert refused(service, other.access_token)
     for old in (this, other):
         with pytest.raises(InvalidTokenError):
             await service.refresh(old.refresh_token)
@@ -87,11 +88,13 @@ async def test_the_operator_creates_and_lists_users(service, clock):
         await service.create_user("carol", "short")
     [account] = await service.list_users()
     assert (account.id, account.username, account.last_login_at, account.disabled_at) == (user.id, "bob", None, None)
-    assert account.live_families == 0 and account.locked_for == 0
+    assert account.live_families == 0
+    assert account.locked_for == 0
     await log_in(service, username="bob")
     await log_in(service, username="bob")
     [account] = await service.list_users()
-    assert account.last_login_at == clock() and account.live_families == 2
+    assert account.last_login_at == clock()
+    assert account.live_families == 2
 
 
 async def test_a_disabled_user_can_neither_log_in_nor_refresh_until_enabled(service, alice):
@@ -104,7 +107,8 @@ async def test_a_disabled_user_can_neither_log_in_nor_refresh_until_enabled(serv
     with pytest.raises(InvalidCredentialsError):  # the same answer as a wrong password
         await log_in(service)
     [account] = await service.list_users()
-    assert account.disabled_at is not None and account.live_families == 0
+    assert account.disabled_at is not None
+    assert account.live_families == 0
     await service.enable_user("alice")
     await log_in(service)
 
@@ -159,7 +163,7 @@ async def test_unknown_users_are_a_lookup_error(service):
             await action("nobody")
     with pytest.raises(LookupError):
         await service.unlock(username="nobody")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="name a user or an address"):
         await service.unlock()
 
 

@@ -111,12 +111,12 @@ def create_app(
     app.include_router(tokens.router)
     app.include_router(sessions.router)
     app.include_router(password.router)
-    if not registration:
-        close_registration(app)
     app.include_router(docs.router)
     if ui:
         app.include_router(page_router())
     install_openapi(app)
+    if not registration:
+        close_registration(app)
     # the last added is the outermost: the proxy's view of the client first, then CORS (its
     # preflights never reach the rest), then the security headers on everything below
     app.add_middleware(BodySizeLimit, max_body_size=max_body_size)

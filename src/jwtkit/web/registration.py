@@ -8,8 +8,10 @@ would read as a wrong URL or an old server.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, FastAPI
-from fastapi.routing import APIRoute
+from fastapi.openapi.utils import get_openapi
 
 from jwtkit.auth.errors import RegistrationClosedError
 
@@ -22,7 +24,7 @@ REGISTER_PATH = "/auth/register"
 closed = APIRouter(tags=["tokens"])
 
 
-@closed.post(REGISTER_PATH, status_code=403, operation_id="register", summary="Create a user (closed here)",
+@closed.post(REGISTER_PATH, status_code=403, operation_id="registerClosed", summary="Create a user (closed here)",
              responses=errors(403, s403="`registration_closed`: this server's accounts are made by its operator "
                                         "(`jwtkit users create`)"))
 async def register_closed() -> None:
@@ -31,7 +33,17 @@ async def register_closed() -> None:
 
 
 def close_registration(app: FastAPI) -> None:
-    """Replace ``app``'s registration route by one that answers 403 (call after the routers are included)."""
-    app.router.routes[:] = [route for route in app.router.routes
-                            if not (isinstance(route, APIRoute) and route.path == REGISTER_PATH)]
-    app.include_router(closed)
+    """Put the closed route in front of ``app``'s registration route (routes match in order) and in
+    its place in the OpenAPI description. Call after :func:`.openapi.install_openapi`."""
+    route = closed.routes[0]
+    app.router.routes.insert(0, route)
+    describe = app.openapi
+    operation = get_openapi(title=app.title, version=app.version, routes=[route])["paths"][REGISTER_PATH]["post"]
+    operation["operationId"] = "register"  # the route's own id, documented as closed
+
+    def openapi() -> dict[str, Any]:
+        schema = describe()
+        schema["paths"][REGISTER_PATH]["post"] = operation
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

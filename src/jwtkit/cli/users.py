@@ -70,7 +70,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     unlock = _action(actions, "unlock", "clear the login throttle of a user or an address",
                      "Clear the login throttle: of a user's name (the lock from every address), of an "
                      "address with --ip (its logins and registrations; IPv6 by /64), or of both and the "
-                     "pair. The short lock of the name from one other address ends with its window.",
+                     "pair. The short lock of the name from one other address ends with its window. Servers "
+                     "run with --redis keep the throttle there: give the same --redis.",
                      _unlock, name=False)
     unlock.add_argument("name", metavar="NAME", nargs="?", help="the username")
     unlock.add_argument("--ip", metavar="ADDR", help="a client address (IPv4, or IPv6: its /64)")

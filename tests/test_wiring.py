@@ -396,6 +396,11 @@ def test_serve_no_ui_flag_turns_the_page_off(monkeypatch):
     assert settings_from_serve_flags(monkeypatch, "--no-ui").ui is False
 
 
+def test_serve_no_register_flag_closes_registration(monkeypatch):
+    assert settings_from_serve_flags(monkeypatch, "--no-register").register is False
+    assert settings_from_serve_flags(monkeypatch).register is True
+
+
 @pytest.mark.parametrize(("raw", "expected"), [("0", False), ("off", False), ("1", True), ("yes", True)])
 def test_jwtkit_ui_variable_turns_the_page_on_and_off(raw, expected):
     assert ServerSettings.from_env({"JWTKIT_UI": raw}).ui is expected

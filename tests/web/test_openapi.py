@@ -19,6 +19,7 @@ OPERATION_IDS = {
     ("post", "/auth/token/refresh"): "refreshToken",
     ("post", "/auth/token/verify"): "verifyToken",
     ("post", "/auth/logout"): "logout",
+    ("post", "/auth/password"): "changePassword",
     ("get", "/session/me"): "sessionMe",
     ("post", "/session/login"): "sessionLogin",
     ("post", "/session/logout"): "sessionLogout",
@@ -58,7 +59,7 @@ async def test_bearer_stays_and_the_session_cookie_is_declared(schema):
 
 async def test_token_operations_accept_either_bearer_scheme_and_session_ones_the_cookie(schema):
     ops = operations(schema)
-    for key in [("get", "/auth/me"), ("post", "/auth/logout")]:
+    for key in [("get", "/auth/me"), ("post", "/auth/logout"), ("post", "/auth/password")]:
         assert ops[key]["security"] == [{"OAuth2Password": []}, {"BearerJWT": []}]
     for key in [("get", "/session/me"), ("post", "/session/logout")]:
         assert ops[key]["security"] == [{"SessionCookie": []}]
@@ -126,6 +127,7 @@ REAL_ERRORS = [
     ("post", "/auth/token/verify", {"content": b"{junk", "headers": JSON}, 400),
     ("post", "/auth/logout", {"json": {"refresh_token": "junk"}}, 401),
     ("get", "/auth/me", {}, 401),
+    ("post", "/auth/password", {"json": {"current_password": PASSWORD, "new_password": "another password"}}, 401),
     ("get", "/session/me", {}, 401),
     ("post", "/session/login", {"data": {"username": "alice", "password": PASSWORD},
                                 "headers": {"Origin": "https://evil.example"}}, 403),

@@ -8,7 +8,9 @@ The tree::
     ├── InvalidCredentialsError  "invalid_credentials" 401  same for unknown user and wrong password
     ├── ThrottledError           "throttled"           429  (retry_after seconds)
     ├── InvalidTokenError        "invalid_token"       401  (kind: what the client can do; reason: the log's)
-    └── ServiceUnavailableError  "service_unavailable" 503  storage down, or revocations stale (reason)
+    ├── ServiceUnavailableError  "service_unavailable" 503  storage down, or revocations stale (reason)
+    ├── WrongPasswordError       "wrong_password"      400  the current password, when changing it
+    └── RegistrationClosedError  "registration_closed" 403  `jwtkit serve --no-register`
 
 ``message`` is safe to show to the client; ``reason`` (InvalidTokenError) and the chained
 ``__cause__`` are for the log.
@@ -23,10 +25,12 @@ __all__ = [
     "InvalidCredentialsError",
     "InvalidInputError",
     "InvalidTokenError",
+    "RegistrationClosedError",
     "ServiceUnavailableError",
     "ThrottledError",
     "TokenFailure",
     "UsernameTakenError",
+    "WrongPasswordError",
 ]
 
 TokenFailure = Literal["expired", "ended", "invalid"]
@@ -130,3 +134,19 @@ class ServiceUnavailableError(AuthError):
     def __init__(self, reason: str = "storage is unreachable or failing") -> None:
         self.reason = reason
         super().__init__()
+
+
+class WrongPasswordError(AuthError):
+    """Changing a password with a wrong current password (counted as a failed login). Not a 401:
+    the access token is fine, and a client must not take this for "log in again" or refresh."""
+
+    code = "wrong_password"
+    message = "the current password is wrong"
+
+
+class RegistrationClosedError(AuthError):
+    """Public registration is closed (``jwtkit serve --no-register``): accounts are made by an
+    operator (``jwtkit users create``)."""
+
+    code = "registration_closed"
+    message = "registration is closed on this server: ask its operator for an account"

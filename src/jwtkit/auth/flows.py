@@ -83,6 +83,8 @@ class TokenFlows:
         user = await self._users.get_user(claims.user_id)
         if user is None:
             raise InvalidTokenError("user no longer exists")
+        if user.disabled_at is not None:
+            raise InvalidTokenError("user disabled", kind="ended")
         now = self._clock()
         key = self._keys.active
         successor = new_refresh_record(key, self._settings, user.id, claims.family_id, now)

@@ -99,8 +99,12 @@ class Credentials:
             raise
         if not ok or user is None:
             raise InvalidCredentialsError()  # the reservation stands as the failure
+        if user.disabled_at is not None:  # the same answer: a disabled account confirms no password
+            log.info("login refused: user %s is disabled", user.id)
+            raise InvalidCredentialsError()
         try:
             await self._throttle.succeeded(reservation)
+            await self._users.record_login(user.id, now=now)
             if self.passwords.needs_rehash(user.password_hash):
                 await self._users.set_password_hash(user.id, await self.passwords.hash(password))
         except Exception as exc:  # housekeeping: the password is verified, the login goes on

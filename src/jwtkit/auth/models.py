@@ -56,6 +56,10 @@ class UserRecord:
     id: int
     username: str
     password_hash: str = field(repr=False)
+    # Version 8 (None before, and for a user who never did): when an operator disabled the account
+    # (``jwtkit users disable``: no login, no refresh) and when its password last logged in.
+    disabled_at: float | None = None
+    last_login_at: float | None = None
 
     def to_user(self) -> User:
         return User(self.id, self.username)
@@ -123,3 +127,28 @@ class SigningKeyRecord:
     created_at: float
     retired_at: float | None = None
     not_after: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserAccount:
+    """A user as an operator sees it (``jwtkit users list``): never the password hash.
+    ``live_families`` counts the refresh families (logins) neither revoked nor expired."""
+
+    id: int
+    username: str
+    created_at: float | None
+    last_login_at: float | None
+    disabled_at: float | None
+    live_families: int
+    # seconds until the login throttle's per-username lock (from every address) ends; 0: not locked
+    locked_for: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountChange:
+    """What an account operation ended: ``sessions_ended`` refresh families revoked (their access
+    tokens denied) and ``cookie_sessions_ended`` cookie sessions deleted."""
+
+    user: User
+    sessions_ended: int
+    cookie_sessions_ended: int = 0

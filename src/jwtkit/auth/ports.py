@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from .models import Denial, RefreshRecord, SessionRecord, SigningKeyRecord, UserRecord
+from .models import Denial, RefreshRecord, SessionRecord, SigningKeyRecord, UserAccount, UserRecord
 
 
 class UserStore(Protocol):
@@ -33,6 +33,25 @@ class UserStore(Protocol):
     async def get_user(self, user_id: int) -> UserRecord | None: ...
 
     async def set_password_hash(self, user_id: int, password_hash: str) -> None: ...
+
+    # ---- accounts (schema version 8)
+    async def record_login(self, user_id: int, *, now: float) -> None:
+        """Remember ``now`` as the user's last successful login (no error for an unknown user)."""
+        ...
+
+    async def set_disabled(self, user_id: int, *, disabled_at: float | None) -> bool:
+        """Disable the user from ``disabled_at`` on, or enable it again (``None``). False when
+        there is no such user."""
+        ...
+
+    async def delete_user(self, user_id: int) -> bool:
+        """Delete the user, its refresh tokens and families (not its denylist entries, which
+        expire by themselves), in one transaction. False when there is no such user."""
+        ...
+
+    async def list_users(self, *, now: float) -> list[UserAccount]:
+        """Every user, by id, with its live refresh families (unrevoked, unexpired at ``now``) counted."""
+        ...
 
 
 class SpendResult(enum.Enum):
@@ -95,6 +114,11 @@ class TokenStore(Protocol):
         """Delete expired refresh tokens and denylist entries; return how many rows went."""
         ...
 
+    async def live_families(self, user_id: int, *, now: float) -> list[str]:
+        """The ids of the user's refresh families neither revoked nor expired at ``now``, sorted:
+        what logging a user out everywhere revokes (with :meth:`revoke`)."""
+        ...
+
 
 class SessionStore(Protocol):
     async def add_session(self, record: SessionRecord) -> None: ...
@@ -104,6 +128,10 @@ class SessionStore(Protocol):
     async def delete_session(self, key_hash: str) -> None: ...
 
     async def purge_sessions(self, *, now: float) -> int: ...
+
+    async def delete_user_sessions(self, user_id: int) -> int:
+        """Delete every cookie session of the user; return how many went."""
+        ...
 
 
 class KeyStore(Protocol):

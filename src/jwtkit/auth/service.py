@@ -29,13 +29,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .accounts import Accounts
 from .background import BackgroundTasks
 from .devices import DEVICE_SECRET_NAME, DeviceCookies, device_key
 from .flows import TokenFlows
 from .listener import RevocationListener
 from .login import Credentials
 from .maintenance import Maintenance
-from .models import Principal, RetiredKey, TokenPair, User
+from .models import AccountChange, Principal, RetiredKey, TokenPair, User, UserAccount
 from .passwords import check_password, check_username
 from .ports import Stores
 from .publishing import FeedPublisher
@@ -66,6 +67,8 @@ class AuthService:
         self._listener = RevocationListener(view, self._keys, stores.tokens, publisher, clock)
         self._maintenance = Maintenance(stores, self._keys, view, self._listener, self._tasks, clock)
         self._view = view
+        self._accounts = Accounts(settings, stores.users, stores.tokens, stores.sessions, stores.rate_limiter,
+                                  self._credentials, self._tokens, clock)
         self._unsubscribe: Callable[[], None] = _noop
 
     @classmethod
@@ -302,6 +305,68 @@ class AuthService:
             ServiceUnavailableError: storage is down.
         """
         await self._listener.on_resync()
+
+    # ---- accounts (:mod:`.accounts`)
+    async def change_password(self, principal: Principal, current_password: str, new_password: str, *,
+                              client: str, keep_current_session: bool = False) -> TokenPair:
+        """Change the password of ``principal``'s user and log them out everywhere: every refresh
+        family of theirs is revoked and its access tokens denied (as at logout), their cookie
+        sessions end, and a fresh pair (a new family) is returned. ``keep_current_session`` spares
+        the family of ``principal``'s token. ``new_password`` follows the registration policy.
+        A wrong ``current_password`` is counted as a failed login of the user from ``client``.
+
+        Raises:
+            InvalidInputError: ``new_password`` breaks the policy (``field == "new_password"``).
+            WrongPasswordError: ``current_password`` is wrong.
+            ThrottledError: too many failed logins of this user (or from ``client``).
+            InvalidTokenError: the token's user no longer exists.
+            ServiceUnavailableError: storage is down.
+        """
+        return await self._accounts.change_password(principal, current_password, new_password, client=client,
+                                                    keep_current_session=keep_current_session)
+
+    async def create_user(self, username: str, password: str) -> User:
+        """Create a user as :meth:`register` does, without the per-address limit (the operator's CLI).
+
+        Raises:
+            InvalidInputError, UsernameTakenError, ServiceUnavailableError: as :meth:`register`.
+        """
+        return await self._accounts.create(username, password)
+
+    async def list_users(self) -> list[UserAccount]:
+        """Every user with its last login, whether disabled, and its live refresh families."""
+        return await self._accounts.all_accounts()
+
+    async def disable_user(self, username: str) -> AccountChange:
+        """Disable ``username`` (no login, no refresh) and log them out everywhere.
+
+        Raises:
+            LookupError: no such user.
+            ServiceUnavailableError: storage is down.
+        """
+        return await self._accounts.disable(username)
+
+    async def enable_user(self, username: str) -> User:
+        """Let a disabled user log in again. Raises ``LookupError`` for an unknown user."""
+        return await self._accounts.enable(username)
+
+    async def log_out_everywhere(self, username: str) -> AccountChange:
+        """Revoke every refresh family of ``username`` (their access tokens denied, published to
+        every process) and end their cookie sessions. Raises ``LookupError`` for an unknown user."""
+        return await self._accounts.log_out_everywhere(username)
+
+    async def delete_user(self, username: str) -> AccountChange:
+        """Log ``username`` out everywhere, then delete them. Raises ``LookupError`` for an unknown user."""
+        return await self._accounts.delete(username)
+
+    async def unlock(self, *, username: str | None = None, client: str | None = None) -> list[str]:
+        """Clear the login throttle of ``username`` and/or the address ``client``; return the keys cleared.
+
+        Raises:
+            LookupError: no user has that name.
+            ValueError: neither was given.
+        """
+        return await self._accounts.unlock(username=username, client=client)
 
 
 def _noop() -> None:

@@ -38,7 +38,7 @@ from .errors import ThrottledError
 from .ports import RateLimiter
 from .settings import AuthSettings
 
-__all__ = ["LoginThrottle", "Reservation", "address_limits", "give_back"]
+__all__ = ["LoginThrottle", "Reservation", "address_limits", "give_back", "lock_keys"]
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +92,21 @@ class LoginThrottle:
         addresses = address_limits("client:", client, self._per_client, self._window)
         own_address = addresses[0][0].removeprefix("client:")
         limits = [(f"user-client:{own_address}|{user}", self._short, self._window)]
-        limits += [(f"user:{tier}:{user}" if tier else f"user:{user}", self._per_user * times, self._window * span)
-                   for tier, (times, span) in enumerate(USER_TIERS)]
-        return limits + addresses
+        return limits + self.user_limits(user) + addresses
+
+    def user_limits(self, user: str) -> list[Limit]:
+        """The per-username tiers (``user`` already encodable): the lock from every address."""
+        return [(f"user:{tier}:{user}" if tier else f"user:{user}", self._per_user * times, self._window * span)
+                for tier, (times, span) in enumerate(USER_TIERS)]
+
+    async def locked_for(self, username_key: str, *, now: float) -> float:
+        """Seconds until the username's own lock (from every address) ends; 0 when it is not locked.
+        Probes by reserving an attempt and giving it back at once (the limiter has no read)."""
+        limits = self.user_limits(_encodable(username_key[:200]))
+        wait = await self._limiter.acquire_windows(limits, now=now)
+        if wait == 0:
+            await give_back(self._limiter, [key for key, _, _ in limits], now=now)
+        return wait
 
     async def reserve(self, username_key: str, client: str, *, device: str | None, now: float) -> Reservation:
         """Count one attempt: on ``device`` (the nonce of a valid device cookie for this username)
@@ -146,3 +158,21 @@ def _encodable(text: str) -> str:
     # A lone surrogate cannot be encoded (a Redis key would fail): escape it. Such a name never
     # matches a user, so sharing a key with its escaped spelling throttles nobody real.
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def lock_keys(*, username_key: str | None = None, client: str | None = None) -> list[str]:
+    """The limiter keys whose counts lock out a username (its tiers, from every address), a client
+    address (its logins and registrations, with the IPv6 aggregates around it), and with both the
+    pair's short lock: what an operator clears to unlock (``jwtkit users unlock``). The pair's count
+    from other addresses is not listed (only the addresses it was counted from know it); it ends
+    with its window, ``login_window``."""
+    keys: list[str] = []
+    user = None if username_key is None else _encodable(username_key[:200])
+    if user is not None:
+        keys += [f"user:{tier}:{user}" if tier else f"user:{user}" for tier in range(len(USER_TIERS))]
+    if client is not None:
+        addresses = [key for key, _, _ in address_limits("client:", client, 1, 1.0)]
+        keys += addresses + [key for key, _, _ in address_limits("register:", client, 1, 1.0)]
+        if user is not None:
+            keys.append(f"user-client:{addresses[0].removeprefix('client:')}|{user}")
+    return keys

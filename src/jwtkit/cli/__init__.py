@@ -2,7 +2,7 @@
 
 Each subcommand lives in its own module exposing ``register(subparsers)``, which adds its
 parser and sets ``func(args) -> int``. ``keygen``, ``encode`` and ``decode`` need only the
-token core and start fast; ``serve`` and ``keys`` import the server stack when they run.
+token core and start fast; ``serve``, ``keys`` and ``users`` import the server stack when they run.
 
 Exit status: 0 success, 1 the token is invalid, 2 a usage error (arguments, files, JSON, or an
 optional dependency that is not installed: the message names the ``jwtkit[…]`` extra).
@@ -35,7 +35,7 @@ Run `jwtkit COMMAND --help` for the options of each command.
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``jwtkit`` command, with every subcommand registered."""
-    from . import decode, encode, keygen, keys, serve
+    from . import decode, encode, keygen, keys, serve, users
 
     parser = argparse.ArgumentParser(
         prog="jwtkit",
@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"jwtkit {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (keygen, encode, decode, serve, keys):
+    for module in (keygen, encode, decode, serve, keys, users):
         module.register(subparsers)
     return parser
 

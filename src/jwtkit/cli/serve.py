@@ -21,7 +21,7 @@ environment (flags win): JWTKIT_DATABASE_URL, JWTKIT_DATABASE_SCHEMA, JWTKIT_RED
   JWTKIT_ISSUER, JWTKIT_AUDIENCE,
   JWTKIT_ALG, JWTKIT_WORKERS, JWTKIT_ACCESS_LOG (1/0), JWTKIT_FORWARDED_ALLOW_IPS,
   JWTKIT_COOKIE_SECURE, JWTKIT_CORS_ORIGINS (comma-separated), JWTKIT_REGISTER_MAX_PER_CLIENT,
-  JWTKIT_UI (1/0), and JWTKIT_KEY_ENCRYPTION_SECRET
+  JWTKIT_UI (1/0), JWTKIT_REGISTER (1/0), and JWTKIT_KEY_ENCRYPTION_SECRET
   (at least 16 characters; encrypts the private signing keys at rest; environment only).
 
 examples:
@@ -90,6 +90,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                              "repeatable (default: CORS off)")
     parser.add_argument("--no-ui", dest="ui", action="store_const", const=False,
                         help="do not serve the page at / (token debugger, live flow): API only")
+    parser.add_argument("--no-register", dest="register", action="store_const", const=False,
+                        help="close public registration: POST /auth/register answers 403 registration_closed; "
+                             "accounts are made with `jwtkit users create`")
     parser.set_defaults(func=_handle)
 
 
@@ -109,7 +112,7 @@ def _handle(args: argparse.Namespace) -> int:
             issuer=args.issuer, audience=args.audience, alg=args.alg, workers=args.workers,
             access_log=args.access_log, forwarded_allow_ips=args.forwarded_allow_ips,
             cookie_secure=args.cookie_secure, cors_origins=args.cors_origins,
-            register_max_per_client=args.register_max_per_client, ui=args.ui,
+            register_max_per_client=args.register_max_per_client, ui=args.ui, register=args.register,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None

@@ -14,7 +14,15 @@ import logging
 from collections.abc import Sequence
 
 from jwtkit.auth.errors import UsernameTakenError
-from jwtkit.auth.models import Denial, RefreshRecord, SessionRecord, SigningKeyRecord, UserRecord, username_key
+from jwtkit.auth.models import (
+    Denial,
+    RefreshRecord,
+    SessionRecord,
+    SigningKeyRecord,
+    UserAccount,
+    UserRecord,
+    username_key,
+)
 from jwtkit.auth.ports import SpendResult, Stores
 
 from .denials import until_access_expiry
@@ -40,15 +48,20 @@ class MemoryStore:
         self._sessions: dict[str, SessionRecord] = {}
         self._keys: dict[str, SigningKeyRecord] = {}
         self._secrets: dict[str, bytes] = {}
+        self._deleted_users = 0
+        self._user_created: dict[int, float] = {}
 
     # ---- UserStore
     async def create_user(self, username: str, password_hash: str, *, now: float) -> UserRecord:
         key = username_key(username)
         if key in self._user_ids:
             raise UsernameTakenError()
-        record = UserRecord(id=len(self._users) + 1, username=username, password_hash=password_hash)
+        # never reuse the id of a deleted user (a token of theirs must not name the new one)
+        record = UserRecord(id=len(self._users) + self._deleted_users + 1, username=username,
+                            password_hash=password_hash)
         self._users[record.id] = record
         self._user_ids[key] = record.id
+        self._user_created[record.id] = now
         return record
 
     async def get_user_by_name(self, username: str) -> UserRecord | None:
@@ -189,6 +202,52 @@ class MemoryStore:
 
     async def server_secret(self, name: str, *, candidate: bytes, now: float) -> bytes:
         return self._secrets.setdefault(name, bytes(candidate))
+
+    # ---- accounts (UserStore, TokenStore, SessionStore; schema version 8)
+    async def record_login(self, user_id: int, *, now: float) -> None:
+        if user_id in self._users:
+            self._users[user_id] = dataclasses.replace(self._users[user_id], last_login_at=now)
+
+    async def set_disabled(self, user_id: int, *, disabled_at: float | None) -> bool:
+        if user_id not in self._users:
+            return False
+        self._users[user_id] = dataclasses.replace(self._users[user_id], disabled_at=disabled_at)
+        return True
+
+    async def delete_user(self, user_id: int) -> bool:
+        record = self._users.pop(user_id, None)
+        if record is None:
+            return False
+        self._deleted_users += 1
+        del self._user_ids[username_key(record.username)]
+        self._user_created.pop(user_id, None)
+        families = {token.family_id for token in self._refresh.values() if token.user_id == user_id}
+        for jti in [jti for jti, token in self._refresh.items() if token.user_id == user_id]:
+            del self._refresh[jti]
+            self._successors.pop(jti, None)
+        for fid in families:
+            self._families.pop(fid, None)
+            self._family_kids.pop(fid, None)
+        return True
+
+    async def list_users(self, *, now: float) -> list[UserAccount]:
+        return [
+            UserAccount(id=user.id, username=user.username, created_at=self._user_created.get(user.id),
+                        last_login_at=user.last_login_at, disabled_at=user.disabled_at,
+                        live_families=len(await self.live_families(user.id, now=now)))
+            for user in sorted(self._users.values(), key=lambda user: user.id)
+        ]
+
+    async def live_families(self, user_id: int, *, now: float) -> list[str]:
+        families = {token.family_id for token in self._refresh.values() if token.user_id == user_id}
+        return sorted(fid for fid in families
+                      if (family := self._families.get(fid)) is not None and family[1] is None and family[0] > now)
+
+    async def delete_user_sessions(self, user_id: int) -> int:
+        dead = [key for key, record in self._sessions.items() if record.data.get("user_id") == user_id]
+        for key in dead:
+            del self._sessions[key]
+        return len(dead)
 
 
 def _later(first: float | None, second: float | None) -> float | None:

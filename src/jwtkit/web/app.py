@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 
 from jwtkit.auth.service import AuthService
 
-from . import docs, sessions, tokens
+from . import docs, password, sessions, tokens
 from .deps import service_of
 from .errors import install_error_handlers
 from .headers import SecurityHeaders
@@ -32,6 +32,7 @@ from .openapi import install_openapi
 from .origins import BrowserPolicy, CookieSecure, add_cors
 from .page import page_router
 from .proxy import ForwardedHeaders, TrustedProxies
+from .registration import close_registration
 
 __all__ = ["DEFAULT_MAINTENANCE_INTERVAL", "ServiceFactory", "create_app"]
 
@@ -64,6 +65,7 @@ def create_app(
     cookie_secure: CookieSecure = "auto",
     cors_origins: Sequence[str] = (),
     ui: bool = True,
+    registration: bool = True,
 ) -> FastAPI:
     """The HTTP API over the service ``service_factory`` opens at startup.
 
@@ -73,6 +75,7 @@ def create_app(
     proxies whose ``Forwarded``/``X-Forwarded-*`` headers are believed (:mod:`.proxy`);
     ``cookie_secure`` and ``cors_origins`` are the browser policy of :mod:`.origins`.
     ``ui`` serves the page at ``/`` (the token debugger and the flow, live; :mod:`jwtkit.web.page`).
+    ``registration=False`` closes ``POST /auth/register`` (403 ``registration_closed``; :mod:`.registration`).
 
     Raises:
         ValueError: a bad size, interval, proxy address, ``cookie_secure`` or origin.
@@ -107,10 +110,13 @@ def create_app(
     app.include_router(meta)
     app.include_router(tokens.router)
     app.include_router(sessions.router)
+    app.include_router(password.router)
     app.include_router(docs.router)
     if ui:
         app.include_router(page_router())
     install_openapi(app)
+    if not registration:
+        close_registration(app)
     # the last added is the outermost: the proxy's view of the client first, then CORS (its
     # preflights never reach the rest), then the security headers on everything below
     app.add_middleware(BodySizeLimit, max_body_size=max_body_size)

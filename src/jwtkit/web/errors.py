@@ -10,6 +10,7 @@ error                           status  extra
 ``InvalidTokenError``           401     ``WWW-Authenticate: Bearer error="invalid_token", ...``
 ``ServiceUnavailableError``     503     ``Retry-After``
 ``CrossSiteRequestError``       403     a cookie endpoint called from another site
+``RegistrationClosedError``     403     ``jwtkit serve --no-register``
 other ``AuthError``             400
 pydantic body errors            422     ``fields`` (the input itself is never echoed)
 malformed JSON                  400     ``invalid_json`` (also not UTF-8, or nested too deep)
@@ -43,6 +44,7 @@ from jwtkit.auth.errors import (
     InvalidCredentialsError,
     InvalidInputError,
     InvalidTokenError,
+    RegistrationClosedError,
     ServiceUnavailableError,
     ThrottledError,
     UsernameTakenError,
@@ -69,6 +71,7 @@ STATUS_BY_ERROR: dict[type[AuthError], int] = {
     ThrottledError: 429,
     InvalidTokenError: 401,
     ServiceUnavailableError: 503,
+    RegistrationClosedError: 403,
 }
 
 

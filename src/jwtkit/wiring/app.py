@@ -76,7 +76,7 @@ def build_app(settings: ServerSettings, *, on_open: Callable[[], None] | None = 
 
     return create_app(factory, forwarded_allow_ips=settings.forwarded_allow_ips,
                       cookie_secure=settings.cookie_secure,
-                      cors_origins=settings.cors_origins, ui=settings.ui)
+                      cors_origins=settings.cors_origins, ui=settings.ui, registration=settings.register)
 
 
 def app_from_env() -> FastAPI:

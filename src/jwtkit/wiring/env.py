@@ -15,7 +15,7 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _INTS = frozenset(("port", "access_ttl", "refresh_ttl", "session_ttl", "workers", "register_max_per_client"))
 _SECONDS = frozenset(("revocation_max_staleness", "revocation_poll_interval", "refresh_reuse_grace"))
-_FLAGS = frozenset(("access_log", "revocation_fail_open", "ui"))
+_FLAGS = frozenset(("access_log", "revocation_fail_open", "ui", "register"))
 
 
 def variable_name(setting: str) -> str:

@@ -31,6 +31,8 @@ setting                            environment         default
 ``cors_origins``                   JWTKIT_CORS_ORIGINS  none (comma-separated; CORS off)
 ``register_max_per_client``        JWTKIT_REGISTER_MAX_PER_CLIENT  ``20`` registrations per address per hour
 ``ui``                             JWTKIT_UI            on (the page at ``/``: token debugger, live flow)
+``register``                       JWTKIT_REGISTER      on (public ``POST /auth/register``; off: 403, accounts
+                                                       are made with ``jwtkit users create``)
 =================================  ==================  ==========================================
 
 ``database_url`` may also be ``sqlite:///path``, ``postgresql://…`` (the async drivers are added)
@@ -90,6 +92,7 @@ class ServerSettings:
     cookie_secure: Literal["always", "auto", "never"] = "auto"
     cors_origins: tuple[str, ...] = ()
     ui: bool = True
+    register: bool = True
     auth: AuthSettings = field(default_factory=AuthSettings)
 
     def __init__(self, *, auth: AuthSettings | None = None, **values: Any) -> None:

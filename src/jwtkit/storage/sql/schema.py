@@ -33,6 +33,10 @@ users = sa.Table(
     # NULL only on an SQLite database upgraded from version 4 (the store always writes it).
     sa.Column("username_key", sa.String(600), nullable=False),
     sa.Index("ux_users_username_key", "username_key", unique=True),
+    # Version 8 (NULL before): when an operator disabled the account (`jwtkit users disable`), and
+    # when the user last logged in with the password.
+    sa.Column("disabled_at", sa.Double, nullable=True),
+    sa.Column("last_login_at", sa.Double, nullable=True),
 )
 
 # One family per login; every refresh token of it shares the fate of the family (RFC 9700 §4.14).
@@ -209,14 +213,23 @@ async def _family_signing_kid(conn: AsyncConnection) -> None:
         await conn.execute(sa.text("CREATE INDEX ix_refresh_families_kid ON refresh_families (kid)"))
 
 
+async def _account_state(conn: AsyncConnection) -> None:
+    """Version 8: ``users.disabled_at`` and ``users.last_login_at`` (nullable), for the admin CLI
+    (`jwtkit users`). Self-contained: adds only the columns it finds missing."""
+    existing = await conn.run_sync(lambda sync: {c["name"] for c in sa.inspect(sync).get_columns("users")})
+    for name in ("disabled_at", "last_login_at"):
+        if name not in existing:
+            await conn.execute(sa.text(f"ALTER TABLE users ADD COLUMN {name} DOUBLE PRECISION"))
+
+
 # (version, step) in ascending order: step upgrades a database at version-1 to version (the
 # runner applies each step above the database's version, in order, so a gap is harmless).
 # Version 1 is the create_all of the first release; add later steps here, and bump SCHEMA_VERSION.
 MIGRATIONS: list[tuple[int, Migration]] = [
     (2, _denylist_write_time), (3, _family_access_expiry), (4, _login_attempts), (5, _username_keys),
-    (6, _family_signing_kid), (7, _refresh_successors),
+    (6, _family_signing_kid), (7, _refresh_successors), (8, _account_state),
 ]
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 class SchemaTooNewError(RuntimeError):

@@ -96,7 +96,8 @@ async function register() {
   const exchange = await call("POST", "/auth/register", { body: credentials() });
   const { status, body } = exchange.response;
   const note = status === 201 ? ["note.registered", { id: body.id }]
-    : status === 409 ? ["note.taken", {}] : ["note.failed", { status }];
+    : status === 409 ? ["note.taken", {}]
+    : status === 403 ? ["note.registrationClosed", {}] : ["note.failed", { status }];
   log.add(exchange, ["step.register", {}], note);
 }
 

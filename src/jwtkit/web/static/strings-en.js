@@ -145,6 +145,8 @@ export const en = {
   "step.afterSessionLogout": "…and the cookie, after logging out?",
 
   "note.registered": "User created (id {id}). Now log in on either side.",
+
+  "note.registrationClosed": "Registration is closed on this server: the operator creates accounts (jwtkit users create).",
   "note.taken": "That username exists already: log in, or pick another name.",
   "note.failed": "The server answered {status}.",
   "note.retry": "The server asks to wait {s} s before trying again (too many attempts, or storage busy).",

@@ -145,6 +145,8 @@ export const ko = {
   "step.afterSessionLogout": "…로그아웃 후의 쿠키는?",
 
   "note.registered": "유저 생성 (id {id}). 이제 어느 쪽에서든 로그인하세요.",
+
+  "note.registrationClosed": "이 서버는 회원 가입이 닫혀 있습니다: 운영자가 계정을 만듭니다 (jwtkit users create).",
   "note.taken": "이미 있는 아이디입니다: 로그인하거나 다른 이름을 고르세요.",
   "note.failed": "서버 응답 {status}.",
   "note.retry": "서버가 {s}초 뒤에 다시 시도하라고 합니다 (시도가 너무 많거나 저장소가 바쁨).",

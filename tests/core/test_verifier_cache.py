@@ -114,6 +114,20 @@ def test_the_cache_keeps_at_most_cache_size_tokens_dropping_the_oldest(key, sign
     assert signature_checks == [*tokens, tokens[0]]
 
 
+def test_tokens_taken_in_turn_beyond_the_cache_size_are_verified_every_time(key, signature_checks):
+    # first in, first out, round after round: a cycle one longer than the cache never hits it
+    verifier = Verifier(key.public_key(), algorithms=["ES256"], cache_size=3)
+    tokens = [token_for(key, jti=str(n)) for n in range(4)]
+    for _ in range(3):
+        for token in tokens:
+            verifier.verify(token, now=NOW)
+    assert signature_checks == tokens * 3
+    signature_checks.clear()
+    for token in tokens[1:]:  # the three most recent are remembered
+        verifier.verify(token, now=NOW)
+    assert signature_checks == []
+
+
 def test_without_cache_size_nothing_is_remembered(key, signature_checks):
     verifier = Verifier(key.public_key(), algorithms=["ES256"])
     token = token_for(key)

@@ -21,6 +21,24 @@ async def test_me_answers_the_tokens_user(client):
     assert response.json() == {"id": user["id"], "username": "alice"}
 
 
+async def test_me_answers_compact_json_as_jsonresponse_would(client):
+    user = await register(client)
+    pair = await login(client)
+    response = await client.get("/auth/me", headers=bearer(pair["access_token"]))
+    assert response.content == f'{{"id":{user["id"]},"username":"alice"}}'.encode()
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["content-length"] == str(len(response.content))
+
+
+async def test_of_two_authorization_headers_the_first_counts(client):
+    await register(client)
+    token = (await login(client))["access_token"]
+    first_good = [("Authorization", f"Bearer {token}"), ("Authorization", "Bearer x.y.z")]
+    assert (await client.get("/auth/me", headers=first_good)).status_code == 200
+    first_bad = [("Authorization", "Bearer x.y.z"), ("Authorization", f"Bearer {token}")]
+    assert (await client.get("/auth/me", headers=first_bad)).status_code == 401
+
+
 async def test_the_bearer_scheme_name_is_case_insensitive(client):
     await register(client)
     token = (await login(client))["access_token"]

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -115,7 +116,7 @@ class Verifier:
         TypeError, ValueError: on misuse, when the verifier is built.
     """
 
-    __slots__ = ("_cache", "_cache_keys", "_cache_size", "_policy", "_signature", "_source")
+    __slots__ = ("_cache", "_cache_keys", "_cache_order", "_cache_size", "_policy", "_signature", "_source")
 
     def __init__(
         self,
@@ -138,6 +139,9 @@ class Verifier:
             raise ValueError("cache_size must be a non-negative integer")
         self._cache_size = cache_size
         self._cache: dict[str, _Cached] | None = {} if cache_size else None
+        # The cache's tokens, oldest first: evicting with ``next(iter(cache))`` instead would scan the
+        # deleted slots a dict keeps at its front until it is resized (O(size) per miss once full).
+        self._cache_order: deque[str] = deque()
         # With keys that change, the token cache belongs to one key set (see _cache_for_current_keys).
         self._source = key_or_keyset if cache_size and not isinstance(key_or_keyset, Key | KeySet) else None
         self._cache_keys: KeySet | None = None
@@ -186,16 +190,19 @@ class Verifier:
         cache = self._cache
         if keyset is not self._cache_keys or cache is None:
             self._cache = cache = {}  # verified with other keys: every token verifies again
+            self._cache_order = deque()
             self._cache_keys = keyset
         return cache
 
     def _remember(self, cache: dict[str, _Cached], token: str, cached: _Cached) -> None:
+        order = self._cache_order
         while len(cache) >= self._cache_size:
             try:
-                del cache[next(iter(cache))]  # dicts keep insertion order: the oldest first
-            except (KeyError, RuntimeError, StopIteration):  # another thread evicted first
+                cache.pop(order.popleft(), None)  # the oldest first (a token remembered twice: a no-op)
+            except IndexError:  # another thread evicted first
                 break
         cache[token] = cached
+        order.append(token)
 
 
 def decode(

@@ -31,8 +31,18 @@ MAX_AUTHORIZATION_LENGTH = len("Bearer ") + MAX_TOKEN_SIZE
 
 def service_of(request: Request) -> AuthService:
     """The service the app's lifespan opened."""
-    service: AuthService = request.app.state.service
+    service: AuthService = request.scope["app"].state.service
     return service
+
+
+def authorization_header(request: Request) -> str | None:
+    """The request's first ``Authorization`` header, as ``request.headers.get("authorization")``
+    reads it (ASGI servers give header names in lower case; the value is Latin-1), without
+    building the ``Headers`` object: the hot path reads no other header."""
+    for name, value in request.scope["headers"]:
+        if name == b"authorization":
+            return str(value.decode("latin-1"))
+    return None
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -68,7 +78,7 @@ class BearerPrincipal(SecurityBase):
         self._allow_stale = allow_stale
 
     async def __call__(self, request: Request) -> Principal:
-        token = bearer_token(request.headers.get("authorization"))
+        token = bearer_token(authorization_header(request))
         try:
             return service_of(request).authenticate(token, allow_stale=self._allow_stale)
         except InvalidTokenError as exc:

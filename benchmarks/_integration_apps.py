@@ -1,11 +1,15 @@
-"""The four apps ``bench_integrations.py`` loads, each with an unprotected ``/open`` and a
+"""The apps ``bench_integrations.py`` loads, each with an unprotected ``/open`` and a
 ``/protected`` route that returns the token's ``sub``; the issuer's JWKS URL comes from
 ``BENCH_JWKS_URL``. Factories, so a server builds each in its own worker:
 
     uvicorn --factory _integration_apps:fastapi_jwtkit       jwtkit's JWTBearer (AsyncJWKSClient)
     uvicorn --factory _integration_apps:fastapi_jwtkit_uncached   the same with cache_size=0: every request
                                                              checks the signature
+    uvicorn --factory _integration_apps:fastapi_floor        a FastAPI dependency that checks nothing: what any
+                                                             dependency costs FastAPI, the ceiling of every ratio
     uvicorn --factory _integration_apps:fastapi_pyjwt        the FastAPI tutorial's dependency, PyJWT + PyJWKClient
+                                                             with its documented per-kid key cache (cache_keys=True)
+    uvicorn --factory _integration_apps:starlette_jwtkit     jwtkit's JWTAuthBackend + requires (AsyncJWKSClient)
     gunicorn '_integration_apps:flask_jwtkit()'              jwtkit's JWTAuth + jwt_required (JWKSClient)
     gunicorn '_integration_apps:flask_jwt_extended()'        flask-jwt-extended (no JWKS support: the public key
                                                              is read from the JWKS once, at start)
@@ -48,12 +52,33 @@ def fastapi_jwtkit_uncached() -> Any:
     return fastapi_jwtkit(cache_size=0)
 
 
+def fastapi_floor() -> Any:
+    from fastapi import Depends, FastAPI, Request
+
+    app = FastAPI()
+
+    async def nothing_checked(request: Request) -> dict[str, Any]:  # the shape of JWTBearer, without the work
+        return {"sub": "floor"}
+
+    @app.get("/open")
+    async def open_route() -> dict[str, Any]:
+        return {"sub": None}
+
+    @app.get("/protected")
+    async def protected(claims: Annotated[dict[str, Any], Depends(nothing_checked)]) -> dict[str, Any]:
+        return {"sub": claims["sub"]}
+
+    return app
+
+
 def fastapi_pyjwt() -> Any:
     import jwt
     from fastapi import Depends, FastAPI, HTTPException
     from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-    jwks_client = jwt.PyJWKClient(_jwks_url())
+    # PyJWT's best: the JWK Set cached (the default) and the parsed key per kid too (its documented
+    # ``cache_keys``; without it every request rebuilds the keys from the cached JWK Set).
+    jwks_client = jwt.PyJWKClient(_jwks_url(), cache_keys=True)
     bearer = HTTPBearer()
     app = FastAPI()
 
@@ -77,6 +102,28 @@ def fastapi_pyjwt() -> Any:
         return {"sub": claims["sub"]}
 
     return app
+
+
+def starlette_jwtkit() -> Any:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from jwtkit.integrations.starlette import JWTAuthBackend, requires
+
+    auth = JWTAuthBackend(jwks_url=_jwks_url(), algorithms=["ES256"])
+
+    async def open_route(request: Request) -> JSONResponse:
+        return JSONResponse({"sub": None})
+
+    @requires()
+    async def protected(request: Request) -> JSONResponse:
+        return JSONResponse({"sub": request.user.identity})
+
+    # The middleware runs on /open too (it finds no token there): the ratio is what requiring one costs.
+    return Starlette(routes=[Route("/open", open_route), Route("/protected", protected)],
+                     middleware=[auth.middleware()])
 
 
 def flask_jwtkit() -> Any:

@@ -28,13 +28,10 @@ def _jwks_url() -> str:
     return os.environ["BENCH_JWKS_URL"]
 
 
-def fastapi_jwtkit(cache_size: int | None = None) -> Any:
+def _fastapi_app(claims_of: Any) -> Any:
+    """The FastAPI app every FastAPI cell serves: ``/open``, and ``/protected`` behind ``Depends(claims_of)``."""
     from fastapi import Depends, FastAPI
 
-    from jwtkit.integrations.fastapi import JWTBearer
-
-    options = {} if cache_size is None else {"cache_size": cache_size}
-    auth = JWTBearer(jwks_url=_jwks_url(), algorithms=["ES256"], **options)
     app = FastAPI()
 
     @app.get("/open")
@@ -42,10 +39,17 @@ def fastapi_jwtkit(cache_size: int | None = None) -> Any:
         return {"sub": None}
 
     @app.get("/protected")
-    async def protected(claims: Annotated[dict[str, Any], Depends(auth)]) -> dict[str, Any]:
+    async def protected(claims: Annotated[dict[str, Any], Depends(claims_of)]) -> dict[str, Any]:
         return {"sub": claims["sub"]}
 
     return app
+
+
+def fastapi_jwtkit(cache_size: int | None = None) -> Any:
+    from jwtkit.integrations.fastapi import JWTBearer
+
+    options = {} if cache_size is None else {"cache_size": cache_size}
+    return _fastapi_app(JWTBearer(jwks_url=_jwks_url(), algorithms=["ES256"], **options))
 
 
 def fastapi_jwtkit_uncached() -> Any:
@@ -53,34 +57,23 @@ def fastapi_jwtkit_uncached() -> Any:
 
 
 def fastapi_floor() -> Any:
-    from fastapi import Depends, FastAPI, Request
-
-    app = FastAPI()
+    from fastapi import Request
 
     async def nothing_checked(request: Request) -> dict[str, Any]:  # the shape of JWTBearer, without the work
         return {"sub": "floor"}
 
-    @app.get("/open")
-    async def open_route() -> dict[str, Any]:
-        return {"sub": None}
-
-    @app.get("/protected")
-    async def protected(claims: Annotated[dict[str, Any], Depends(nothing_checked)]) -> dict[str, Any]:
-        return {"sub": claims["sub"]}
-
-    return app
+    return _fastapi_app(nothing_checked)
 
 
 def fastapi_pyjwt() -> Any:
     import jwt
-    from fastapi import Depends, FastAPI, HTTPException
+    from fastapi import Depends, HTTPException
     from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
     # PyJWT's best: the JWK Set cached (the default) and the parsed key per kid too (its documented
     # ``cache_keys``; without it every request rebuilds the keys from the cached JWK Set).
     jwks_client = jwt.PyJWKClient(_jwks_url(), cache_keys=True)
     bearer = HTTPBearer()
-    app = FastAPI()
 
     async def current_claims(credentials: Annotated[HTTPAuthorizationCredentials, Depends(bearer)]) -> dict[str, Any]:
         try:
@@ -93,15 +86,7 @@ def fastapi_pyjwt() -> Any:
             raise HTTPException(401, "Could not validate credentials", headers={"WWW-Authenticate": "Bearer"})
         return claims
 
-    @app.get("/open")
-    async def open_route() -> dict[str, Any]:
-        return {"sub": None}
-
-    @app.get("/protected")
-    async def protected(claims: Annotated[dict[str, Any], Depends(current_claims)]) -> dict[str, Any]:
-        return {"sub": claims["sub"]}
-
-    return app
+    return _fastapi_app(current_claims)
 
 
 def starlette_jwtkit() -> Any:

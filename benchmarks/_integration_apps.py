@@ -111,14 +111,8 @@ def starlette_jwtkit() -> Any:
                      middleware=[auth.middleware()])
 
 
-def flask_jwtkit() -> Any:
-    from flask import Flask
-
-    from jwtkit.integrations.flask import JWTAuth, get_jwt_identity, jwt_required
-
-    app = Flask(__name__)
-    app.config.update(JWTKIT_JWKS_URL=_jwks_url(), JWTKIT_ALGORITHMS=["ES256"])
-    JWTAuth(app)
+def _flask_routes(app: Any, jwt_required: Any, get_jwt_identity: Any) -> Any:
+    """``/open`` and ``/protected`` with either library's decorator: the same names, so the same code."""
 
     @app.get("/open")
     def open_route() -> dict[str, Any]:
@@ -130,6 +124,17 @@ def flask_jwtkit() -> Any:
         return {"sub": get_jwt_identity()}
 
     return app
+
+
+def flask_jwtkit() -> Any:
+    from flask import Flask
+
+    from jwtkit.integrations.flask import JWTAuth, get_jwt_identity, jwt_required
+
+    app = Flask(__name__)
+    app.config.update(JWTKIT_JWKS_URL=_jwks_url(), JWTKIT_ALGORITHMS=["ES256"])
+    JWTAuth(app)
+    return _flask_routes(app, jwt_required, get_jwt_identity)
 
 
 def flask_jwt_extended() -> Any:
@@ -146,14 +151,4 @@ def flask_jwt_extended() -> Any:
     app.config.update(JWT_ALGORITHM="ES256", JWT_DECODE_ALGORITHMS=["ES256"], JWT_PUBLIC_KEY=public_pem,
                       JWT_IDENTITY_CLAIM="sub", JWT_TOKEN_LOCATION=["headers"])
     JWTManager(app)
-
-    @app.get("/open")
-    def open_route() -> dict[str, Any]:
-        return {"sub": None}
-
-    @app.get("/protected")
-    @jwt_required()
-    def protected() -> dict[str, Any]:
-        return {"sub": get_jwt_identity()}
-
-    return app
+    return _flask_routes(app, jwt_required, get_jwt_identity)

@@ -170,7 +170,9 @@ async def test_an_injected_hasher_hashes_verifies_and_judges_rehashing(settings)
     assert not await passwords.verify_dummy(PASSWORD)
     assert calls == ["hash", "verify", "verify", "hash", "verify"]
     assert not passwords.needs_rehash(stored)
-    assert Passwords(settings).needs_rehash(stored) is False  # the default hasher is the settings' own
+    costlier = PasswordHasher(time_cost=cheap.time_cost + 1, memory_cost=cheap.memory_cost,
+                              parallelism=cheap.parallelism)
+    assert Passwords(settings, hasher=costlier).needs_rehash(stored)  # judged by the injected hasher's parameters
 
 
 @pytest.mark.parametrize("name", ["login_max_failures_per_user", "device_cookie_ttl", "register_max_per_client",

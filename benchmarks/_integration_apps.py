@@ -1,11 +1,15 @@
-"""The four apps ``bench_integrations.py`` loads, each with an unprotected ``/open`` and a
+"""The apps ``bench_integrations.py`` loads, each with an unprotected ``/open`` and a
 ``/protected`` route that returns the token's ``sub``; the issuer's JWKS URL comes from
 ``BENCH_JWKS_URL``. Factories, so a server builds each in its own worker:
 
     uvicorn --factory _integration_apps:fastapi_jwtkit       jwtkit's JWTBearer (AsyncJWKSClient)
     uvicorn --factory _integration_apps:fastapi_jwtkit_uncached   the same with cache_size=0: every request
                                                              checks the signature
+    uvicorn --factory _integration_apps:fastapi_floor        a FastAPI dependency that checks nothing: what any
+                                                             dependency costs FastAPI, the ceiling of every ratio
     uvicorn --factory _integration_apps:fastapi_pyjwt        the FastAPI tutorial's dependency, PyJWT + PyJWKClient
+                                                             with its documented per-kid key cache (cache_keys=True)
+    uvicorn --factory _integration_apps:starlette_jwtkit     jwtkit's JWTAuthBackend + requires (AsyncJWKSClient)
     gunicorn '_integration_apps:flask_jwtkit()'              jwtkit's JWTAuth + jwt_required (JWKSClient)
     gunicorn '_integration_apps:flask_jwt_extended()'        flask-jwt-extended (no JWKS support: the public key
                                                              is read from the JWKS once, at start)
@@ -24,13 +28,10 @@ def _jwks_url() -> str:
     return os.environ["BENCH_JWKS_URL"]
 
 
-def fastapi_jwtkit(cache_size: int | None = None) -> Any:
+def _fastapi_app(claims_of: Any) -> Any:
+    """The FastAPI app every FastAPI cell serves: ``/open``, and ``/protected`` behind ``Depends(claims_of)``."""
     from fastapi import Depends, FastAPI
 
-    from jwtkit.integrations.fastapi import JWTBearer
-
-    options = {} if cache_size is None else {"cache_size": cache_size}
-    auth = JWTBearer(jwks_url=_jwks_url(), algorithms=["ES256"], **options)
     app = FastAPI()
 
     @app.get("/open")
@@ -38,24 +39,41 @@ def fastapi_jwtkit(cache_size: int | None = None) -> Any:
         return {"sub": None}
 
     @app.get("/protected")
-    async def protected(claims: Annotated[dict[str, Any], Depends(auth)]) -> dict[str, Any]:
+    async def protected(claims: Annotated[dict[str, Any], Depends(claims_of)]) -> dict[str, Any]:
         return {"sub": claims["sub"]}
 
     return app
+
+
+def fastapi_jwtkit(cache_size: int | None = None) -> Any:
+    from jwtkit.integrations.fastapi import JWTBearer
+
+    options = {} if cache_size is None else {"cache_size": cache_size}
+    return _fastapi_app(JWTBearer(jwks_url=_jwks_url(), algorithms=["ES256"], **options))
 
 
 def fastapi_jwtkit_uncached() -> Any:
     return fastapi_jwtkit(cache_size=0)
 
 
+def fastapi_floor() -> Any:
+    from fastapi import Request
+
+    async def nothing_checked(request: Request) -> dict[str, Any]:  # the shape of JWTBearer, without the work
+        return {"sub": "floor"}
+
+    return _fastapi_app(nothing_checked)
+
+
 def fastapi_pyjwt() -> Any:
     import jwt
-    from fastapi import Depends, FastAPI, HTTPException
+    from fastapi import Depends, HTTPException
     from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-    jwks_client = jwt.PyJWKClient(_jwks_url())
+    # PyJWT's best: the JWK Set cached (the default) and the parsed key per kid too (its documented
+    # ``cache_keys``; without it every request rebuilds the keys from the cached JWK Set).
+    jwks_client = jwt.PyJWKClient(_jwks_url(), cache_keys=True)
     bearer = HTTPBearer()
-    app = FastAPI()
 
     async def current_claims(credentials: Annotated[HTTPAuthorizationCredentials, Depends(bearer)]) -> dict[str, Any]:
         try:
@@ -68,13 +86,42 @@ def fastapi_pyjwt() -> Any:
             raise HTTPException(401, "Could not validate credentials", headers={"WWW-Authenticate": "Bearer"})
         return claims
 
+    return _fastapi_app(current_claims)
+
+
+def starlette_jwtkit() -> Any:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from jwtkit.integrations.starlette import JWTAuthBackend, requires
+
+    auth = JWTAuthBackend(jwks_url=_jwks_url(), algorithms=["ES256"])
+
+    async def open_route(request: Request) -> JSONResponse:
+        return JSONResponse({"sub": None})
+
+    @requires()
+    async def protected(request: Request) -> JSONResponse:
+        return JSONResponse({"sub": request.user.identity})
+
+    # The middleware runs on /open too (it finds no token there): the ratio is what requiring one costs.
+    return Starlette(routes=[Route("/open", open_route), Route("/protected", protected)],
+                     middleware=[auth.middleware()])
+
+
+def _flask_routes(app: Any, jwt_required: Any, get_jwt_identity: Any) -> Any:
+    """``/open`` and ``/protected`` with either library's decorator: the same names, so the same code."""
+
     @app.get("/open")
-    async def open_route() -> dict[str, Any]:
+    def open_route() -> dict[str, Any]:
         return {"sub": None}
 
     @app.get("/protected")
-    async def protected(claims: Annotated[dict[str, Any], Depends(current_claims)]) -> dict[str, Any]:
-        return {"sub": claims["sub"]}
+    @jwt_required()
+    def protected() -> dict[str, Any]:
+        return {"sub": get_jwt_identity()}
 
     return app
 
@@ -87,17 +134,7 @@ def flask_jwtkit() -> Any:
     app = Flask(__name__)
     app.config.update(JWTKIT_JWKS_URL=_jwks_url(), JWTKIT_ALGORITHMS=["ES256"])
     JWTAuth(app)
-
-    @app.get("/open")
-    def open_route() -> dict[str, Any]:
-        return {"sub": None}
-
-    @app.get("/protected")
-    @jwt_required()
-    def protected() -> dict[str, Any]:
-        return {"sub": get_jwt_identity()}
-
-    return app
+    return _flask_routes(app, jwt_required, get_jwt_identity)
 
 
 def flask_jwt_extended() -> Any:
@@ -114,14 +151,4 @@ def flask_jwt_extended() -> Any:
     app.config.update(JWT_ALGORITHM="ES256", JWT_DECODE_ALGORITHMS=["ES256"], JWT_PUBLIC_KEY=public_pem,
                       JWT_IDENTITY_CLAIM="sub", JWT_TOKEN_LOCATION=["headers"])
     JWTManager(app)
-
-    @app.get("/open")
-    def open_route() -> dict[str, Any]:
-        return {"sub": None}
-
-    @app.get("/protected")
-    @jwt_required()
-    def protected() -> dict[str, Any]:
-        return {"sub": get_jwt_identity()}
-
-    return app
+    return _flask_routes(app, jwt_required, get_jwt_identity)

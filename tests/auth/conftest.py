@@ -11,10 +11,10 @@ from jwtkit.auth.settings import AuthSettings
 from jwtkit.storage.memory import LocalRevocationFeed, MemoryStore, open_memory_stores
 from jwtkit.storage.sql import open_sql_stores
 from jwtkit.wiring import open_stores
+from support.constants import PASSWORD
 
 # argon2id at its cheapest: the tests check behaviour, not cost.
 FAST = {"password_time_cost": 1, "password_memory_cost": 8, "password_parallelism": 1}
-PASSWORD = "correct horse battery"
 
 
 class FakeClock:

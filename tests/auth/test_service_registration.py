@@ -116,23 +116,24 @@ async def test_look_alikes_share_one_throttle(service, alice, settings):
 # ---- a flood of registrations does not starve logins of argon2
 
 
-async def test_a_login_hashes_while_a_flood_of_registrations_is_hashing(settings, monkeypatch):
+async def test_a_login_hashes_while_a_flood_of_registrations_is_hashing(settings):
     import threading
 
     from argon2 import PasswordHasher
 
-    from jwtkit.auth.passwords import Passwords
+    from jwtkit.auth.passwords import Passwords, argon2_hasher
 
-    passwords = Passwords(settings)
-    stored = await passwords.hash(PASSWORD)
     release = threading.Event()
-    real_hash = PasswordHasher.hash
 
-    def blocked_hash(hasher, password, **options):  # every registration's hash holds its slot until released
-        release.wait(timeout=60)
-        return real_hash(hasher, password, **options)
+    class HeldHasher(PasswordHasher):  # every registration's hash holds its slot until released; verify stays free
+        def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+            release.wait(timeout=60)
+            return super().hash(password, salt=salt)
 
-    monkeypatch.setattr(PasswordHasher, "hash", blocked_hash)  # argon2's own hashing; verify stays free
+    held = argon2_hasher(settings)
+    passwords = Passwords(settings, hasher=HeldHasher(time_cost=held.time_cost, memory_cost=held.memory_cost,
+                                                      parallelism=held.parallelism))
+    stored = held.hash(PASSWORD)
     flood = [asyncio.ensure_future(passwords.hash_for_registration(f"password {i}")) for i in range(64)]
     await asyncio.sleep(0.05)  # the flood has taken every slot it may take
     try:
@@ -142,6 +143,36 @@ async def test_a_login_hashes_while_a_flood_of_registrations_is_hashing(settings
     finally:
         release.set()
         await asyncio.gather(*flood)
+
+
+async def test_an_injected_hasher_hashes_verifies_and_judges_rehashing(settings):
+    from argon2 import PasswordHasher
+
+    from jwtkit.auth.passwords import Passwords, argon2_hasher
+
+    calls: list[str] = []
+    cheap = argon2_hasher(settings)
+
+    class RecordingHasher(PasswordHasher):
+        def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+            calls.append("hash")
+            return super().hash(password, salt=salt)
+
+        def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+            calls.append("verify")
+            return super().verify(hash, password)
+
+    passwords = Passwords(settings, hasher=RecordingHasher(time_cost=cheap.time_cost, memory_cost=cheap.memory_cost,
+                                                           parallelism=cheap.parallelism))
+    stored = await passwords.hash_for_registration(PASSWORD)
+    assert await passwords.verify(stored, PASSWORD)
+    assert not await passwords.verify(stored, "wrong password")
+    assert not await passwords.verify_dummy(PASSWORD)
+    assert calls == ["hash", "verify", "verify", "hash", "verify"]
+    assert not passwords.needs_rehash(stored)
+    costlier = PasswordHasher(time_cost=cheap.time_cost + 1, memory_cost=cheap.memory_cost,
+                              parallelism=cheap.parallelism)
+    assert Passwords(settings, hasher=costlier).needs_rehash(stored)  # judged by the injected hasher's parameters
 
 
 @pytest.mark.parametrize("name", ["login_max_failures_per_user", "device_cookie_ttl", "register_max_per_client",

@@ -7,8 +7,7 @@ import pytest
 import jwtkit
 from jwtkit import wiring
 from jwtkit.auth.errors import InvalidTokenError
-
-PASSWORD = "correct horse battery"
+from support.constants import PASSWORD
 
 
 @pytest.fixture

@@ -13,9 +13,10 @@ import time
 import httpx
 
 import jwtkit
+from support.constants import PASSWORD
 
 KEY = jwtkit.Key.from_secret(b"a test secret of at least 32 bytes!!", "HS256")
-USERNAME, PASSWORD = "alice", "correct horse battery"
+USERNAME = "alice"
 
 
 class FakeServer:

@@ -18,11 +18,11 @@ import pytest
 
 import jwtkit
 from jwtkit.client import SessionEndedError, TokenAuth
+from support.constants import PASSWORD
 from web.processes import Server, jwtkit_serve
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "correct horse battery"
 ACCESS_TTL = 3
 CONCURRENCY = 50
 _names = itertools.count()

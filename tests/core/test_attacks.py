@@ -37,8 +37,8 @@ from jwtkit import (
     WeakKeyError,
 )
 from jwtkit.core.algorithms import CURVE_ORDERS, EC_COORDINATE_SIZE
+from support.constants import NOW
 
-NOW = 1_800_000_000
 CLAIMS = {"sub": "alice", "role": "user", "exp": NOW + 300}
 ADMIN = {"sub": "alice", "role": "admin", "exp": NOW + 300}
 HS_HEADER = {"alg": "HS256", "typ": "JWT"}

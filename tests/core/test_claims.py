@@ -24,8 +24,8 @@ from jwtkit import (
     NotYetValidError,
     Verifier,
 )
+from support.constants import NOW
 
-NOW = 1_800_000_000
 SECRET = b"claims-test-secret-0123456789abcdef"
 KEY = Key.from_secret(SECRET, alg="HS256")
 

@@ -23,8 +23,8 @@ from jwtkit import (
     KeySet,
     WeakKeyError,
 )
+from support.constants import NOW
 
-NOW = 1_800_000_000
 CLAIMS = {"sub": "alice", "exp": NOW + 60}
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 RSA_ALGS = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}

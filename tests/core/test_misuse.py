@@ -13,8 +13,8 @@ import pytest
 
 import jwtkit
 from jwtkit import JWTError, Key, KeySet, Verifier
+from support.constants import NOW
 
-NOW = 1_800_000_000
 HS = Key.from_secret(bytes(range(32)), alg="HS256")
 TOKEN = jwtkit.encode({"sub": "a"}, HS)
 

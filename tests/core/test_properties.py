@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 import jwtkit
 from jwtkit import JWTError, Key, KeySet, Verifier
 from jwtkit.core.b64 import Base64Error, b64url_decode, b64url_encode
+from support.constants import NOW
 
 settings.register_profile(
     "jwtkit-properties",
@@ -34,7 +35,6 @@ PROFILE = settings.get_profile("jwtkit-properties")
 PER_ALGORITHM = settings(PROFILE, max_examples=25)
 
 ALGORITHMS = list(jwtkit.SUPPORTED_ALGORITHMS)
-NOW = 1_800_000_000
 REGISTERED = frozenset(("iss", "sub", "aud", "exp", "nbf", "iat", "jti"))
 B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 

@@ -6,9 +6,9 @@ import pytest
 
 import jwtkit
 from jwtkit import InvalidSignatureError, Key
+from support.constants import NOW
 
 ALGORITHMS = list(jwtkit.SUPPORTED_ALGORITHMS)
-NOW = 1_800_000_000
 
 
 @pytest.fixture(scope="module", params=ALGORITHMS)

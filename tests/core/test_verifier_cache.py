@@ -5,8 +5,7 @@ import pytest
 import jwtkit
 from jwtkit import ExpiredTokenError, InvalidSignatureError, Key, Verifier
 from jwtkit.core.jws import SignatureVerifier
-
-NOW = 1_800_000_000
+from support.constants import NOW
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
-"""Fixtures for the framework integration tests: a test key, a misbehaving JWKS server, and a
-real ``jwtkit serve`` issuer (its process stopped by the fixture)."""
+"""Fixtures for the framework integration tests: a test key and a misbehaving JWKS server (shared
+with the JWKS client tests, in ``tests/support``), and a real ``jwtkit serve`` issuer (its process
+stopped by the fixture)."""
 
 from __future__ import annotations
 
@@ -8,23 +9,10 @@ from pathlib import Path
 
 import pytest
 
-import jwtkit
-from jwks.server import JWKSServer
+from support.jwks_fixtures import jwks_server as jwks_server
+from support.jwks_fixtures import key as key
 
 from .issuer import Issuer, running_issuer
-
-
-@pytest.fixture
-def key() -> jwtkit.Key:
-    return jwtkit.Key.generate("ES256", kid="k1")
-
-
-@pytest.fixture
-def jwks_server(key: jwtkit.Key) -> Iterator[JWKSServer]:
-    server = JWKSServer()
-    server.publish(key)
-    yield server
-    server.close()
 
 
 @pytest.fixture

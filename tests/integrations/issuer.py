@@ -12,9 +12,8 @@ from typing import Any
 import httpx
 
 import jwtkit
+from support.constants import PASSWORD
 from web.processes import Server, jwtkit_serve, run_jwtkit, stop
-
-PASSWORD = "correct horse battery"
 
 
 def signed(key: jwtkit.Key, **claims: Any) -> str:

@@ -5,11 +5,13 @@ keys cannot be had, and the whole flow against a real ``jwtkit serve``.
 No ``from __future__ import annotations``: the routes' ``Annotated`` dependencies name a local.
 """
 
+import inspect
 from typing import Annotated, Any
 
 import httpx
 import pytest
 from fastapi import Depends, FastAPI, Security
+from fastapi.dependencies.utils import get_dependant
 
 import jwtkit
 from jwks.server import FakeClock, JWKSServer
@@ -185,6 +187,25 @@ async def test_no_keys_to_be_had_is_a_503_with_retry_after(jwks_server: JWKSServ
     assert answer.status_code == 503
     assert answer.headers["retry-after"] == "30"
     assert "www-authenticate" not in answer.headers
+
+
+@pytest.mark.parametrize("which", ["required", "optional"])
+def test_the_dependency_is_one_async_call_without_sub_dependencies(key, which):
+    # What keeps FastAPI's per-request work at its floor: no HTTPBearer (or any) sub-dependency to
+    # solve first, nothing to validate (only Request and SecurityScopes, handed over as they are),
+    # and a coroutine, so FastAPI awaits it instead of sending it to its threadpool.
+    auth = JWTBearer(key=key.public_key(), algorithms=["ES256"])
+    dependency = auth if which == "required" else auth.optional
+
+    async def route(claims: Annotated[Any, Security(dependency, scopes=["items:read"])]) -> None: ...
+
+    [solved] = get_dependant(path="/items", call=route).dependencies
+    assert solved.call is dependency
+    assert solved.dependencies == []
+    assert (solved.request_param_name, solved.security_scopes_param_name) == ("request", "security_scopes")
+    params = (solved.path_params, solved.query_params, solved.header_params, solved.cookie_params, solved.body_params)
+    assert params == ([], [], [], [], [])
+    assert inspect.iscoroutinefunction(type(dependency).__call__)
 
 
 @pytest.mark.parametrize("kwargs", [

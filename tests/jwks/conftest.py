@@ -1,30 +1,21 @@
-"""Fixtures for the JWKS client tests: a misbehaving local JWKS server, keys, a fake clock."""
+"""Fixtures for the JWKS client tests: the key and the misbehaving local JWKS server (shared with
+the integration tests, in ``tests/support``), here called ``server``; a fake clock."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-import jwtkit
+from support.jwks_fixtures import jwks_server as jwks_server
+from support.jwks_fixtures import key as key
 
 from .server import FakeClock, JWKSServer
 
 
 @pytest.fixture
-def key() -> jwtkit.Key:
-    return jwtkit.Key.generate("ES256", kid="k1")
-
-
-@pytest.fixture
-def server(key: jwtkit.Key) -> Iterator[JWKSServer]:
-    jwks = JWKSServer()
-    jwks.publish(key)
-    yield jwks
-    jwks.close()
+def server(jwks_server: JWKSServer) -> JWKSServer:
+    return jwks_server
 
 
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
-

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -263,44 +264,37 @@ def test_the_body_is_refused_past_max_bytes_even_when_small(server, clock, key):
 
 # ---- single-flight ---------------------------------------------------------------------------------
 
+def in_fifty_threads(call: Callable[[], object]) -> list[object]:
+    """``call()`` in 50 threads released together; what they returned."""
+    start = threading.Barrier(50)
+    results: list[object] = []
+
+    def run() -> None:
+        start.wait()
+        results.append(call())
+
+    threads = [threading.Thread(target=run) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 def test_fifty_threads_with_unknown_kids_share_one_fetch(server, clock, key):
     check = verifier(client(server, clock))
     check.verify(token(key))
     rotated = jwtkit.Key.generate("ES256", kid="k2")
     server.publish(key, rotated)
     server.mode, server.delay = "slow", 0.5
-    start = threading.Barrier(50)
-    results: list[object] = []
-
-    def call() -> None:
-        start.wait()
-        results.append(check.verify(token(rotated))["sub"])
-
-    threads = [threading.Thread(target=call) for _ in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert results == ["alice"] * 50
+    assert in_fifty_threads(lambda: check.verify(token(rotated))["sub"]) == ["alice"] * 50
     assert server.fetches == 2  # the first fetch, then one for all fifty
 
 
 def test_fifty_threads_missing_the_first_fetch_share_it(server, clock, key):
     check = verifier(client(server, clock))
     server.mode, server.delay = "slow", 0.5
-    start = threading.Barrier(50)
-    results: list[object] = []
-
-    def call() -> None:
-        start.wait()
-        results.append(check.verify(token(key))["sub"])
-
-    threads = [threading.Thread(target=call) for _ in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert results == ["alice"] * 50
+    assert in_fifty_threads(lambda: check.verify(token(key))["sub"]) == ["alice"] * 50
     assert server.fetches == 1
 
 

@@ -18,8 +18,8 @@ from jwtkit.auth.service import AuthService
 from jwtkit.auth.settings import AuthSettings
 from jwtkit.web import create_app
 from jwtkit.wiring import in_process_database, open_stores
+from support.constants import PASSWORD
 
-PASSWORD = "correct horse battery"
 # argon2id at its cheapest: the tests are about HTTP behaviour, not hashing cost
 FAST_HASHING: dict[str, Any] = {"password_time_cost": 1, "password_memory_cost": 8, "password_parallelism": 1}
 

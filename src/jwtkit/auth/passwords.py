@@ -71,20 +71,28 @@ def check_password(password: object, settings: AuthSettings) -> str:
     return password
 
 
+def argon2_hasher(settings: AuthSettings) -> PasswordHasher:
+    """The argon2id hasher with the settings' cost."""
+    return PasswordHasher(
+        time_cost=settings.password_time_cost,
+        memory_cost=settings.password_memory_cost,
+        parallelism=settings.password_parallelism,
+    )
+
+
 class Passwords:
     """argon2id hashing with the settings' cost; each hash runs in a worker thread, at most
     one per CPU at a time, so a burst of logins neither blocks the event loop nor exhausts memory.
 
     Registrations have a smaller budget of their own inside that one (half the slots, at least
     one): a flood of registrations queues for it, and a login waits at most for the few
-    registration hashes already running or next in line, never for the whole flood."""
+    registration hashes already running or next in line, never for the whole flood.
 
-    def __init__(self, settings: AuthSettings) -> None:
-        self._hasher = PasswordHasher(
-            time_cost=settings.password_time_cost,
-            memory_cost=settings.password_memory_cost,
-            parallelism=settings.password_parallelism,
-        )
+    ``hasher`` replaces the argon2id hasher the settings describe (:func:`argon2_hasher`), e.g. a
+    test's ``PasswordHasher`` subclass that records or holds its calls; nothing else changes."""
+
+    def __init__(self, settings: AuthSettings, *, hasher: PasswordHasher | None = None) -> None:
+        self._hasher = hasher if hasher is not None else argon2_hasher(settings)
         slots = max(2, os.cpu_count() or 2)
         self._slots = asyncio.Semaphore(slots)
         self._registration_slots = asyncio.Semaphore(max(1, slots // 2))

@@ -56,7 +56,9 @@ async def pool_pids(store):
 
 async def test_postgresql_urls_get_the_direct_store_for_every_per_request_port(stores):
     assert isinstance(stores.users, PostgresDirectStore)
-    assert stores.tokens is stores.users and stores.sessions is stores.users and stores.keys is stores.users
+    assert stores.tokens is stores.users
+    assert stores.sessions is stores.users
+    assert stores.keys is stores.users
 
 
 async def test_rows_go_to_the_requested_schema(stores, pg_admin, pg_schema):

@@ -137,6 +137,29 @@ async def test_killed_idle_connections_are_replaced_without_an_error(stores, pg_
     assert not set(pids) & set(await pool_pids(stores.users))
 
 
+async def blocked_by(pg_admin, locker):
+    """The pids waiting for a lock the connection ``locker`` holds (once there is one)."""
+    blocked: list[int] = []
+    while not blocked:
+        blocked = await pg_admin.fetchval(
+            "SELECT array_agg(pid) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", locker) or []
+        await asyncio.sleep(0.01)
+    return blocked
+
+
+async def test_a_read_whose_connection_is_killed_mid_statement_is_retried_once(stores, pg_admin, pg_schema):
+    user = await stores.users.create_user("alice", "h", now=NOW)
+    locker = await pg_admin.fetchval("SELECT pg_backend_pid()")
+    async with pg_admin.transaction():
+        await pg_admin.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+        read = asyncio.create_task(stores.users.get_user(user.id))
+        await pg_admin.execute("SELECT pg_terminate_backend(pid, 5000) FROM unnest($1::int[]) AS pid",
+                               await blocked_by(pg_admin, locker))
+        await asyncio.sleep(0.5)  # the retry waits for the lock in turn
+        assert not read.done()
+    assert await read == user
+
+
 async def test_a_connection_killed_mid_statement_is_service_unavailable_and_changes_nothing(stores, pg_admin):
     user = await stores.users.create_user("alice", "h", now=NOW)
     await stores.tokens.start_family(token("r1", user_id=user.id))
@@ -146,12 +169,8 @@ async def test_a_connection_killed_mid_statement_is_service_unavailable_and_chan
     await pg_admin.execute("SELECT 1 FROM refresh_families WHERE family_id = 'fam-1' FOR UPDATE")
     spend = asyncio.create_task(stores.tokens.spend_refresh("r1", now=NOW + 1,
                                                             successor=token("r2", user_id=user.id)))
-    blocked: list[int] = []
-    while not blocked:
-        blocked = await pg_admin.fetchval(
-            "SELECT array_agg(pid) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", locker) or []
-        await asyncio.sleep(0.01)
-    await pg_admin.execute("SELECT pg_terminate_backend(pid, 5000) FROM unnest($1::int[]) AS pid", blocked)
+    await pg_admin.execute("SELECT pg_terminate_backend(pid, 5000) FROM unnest($1::int[]) AS pid",
+                           await blocked_by(pg_admin, locker))
 
     with pytest.raises(ServiceUnavailableError) as caught:
         await spend

@@ -42,7 +42,8 @@ async def test_unknown_sessions_read_as_none_and_delete_without_error(sessions):
 async def test_the_key_is_the_hash_under_the_prefix_and_expires_with_the_session(sessions, redis, prefix):
     stored = record(ttl=60.0)
     await sessions.add_session(stored)
-    assert [key async for key in redis.scan_iter(match=prefix + "*")] == [f"{prefix}session:{'ab' * 32}".encode()]
+    assert sorted([key async for key in redis.scan_iter(match=prefix + "*")]) == [
+        f"{prefix}session:{'ab' * 32}".encode(), f"{prefix}sessions:expiry".encode()]
     assert 50_000 < await redis.pttl(sessions.redis_key(stored.key_hash)) <= 60_000
 
 
@@ -51,9 +52,16 @@ async def test_a_session_past_its_expiry_is_not_kept(sessions):
     assert await sessions.get_session("ab" * 32) is None
 
 
-async def test_purging_is_left_to_redis(sessions):
-    await sessions.add_session(record())
-    assert await sessions.purge_sessions(now=time.time() + 3600) == 0
+async def test_purging_deletes_the_sessions_expired_by_the_given_time_only(sessions, redis, prefix):
+    expiring, live = record("01" * 32, ttl=60), record("02" * 32, ttl=600)
+    for stored in (expiring, live):
+        await sessions.add_session(stored)
+    await sessions.add_session(record("03" * 32, ttl=-1.0))  # already gone: Redis expired it
+
+    assert await sessions.purge_sessions(now=expiring.expires_at) == 1
+    assert await sessions.get_session("01" * 32) is None
+    assert await sessions.get_session("02" * 32) == live
+    assert await redis.zrange(f"{prefix}sessions:expiry", 0, -1) == [b"02" * 32]  # the gone one forgotten too
 
 
 async def test_redis_gone_away_is_service_unavailable_and_sessions_survive_its_return(redis_proxy, prefix):

@@ -11,12 +11,16 @@ the session endpoints answer 503. Give Redis persistence and ``maxmemory-policy 
 
 A session is ``{prefix}session:{key_hash}`` → JSON ``{"data": …, "expires_at": …}``, written with
 ``PXAT`` = ``expires_at`` (Redis's clock; the service still checks ``expires_at`` with its own).
+A sorted set ``{prefix}sessions:expiry`` (member the key hash, score ``expires_at``) lets
+``purge_sessions`` delete by the service's ``now`` as the port says (and forget the entries of
+sessions Redis expired itself); reading a session never touches it.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from typing import cast
 
 from redis.asyncio import Redis
 
@@ -39,9 +43,12 @@ class RedisSessionStore:
         ServiceUnavailableError: Redis is unreachable or failing.
     """
 
+    PURGE_BATCH = 1000
+
     def __init__(self, client: Redis, *, prefix: str = "jwtkit:") -> None:
         self._client = client
         self._prefix = f"{prefix}session:"
+        self._expiry = f"{prefix}sessions:expiry"
 
     def redis_key(self, key_hash: str) -> str:
         """The Redis key holding the session ``key_hash``."""
@@ -51,8 +58,10 @@ class RedisSessionStore:
         value = json.dumps({"data": record.data, "expires_at": record.expires_at})
         # At least 1 ms: a time already past makes Redis delete the key at once, which is right.
         with unavailable_on_redis_error():
-            await self._client.set(self.redis_key(record.key_hash), value,
-                                   pxat=max(1, math.ceil(record.expires_at * 1000)))
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.set(self.redis_key(record.key_hash), value, pxat=max(1, math.ceil(record.expires_at * 1000)))
+                pipe.zadd(self._expiry, {record.key_hash: record.expires_at})
+                await pipe.execute()
 
     async def get_session(self, key_hash: str) -> SessionRecord | None:
         with unavailable_on_redis_error():
@@ -64,8 +73,23 @@ class RedisSessionStore:
 
     async def delete_session(self, key_hash: str) -> None:
         with unavailable_on_redis_error():
-            await self._client.delete(self.redis_key(key_hash))
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.delete(self.redis_key(key_hash))
+                pipe.zrem(self._expiry, key_hash)
+                await pipe.execute()
 
     async def purge_sessions(self, *, now: float) -> int:
-        """Nothing to do, so 0 without a round trip: Redis deletes each session at its expiry."""
-        return 0
+        """Delete the sessions whose ``expires_at`` is ``now`` or earlier (Redis deletes each at its
+        expiry by its own clock too); return how many were still there."""
+        deleted = 0
+        with unavailable_on_redis_error():
+            while True:
+                members = cast("list[bytes]", await self._client.zrangebyscore(
+                    self._expiry, "-inf", now, start=0, num=self.PURGE_BATCH))
+                if not members:
+                    return deleted
+                async with self._client.pipeline(transaction=True) as pipe:
+                    pipe.delete(*(self._prefix.encode() + member for member in members))
+                    pipe.zrem(self._expiry, *members)
+                    gone, _ = await pipe.execute()
+                deleted += int(gone)

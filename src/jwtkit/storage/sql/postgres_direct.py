@@ -125,6 +125,11 @@ _ADD_SESSION = "INSERT INTO sessions (session_key, session_data, expire_date) VA
 _GET_SESSION = "SELECT session_data, expire_date FROM sessions WHERE session_key = $1"
 _DELETE_SESSION = "DELETE FROM sessions WHERE session_key = $1"
 
+# A connection the server closed (terminated, restarted) before or while a statement ran on it.
+_CONNECTION_LOST: tuple[type[BaseException], ...] = (
+    asyncpg.InterfaceError, asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.AdminShutdownError,
+    ConnectionError,
+)
 # What asyncpg and the network raise: server errors, client-side (closed connection) errors, timeouts.
 _FAILURES: tuple[type[BaseException], ...] = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError,
                                               ConnectionError)
@@ -202,7 +207,7 @@ class PostgresDirectStore(SqlStore):
             try:
                 async with self.pool.acquire(timeout=self._acquire_timeout) as conn:
                     return await query(conn)
-            except (asyncpg.InterfaceError, asyncpg.exceptions.AdminShutdownError, ConnectionError) as exc:
+            except _CONNECTION_LOST as exc:
                 log.info("retrying %s on a fresh connection after %s", what, type(exc).__name__)
             async with self.pool.acquire(timeout=self._acquire_timeout) as conn:
                 return await query(conn)

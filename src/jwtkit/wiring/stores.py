@@ -36,8 +36,11 @@ async def open_stores(
     How revocations and key rotations reach the other processes (the database is the source
     of truth in every case):
 
-    - ``redis_url``: the login rate limiter and the revocation feed are Redis ones
-      (:func:`jwtkit.storage.redis.open_redis`; keys and channel under ``redis_prefix``). The
+    - ``redis_url``: the login rate limiter, the revocation feed and the cookie sessions are
+      Redis ones (:func:`jwtkit.storage.redis.open_redis`; keys and channel under
+      ``redis_prefix``). Sessions then live in Redis only (a session lookup is one ``GET``; losing
+      Redis's data logs session users out, and while Redis is down the session endpoints answer
+      503: :class:`~jwtkit.storage.redis.RedisSessionStore`). The
       feed is subscribed before this returns, so before the service loads its state.
       Propagation: one pub/sub message (milliseconds). A poll of the database every
       ``backstop_interval`` seconds delivers what pub/sub lost (a publisher that lost Redis or
@@ -71,7 +74,7 @@ async def open_stores(
             stores = dataclasses.replace(stores, close=_both(redis.close, stores.close))
             backstop = DatabasePollingFeed(stores.tokens, stores.keys, interval=backstop_interval)
             await backstop.start()
-            return dataclasses.replace(stores, rate_limiter=redis.rate_limiter,
+            return dataclasses.replace(stores, rate_limiter=redis.rate_limiter, sessions=redis.sessions,
                                        feed=BackstoppedFeed(redis.feed, backstop),
                                        close=_both(backstop.close, stores.close))
         if poll_database:

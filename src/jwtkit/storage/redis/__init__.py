@@ -1,5 +1,5 @@
-"""Redis adapters: the login rate limiter and the revocation feed shared by every
-worker. The database stays the source of truth for revocations; Redis is the fast shared copy
+"""Redis adapters: the login rate limiter, the revocation feed and the cookie sessions shared by
+every worker. The database stays the source of truth for revocations; Redis is the fast shared copy
 and the messenger.
 
 ``open_redis(url)`` is what the composition root (:func:`jwtkit.wiring.open_stores`) calls::
@@ -24,8 +24,9 @@ from jwtkit.auth.errors import ServiceUnavailableError
 from .errors import REDIS_ERRORS
 from .feed import RedisRevocationFeed
 from .rate_limiter import RedisRateLimiter
+from .sessions import RedisSessionStore
 
-__all__ = ["RedisHandles", "RedisRateLimiter", "RedisRevocationFeed", "open_redis"]
+__all__ = ["RedisHandles", "RedisRateLimiter", "RedisRevocationFeed", "RedisSessionStore", "open_redis"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,6 +36,7 @@ class RedisHandles:
     rate_limiter: RedisRateLimiter
     feed: RedisRevocationFeed
     close: Callable[[], Awaitable[None]]
+    sessions: RedisSessionStore
 
 
 async def open_redis(
@@ -91,4 +93,5 @@ async def open_redis(
         await feed.close()
         await client.aclose()
 
-    return RedisHandles(rate_limiter=RedisRateLimiter(client, prefix=prefix), feed=feed, close=close)
+    return RedisHandles(rate_limiter=RedisRateLimiter(client, prefix=prefix), feed=feed, close=close,
+                        sessions=RedisSessionStore(client, prefix=prefix))

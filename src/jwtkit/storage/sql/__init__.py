@@ -7,6 +7,7 @@ can live in the database too (:class:`SqlRateLimiter`), for processes that share
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from jwtkit.auth.errors import ServiceUnavailableError
@@ -54,13 +55,18 @@ async def open_sql_stores(
         await engine.dispose()
         log.warning("SQLite database directory does not exist: %s", database)
         raise ServiceUnavailableError()
+    store = SqlStore(engine)
+    close: Callable[[], Awaitable[None]] = engine.dispose
     try:
         async with unavailable_on_failure("opening the database"), engine.begin() as conn:
             await ensure_schema(conn, pg_schema=schema)
+        if engine.dialect.name == "postgresql":  # the per-request paths on asyncpg directly
+            from .postgres_direct import open_postgres_direct  # asyncpg: the postgres extra's
+
+            store, close = await open_postgres_direct(engine, schema=schema)
     except (ServiceUnavailableError, SchemaTooNewError, UsernameCollisionError):
         await engine.dispose()
         raise
-    store = SqlStore(engine)
     return Stores(
         users=store,
         tokens=store,
@@ -69,7 +75,7 @@ async def open_sql_stores(
         rate_limiter=rate_limiter if rate_limiter is not None
         else SqlRateLimiter(engine) if shared_rate_limiter else MemoryRateLimiter(),
         feed=LocalRevocationFeed() if feed is None else feed,
-        close=engine.dispose,
+        close=close,
     )
 
 

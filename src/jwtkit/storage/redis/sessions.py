@@ -1,0 +1,95 @@
+"""``RedisSessionStore``: the :class:`~jwtkit.auth.ports.SessionStore` port in Redis, one key per
+session that Redis itself deletes when the session expires.
+
+What ``jwtkit serve --redis`` keeps its cookie sessions in (:func:`jwtkit.wiring.open_stores`): a
+session lookup is one ``GET`` instead of a database read. The database stays the source of truth
+for users, refresh tokens and revocations; sessions live in Redis only, so losing Redis's data
+(a restart without persistence, a flush, eviction under ``maxmemory`` with an evicting policy)
+logs every session user out (they log in again: nothing else is lost), and while Redis is down
+the session endpoints answer 503. Give Redis persistence and ``maxmemory-policy noeviction``
+(or ``volatile-*``: every session key has a TTL) if that matters.
+
+A session is ``{prefix}session:{key_hash}`` → JSON ``{"data": …, "expires_at": …}``, written with
+``PXAT`` = ``expires_at`` (Redis's clock; the service still checks ``expires_at`` with its own).
+A sorted set ``{prefix}sessions:expiry`` (member the key hash, score ``expires_at``) lets
+``purge_sessions`` delete by the service's ``now`` as the port says (and forget the entries of
+sessions Redis expired itself); reading a session never touches it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import cast
+
+from redis.asyncio import Redis
+
+from jwtkit.auth.models import SessionRecord
+
+from .errors import unavailable_on_redis_error
+
+__all__ = ["RedisSessionStore"]
+
+
+class RedisSessionStore:
+    """Cookie sessions in Redis, keyed by the SHA-256 of the session id (never the id itself).
+
+    Example::
+
+        sessions = RedisSessionStore(Redis.from_url("redis://127.0.0.1:6379/0"), prefix="jwtkit:")
+        await sessions.add_session(SessionRecord(key_hash=h, data={"user_id": 1}, expires_at=time.time() + 3600))
+
+    Raises (every method):
+        ServiceUnavailableError: Redis is unreachable or failing.
+    """
+
+    PURGE_BATCH = 1000
+
+    def __init__(self, client: Redis, *, prefix: str = "jwtkit:") -> None:
+        self._client = client
+        self._prefix = f"{prefix}session:"
+        self._expiry = f"{prefix}sessions:expiry"
+
+    def redis_key(self, key_hash: str) -> str:
+        """The Redis key holding the session ``key_hash``."""
+        return self._prefix + key_hash
+
+    async def add_session(self, record: SessionRecord) -> None:
+        value = json.dumps({"data": record.data, "expires_at": record.expires_at})
+        # At least 1 ms: a time already past makes Redis delete the key at once, which is right.
+        with unavailable_on_redis_error():
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.set(self.redis_key(record.key_hash), value, pxat=max(1, math.ceil(record.expires_at * 1000)))
+                pipe.zadd(self._expiry, {record.key_hash: record.expires_at})
+                await pipe.execute()
+
+    async def get_session(self, key_hash: str) -> SessionRecord | None:
+        with unavailable_on_redis_error():
+            value = await self._client.get(self.redis_key(key_hash))
+        if value is None:
+            return None
+        stored = json.loads(value)
+        return SessionRecord(key_hash=key_hash, data=stored["data"], expires_at=float(stored["expires_at"]))
+
+    async def delete_session(self, key_hash: str) -> None:
+        with unavailable_on_redis_error():
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.delete(self.redis_key(key_hash))
+                pipe.zrem(self._expiry, key_hash)
+                await pipe.execute()
+
+    async def purge_sessions(self, *, now: float) -> int:
+        """Delete the sessions whose ``expires_at`` is ``now`` or earlier (Redis deletes each at its
+        expiry by its own clock too); return how many were still there."""
+        deleted = 0
+        with unavailable_on_redis_error():
+            while True:
+                members = cast("list[bytes]", await self._client.zrangebyscore(
+                    self._expiry, "-inf", now, start=0, num=self.PURGE_BATCH))
+                if not members:
+                    return deleted
+                async with self._client.pipeline(transaction=True) as pipe:
+                    pipe.delete(*(self._prefix.encode() + member for member in members))
+                    pipe.zrem(self._expiry, *members)
+                    gone, _ = await pipe.execute()
+                deleted += int(gone)

@@ -56,11 +56,12 @@ POOL_MAX_SIZE = 10
 T = TypeVar("T")
 
 # ---- users: the one column list and the one row mapping (a new column goes in both)
-_USER_COLUMNS = "id, username, password_hash"
+_USER_COLUMNS = "id, username, password_hash, disabled_at, last_login_at"
 
 
 def _user_record(row: Any) -> UserRecord:
-    return UserRecord(id=row["id"], username=row["username"], password_hash=row["password_hash"])
+    return UserRecord(id=row["id"], username=row["username"], password_hash=row["password_hash"],
+                      disabled_at=row["disabled_at"], last_login_at=row["last_login_at"])
 
 
 # (Built from module constants only, never from input.)

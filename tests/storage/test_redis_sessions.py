@@ -43,8 +43,9 @@ async def test_the_key_is_the_hash_under_the_prefix_and_expires_with_the_session
     stored = record(ttl=60.0)
     await sessions.add_session(stored)
     assert sorted([key async for key in redis.scan_iter(match=prefix + "*")]) == [
-        f"{prefix}session:{'ab' * 32}".encode(), f"{prefix}sessions:expiry".encode()]
-    assert 50_000 < await redis.pttl(sessions.redis_key(stored.key_hash)) <= 60_000
+        f"{prefix}session:{'ab' * 32}".encode(), f"{prefix}sessions:expiry".encode(),
+        f"{prefix}sessions:user:1".encode()]
+    assert 50_000 < await redis.pttl(sessions.redis_key(stored.key_hash)) <= 60_001  # +1: the expiry is rounded up to a ms
 
 
 async def test_a_session_past_its_expiry_is_not_kept(sessions):
@@ -90,3 +91,26 @@ async def test_with_redis_sessions_live_in_redis_only(postgres_url, pg_schema, r
         assert await stores.users.get_session("ab" * 32) is None  # nothing in the database's table
     finally:
         await stores.close()
+
+
+async def test_deleting_a_users_sessions_ends_all_of_them_and_no_one_elses(sessions):
+    await sessions.add_session(record("a1" * 32, data={"user_id": 1, "username": "alice"}))
+    await sessions.add_session(record("a2" * 32, data={"user_id": 1, "username": "alice"}))
+    await sessions.add_session(record("b1" * 32, data={"user_id": 2, "username": "bob"}))
+
+    assert await sessions.delete_user_sessions(1) == 2
+
+    assert await sessions.get_session("a1" * 32) is None
+    assert await sessions.get_session("a2" * 32) is None
+    assert await sessions.get_session("b1" * 32) is not None
+    assert await sessions.delete_user_sessions(1) == 0
+
+
+async def test_a_users_session_index_expires_with_their_last_session(sessions, redis, prefix):
+    await sessions.add_session(record("a1" * 32, ttl=60.0))
+    await sessions.add_session(record("a2" * 32, ttl=600.0))
+    await sessions.add_session(record("a3" * 32, ttl=30.0))
+
+    ttl = await redis.pttl(f"{prefix}sessions:user:1")
+
+    assert 590_000 < ttl <= 600_001

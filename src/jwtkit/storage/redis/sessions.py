@@ -13,7 +13,9 @@ A session is ``{prefix}session:{key_hash}`` → JSON ``{"data": …, "expires_at
 ``PXAT`` = ``expires_at`` (Redis's clock; the service still checks ``expires_at`` with its own).
 A sorted set ``{prefix}sessions:expiry`` (member the key hash, score ``expires_at``) lets
 ``purge_sessions`` delete by the service's ``now`` as the port says (and forget the entries of
-sessions Redis expired itself); reading a session never touches it.
+sessions Redis expired itself); reading a session never touches it. A set per user,
+``{prefix}sessions:user:{user_id}`` (the user's key hashes, kept until their last session expires),
+lets ``delete_user_sessions`` end them all (password change, ``jwtkit users revoke``).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class RedisSessionStore:
         self._client = client
         self._prefix = f"{prefix}session:"
         self._expiry = f"{prefix}sessions:expiry"
+        self._by_user = f"{prefix}sessions:user:"
 
     def redis_key(self, key_hash: str) -> str:
         """The Redis key holding the session ``key_hash``."""
@@ -57,10 +60,17 @@ class RedisSessionStore:
     async def add_session(self, record: SessionRecord) -> None:
         value = json.dumps({"data": record.data, "expires_at": record.expires_at})
         # At least 1 ms: a time already past makes Redis delete the key at once, which is right.
+        expires_ms = max(1, math.ceil(record.expires_at * 1000))
+        user_id = record.data.get("user_id")
         with unavailable_on_redis_error():
             async with self._client.pipeline(transaction=True) as pipe:
-                pipe.set(self.redis_key(record.key_hash), value, pxat=max(1, math.ceil(record.expires_at * 1000)))
+                pipe.set(self.redis_key(record.key_hash), value, pxat=expires_ms)
                 pipe.zadd(self._expiry, {record.key_hash: record.expires_at})
+                if isinstance(user_id, int) and not isinstance(user_id, bool):
+                    users_set = f"{self._by_user}{user_id}"
+                    pipe.sadd(users_set, record.key_hash)
+                    pipe.pexpireat(users_set, expires_ms, gt=True)  # the set lives as long as its last session
+                    pipe.pexpireat(users_set, expires_ms, nx=True)  # (GT alone never sets a first expiry)
                 await pipe.execute()
 
     async def get_session(self, key_hash: str) -> SessionRecord | None:
@@ -93,3 +103,18 @@ class RedisSessionStore:
                     pipe.zrem(self._expiry, *members)
                     gone, _ = await pipe.execute()
                 deleted += int(gone)
+
+    async def delete_user_sessions(self, user_id: int) -> int:
+        """Delete every session of the user (those added with ``data["user_id"]``); return how
+        many were still there."""
+        users_set = f"{self._by_user}{int(user_id)}"
+        with unavailable_on_redis_error():
+            members = cast("list[bytes]", await self._client.smembers(users_set))
+            if not members:
+                return 0
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.delete(*(self._prefix.encode() + member for member in members))
+                pipe.zrem(self._expiry, *members)
+                pipe.srem(users_set, *members)
+                gone, _, _ = await pipe.execute()
+        return int(gone)

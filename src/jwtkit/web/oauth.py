@@ -36,7 +36,7 @@ from jwtkit.auth.errors import ServiceUnavailableError
 from jwtkit.auth.service import AuthService
 
 from .deps import service_of
-from .schemas import IntrospectionOut, OAuthErrorOut, ServerMetadataOut
+from .schemas import ErrorOut, IntrospectionOut, OAuthErrorOut, ServerMetadataOut
 
 __all__ = ["METADATA_PATH", "OAuthError", "router"]
 
@@ -153,6 +153,7 @@ _TOKEN_FIELDS: dict[str, Any] = {
     "token_type_hint": {"type": "string", "enum": list(TOKEN_TYPE_HINTS)},
 }
 _ERROR = {"model": OAuthErrorOut}
+_413 = {"model": ErrorOut, "description": "`payload_too_large`: the body is over 64 KiB (the API's own error shape)"}
 _400 = _ERROR | {"description": "`invalid_request`: not a form, a parameter repeated, or no `token`"}
 _503 = _ERROR | {"description": "`temporarily_unavailable`: storage down or revocations not confirmed "
                                 "current; retry after `Retry-After` seconds",
@@ -166,7 +167,7 @@ _503 = _ERROR | {"description": "`temporarily_unavailable`: storage down or revo
                         400: _ERROR | {"description": "`invalid_request` (not a form, a parameter repeated, no "
                                                       "`token`) or `unsupported_token_type` (a `token_type_hint` "
                                                       "other than access_token, refresh_token)"},
-                        413: {"description": "the body is over 64 KiB"}, 503: _503},
+                        413: _413, 503: _503},
              openapi_extra=_form_body(_TOKEN_FIELDS) | {"security": []})
 async def revoke(request: Request) -> Response:
     """Revoke a refresh token's whole family (its access tokens too) or an access token (its
@@ -191,8 +192,9 @@ async def revoke(request: Request) -> Response:
              responses={400: _400,
                         401: _ERROR | {"description": "`invalid_client`: no, malformed or wrong client credentials",
                                        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}},
-                        404: {"description": "introspection is off: no client secret is configured"},
-                        413: {"description": "the body is over 64 KiB"}, 503: _503},
+                        404: {"model": ErrorOut, "description": "`not_found`: introspection is off (no client "
+                                                               "secret configured), as if it did not exist"},
+                        413: _413, 503: _503},
              openapi_extra=_form_body(_TOKEN_FIELDS, client_secret_post=True)
              | {"security": [{"IntrospectionClient": []}, {}]})
 async def introspect(request: Request) -> Response:

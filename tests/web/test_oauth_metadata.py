@@ -3,6 +3,7 @@ endpoints: always a 4xx with an RFC 6749 §5.2 body (or the API's 413/405), neve
 
 import pytest
 
+from .conftest import PASSWORD, register
 from .oauth_helpers import BASIC, oauth_settings
 
 pytestmark = pytest.mark.anyio
@@ -97,3 +98,19 @@ async def test_the_oauth_operations_are_documented_with_their_bodies(client):
     assert "401" in introspect["responses"]
     assert schema["components"]["securitySchemes"]["IntrospectionClient"]["scheme"] == "basic"
     assert schema["paths"][METADATA]["get"]["operationId"] == "authorizationServerMetadata"
+
+
+async def test_the_token_endpoint_takes_both_advertised_grants(client):
+    # grant_types_supported says password and refresh_token at token_endpoint: both work there
+    await register(client)
+    endpoint = (await client.get(METADATA)).json()["token_endpoint"]
+    pair = await client.post(endpoint, data={"grant_type": "password", "username": "alice", "password": PASSWORD})
+    assert pair.status_code == 200
+    refreshed = await client.post(endpoint, data={"grant_type": "refresh_token",
+                                                  "refresh_token": pair.json()["refresh_token"]})
+    assert refreshed.status_code == 200
+    assert refreshed.headers["cache-control"] == "no-store"
+    assert set(refreshed.json()) == {"access_token", "refresh_token", "token_type", "expires_in"}
+    reused = await client.post(endpoint, data={"grant_type": "refresh_token",
+                                               "refresh_token": pair.json()["refresh_token"]})
+    assert reused.status_code == 401  # reuse: the family is revoked, as at /auth/token/refresh

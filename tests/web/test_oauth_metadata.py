@@ -1,6 +1,9 @@
 """RFC 8414 metadata at /.well-known/oauth-authorization-server, and junk bodies on the /oauth
 endpoints: always a 4xx with an RFC 6749 §5.2 body (or the API's 413/405), never 422 or 5xx."""
 
+import random
+from urllib.parse import quote_from_bytes
+
 import pytest
 
 from .conftest import PASSWORD, register
@@ -114,3 +117,27 @@ async def test_the_token_endpoint_takes_both_advertised_grants(client):
     reused = await client.post(endpoint, data={"grant_type": "refresh_token",
                                                "refresh_token": pair.json()["refresh_token"]})
     assert reused.status_code == 401  # reuse: the family is revoked, as at /auth/token/refresh
+
+
+async def test_random_forms_and_bytes_are_200_or_400_never_422_or_5xx(client):
+    await register(client)
+    pair = (await client.post("/auth/token", json={"username": "alice", "password": PASSWORD})).json()
+    rng = random.Random(14)  # deterministic junk: a seed, not a timing
+    alphabet = b"=&%+.;token_type_hint" + bytes(range(256))
+    tokens = [pair["access_token"], pair["refresh_token"]]
+    for _ in range(150):
+        kind = rng.randrange(3)
+        if kind == 0:
+            body = bytes(rng.choice(alphabet) for _ in range(rng.randrange(80)))
+        else:  # a real token, mutated at one place, with a hint that may be junk
+            token = bytearray(rng.choice(tokens).encode())
+            token[rng.randrange(len(token))] = rng.randrange(256)
+            hint = rng.choice([b"access_token", b"refresh_token", b"", b"%ff", b"x"])
+            body = b"token=" + quote_from_bytes(bytes(token)).encode() + b"&token_type_hint=" + hint
+        for path in ("/oauth/introspect", "/oauth/revoke"):
+            response = await client.post(path, content=body, headers=FORM, auth=BASIC)
+            assert response.status_code in (200, 400), (body, response.text)
+            if response.status_code == 400:
+                assert response.json()["error"] in ("invalid_request", "unsupported_token_type")
+            elif path == "/oauth/introspect":
+                assert isinstance(response.json()["active"], bool)

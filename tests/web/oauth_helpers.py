@@ -17,7 +17,7 @@ BASIC = httpx.BasicAuth(CLIENT_ID, SECRET)
 
 def oauth_settings(**changes: Any) -> AuthSettings:
     """The tests' settings with introspection on."""
-    return AuthSettings(**FAST_HASHING, introspection_client_secret=SECRET, **changes)
+    return AuthSettings(**(FAST_HASHING | {"introspection_client_secret": SECRET} | changes))
 
 
 async def introspect(client: httpx.AsyncClient, token: str, **form: str) -> dict[str, Any]:

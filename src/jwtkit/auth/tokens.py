@@ -13,6 +13,7 @@ always ``iss``, ``aud``) under the header ``typ: at+jwt`` (RFC 9068 §2.1, §2.2
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -133,10 +134,18 @@ def check_access_typ(token: str) -> None:
     Raises:
         InvalidTokenError: another ``typ``, or none.
     """
-    try:
-        header = loads_object(decode_segment(token.split(".", 1)[0].encode("ascii"), "header"), "header")
-    except (JWTError, UnicodeEncodeError):
-        raise InvalidTokenError("access token header unreadable") from None
-    typ = header.get("typ")
-    if not isinstance(typ, str) or normalize_media_type(typ) != AT_JWT:
+    typ = _header_typ(token.split(".", 1)[0])
+    if typ != AT_JWT:
         raise InvalidTokenError(f"access token typ is {typ!r:.40}, expected {AT_JWT!r} (RFC 9068 §4)")
+
+
+@functools.lru_cache(maxsize=64)
+def _header_typ(segment: str) -> str | None:
+    """The normalized ``typ`` of a header segment. Cached: our signed tokens share a handful of
+    headers (one per key), and only tokens whose signature verified get here."""
+    try:
+        header = loads_object(decode_segment(segment.encode("ascii"), "header"), "header")
+    except (JWTError, UnicodeEncodeError):
+        return None
+    typ = header.get("typ")
+    return normalize_media_type(typ) if isinstance(typ, str) else None

@@ -436,7 +436,8 @@ def test_a_keyword_that_is_no_setting_is_a_type_error():
 
 def test_every_exposed_setting_round_trips_through_its_variable():
     settings = ServerSettings(database_url="postgresql://u@127.0.0.1/db", database_schema="t1", access_ttl=61,
-                              refresh_reuse_grace=1.5, issuer="iss", key_encryption_secret=b"k" * 16, ui=False)
+                              refresh_reuse_grace=1.5, issuer="iss", key_encryption_secret=b"k" * 16, ui=False,
+                              introspection_client_secret="s" * 16)
 
     assert ServerSettings.from_env(settings.to_env()) == settings
     assert sorted(settings.to_env()) == sorted(name for name in wiring.variable_names()

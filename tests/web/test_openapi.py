@@ -23,6 +23,9 @@ OPERATION_IDS = {
     ("get", "/session/me"): "sessionMe",
     ("post", "/session/login"): "sessionLogin",
     ("post", "/session/logout"): "sessionLogout",
+    ("post", "/oauth/revoke"): "revokeToken",
+    ("post", "/oauth/introspect"): "introspectToken",
+    ("get", "/.well-known/oauth-authorization-server"): "authorizationServerMetadata",
 }
 
 
@@ -86,11 +89,12 @@ async def test_no_error_is_documented_in_fastapis_shape(schema):
 
 
 async def test_every_error_answer_is_documented_as_error_out(schema):
-    for op in operations(schema).values():
+    for (_, path), op in operations(schema).items():
         for status, response in op["responses"].items():
             if int(status) >= 400:
                 ref = response["content"]["application/json"]["schema"]["$ref"]
-                assert ref == "#/components/schemas/ErrorOut"
+                oauth = path.startswith("/oauth/") and status not in ("404", "413")  # RFC 6749 §5.2 bodies
+                assert ref == "#/components/schemas/" + ("OAuthErrorOut" if oauth else "ErrorOut")
     fields = schema["components"]["schemas"]["ErrorOut"]["properties"]
     assert {"error", "message", "fields"} <= set(fields)
 

@@ -20,7 +20,15 @@ from .publishing import FeedPublisher
 from .revocation import RevocationView
 from .settings import AuthSettings
 from .signing import SigningKeys
-from .tokens import ACCESS_LIFETIME_LEEWAY, TokenClaims, check_claims, issue_pair, new_refresh_record, resign_pair
+from .tokens import (
+    ACCESS_LIFETIME_LEEWAY,
+    TokenClaims,
+    check_access_typ,
+    check_claims,
+    issue_pair,
+    new_refresh_record,
+    resign_pair,
+)
 
 __all__ = ["TokenFlows"]
 
@@ -40,6 +48,7 @@ class TokenFlows:
         self._publisher = publisher
         self._clock = clock
         self._max_access_lifetime = settings.access_ttl + ACCESS_LIFETIME_LEEWAY
+        self._at_jwt = settings.access_token_profile == "rfc9068"  # access tokens must say typ: at+jwt
 
     def claims(self, token: object, token_type: str | None) -> TokenClaims:
         """The checked claims of a token of ours (signature, registered claims, our claims).
@@ -47,7 +56,10 @@ class TokenFlows:
         Raises:
             InvalidTokenError: the token is not valid (``reason`` says why).
         """
-        return check_claims(self._keys.verify(token), token_type, max_access_lifetime=self._max_access_lifetime)
+        checked = check_claims(self._keys.verify(token), token_type, max_access_lifetime=self._max_access_lifetime)
+        if self._at_jwt and checked.token_type == "access":
+            check_access_typ(str(token))  # RFC 9068 §4 (verify() took only a str)
+        return checked
 
     def authenticate(self, access_token: str, *, allow_stale: bool = False) -> Principal:
         """See ``AuthService.authenticate``."""
@@ -55,10 +67,20 @@ class TokenFlows:
 
     async def verify_token(self, token: str) -> None:
         """See ``AuthService.verify_token``."""
+        await self.live_claims(token)
+
+    async def live_claims(self, token: str) -> TokenClaims:
+        """The claims of a token of ours that is valid now: an access token not denied (and the
+        view fresh), a refresh token issued, unspent and unrevoked in storage.
+
+        Raises:
+            InvalidTokenError: it is not.
+            ServiceUnavailableError: storage is down, or the revocation view is stale.
+        """
         claims = self.claims(token, None)
         if claims.token_type == "access":
             self._admit(claims, allow_stale=False)
-            return
+            return claims
         if self._view.family_denied(claims.family_id):
             raise InvalidTokenError("refresh family revoked")
         record = await self._tokens.get_refresh(claims.jti)
@@ -68,6 +90,7 @@ class TokenFlows:
             raise InvalidTokenError("refresh family revoked")
         if record.spent_at is not None:
             raise InvalidTokenError("refresh token spent")
+        return claims
 
     async def start_family(self, user: UserRecord) -> TokenPair:
         """A new refresh family (one login) and its first pair."""
@@ -110,6 +133,24 @@ class TokenFlows:
         family_ids = sorted({principal.family_id, claims.family_id})
         await self.revoke(family_ids, [Denial(kind="jti", value=principal.jti, expires_at=principal.exp)],
                           self._clock())
+
+    async def revoke_token(self, token: str) -> bool:
+        """RFC 7009: revoke a token of ours whatever else it is — a refresh token's whole family,
+        an access token's ``jti`` until its ``exp``. A token that does not verify (expired,
+        forged, junk) has nothing to revoke: returns False, as RFC 7009 §2.2 answers it anyway.
+
+        Raises:
+            ServiceUnavailableError: storage is down.
+        """
+        try:
+            claims = self.claims(token, None)
+        except InvalidTokenError:
+            return False
+        if claims.token_type == "refresh":
+            await self.revoke([claims.family_id], [], self._clock())
+        else:
+            await self.revoke([], [Denial(kind="jti", value=claims.jti, expires_at=claims.exp)], self._clock())
+        return True
 
     async def revoke(self, family_ids: Sequence[str], denials: Sequence[Denial], now: float) -> None:
         """Revoke families (in storage, and their access tokens in the denylist until the last one

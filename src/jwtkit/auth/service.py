@@ -33,6 +33,7 @@ from .accounts import Accounts
 from .background import BackgroundTasks
 from .devices import DEVICE_SECRET_NAME, DeviceCookies, device_key
 from .flows import TokenFlows
+from .introspection import Introspection
 from .listener import RevocationListener
 from .login import Credentials
 from .maintenance import Maintenance
@@ -64,6 +65,7 @@ class AuthService:
         self._sessions = CookieSessions(settings, stores.sessions, self._credentials, clock)
         self._keys = SigningKeys(settings, stores.keys, publisher, self._tasks, clock)
         self._tokens = TokenFlows(settings, stores.users, stores.tokens, self._keys, view, publisher, clock)
+        self._introspection = Introspection(settings, self._tokens, stores.users)
         self._listener = RevocationListener(view, self._keys, stores.tokens, publisher, clock)
         self._maintenance = Maintenance(stores, self._keys, view, self._listener, self._tasks, clock)
         self._view = view
@@ -212,6 +214,21 @@ class AuthService:
             ServiceUnavailableError: storage is down.
         """
         await self._tokens.logout(principal, refresh_token)
+
+    async def revoke_token(self, token: str) -> bool:
+        """RFC 7009: revoke any token of ours — a refresh token's whole family (its access tokens
+        too), an access token's ``jti`` until it expires. Returns False for a token that does not
+        verify (expired, forged, junk): nothing to revoke, which RFC 7009 §2.2 answers as a success.
+
+        Raises:
+            ServiceUnavailableError: storage is down.
+        """
+        return await self._tokens.revoke_token(token)
+
+    @property
+    def introspection(self) -> Introspection:
+        """RFC 7662 introspection: ``enabled``, ``client_authenticated``, ``introspect``."""
+        return self._introspection
 
     async def session_login(self, username: str, password: str, *, client: str,
                             device: str | None = None) -> tuple[str, int]:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from typing import Literal
+
+ACCESS_TOKEN_PROFILES = ("simple", "rfc9068")
+"""``simple``: our own claims (Simple-JWT-shaped); ``rfc9068``: the JWT access-token profile of RFC 9068."""
+_SCOPE = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*")  # RFC 6749 §3.3
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,6 +44,17 @@ class AuthSettings:
     and claims, signed again) instead of being treated as reuse, so that concurrent requests of one
     client cannot revoke their own family (as Okta's and Auth0's rotation grace). Later reuse still
     revokes the family.
+
+    ``access_token_profile`` ``"rfc9068"`` issues access tokens in the JWT profile of RFC 9068:
+    header ``typ: at+jwt``, claims ``iss``, ``aud``, ``sub``, ``client_id``
+    (``access_token_client_id``), ``scope`` (``access_token_scope``), ``iat``, ``exp``, ``jti`` (and
+    ours besides); ``issuer`` and ``audience`` are then required, and our own verification refuses
+    an access token whose ``typ`` is not ``at+jwt`` (RFC 9068 §4). The default, ``"simple"``, keeps
+    the Simple-JWT-shaped claims.
+
+    ``introspection_client_secret`` turns on RFC 7662 introspection (``POST /oauth/introspect``)
+    for the client ``introspection_client_id`` (HTTP Basic or ``client_secret_post``); without
+    it the endpoint does not exist.
 
     Warning:
         ``refresh_reuse_grace`` lets a stolen refresh token replayed within the grace get the pair
@@ -76,6 +93,12 @@ class AuthSettings:
     password_time_cost: int = 3
     password_memory_cost: int = 65536
     password_parallelism: int = 4
+    # OAuth (RFC 9068 access tokens, RFC 7662 introspection): see the class docstring
+    access_token_profile: Literal["simple", "rfc9068"] = "simple"
+    access_token_client_id: str = "jwtkit"
+    access_token_scope: str = "api"
+    introspection_client_id: str = "resource-server"
+    introspection_client_secret: str | None = field(default=None, repr=False)  # a secret: never printed
 
     def __post_init__(self) -> None:
         for name in ("access_ttl", "refresh_ttl", "session_ttl", "login_window", "login_max_failures",
@@ -99,6 +122,26 @@ class AuthSettings:
             raise ValueError("AuthSettings.password_max_length must be >= password_min_length")
         if self.key_encryption_secret is not None and len(self.key_encryption_secret) < 16:
             raise ValueError("AuthSettings.key_encryption_secret must be at least 16 bytes (32 random bytes advised)")
+        self._check_oauth()
+
+    def _check_oauth(self) -> None:
+        if self.access_token_profile not in ACCESS_TOKEN_PROFILES:
+            raise ValueError(f"AuthSettings.access_token_profile must be one of {ACCESS_TOKEN_PROFILES}, "
+                             f"got {self.access_token_profile!r}")
+        if self.access_token_profile == "rfc9068" and not (self.issuer and self.audience):
+            raise ValueError("access_token_profile 'rfc9068' needs an issuer and an audience (RFC 9068 §2.2: "
+                             "iss and aud are required); set them (--issuer, --audience)")
+        for name in ("access_token_client_id", "introspection_client_id"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value or ":" in value:
+                raise ValueError(f"AuthSettings.{name} must be a non-empty string without ':', got {value!r}")
+        scope = self.access_token_scope
+        if not isinstance(scope, str) or not _SCOPE.fullmatch(scope):
+            raise ValueError("AuthSettings.access_token_scope must be space-separated scope tokens (RFC 6749 §3.3)")
+        secret = self.introspection_client_secret
+        if secret is not None and (not isinstance(secret, str) or len(secret) < 16):
+            raise ValueError("AuthSettings.introspection_client_secret must be at least 16 characters "
+                             "(32 random bytes, base64url, advised)")
 
     @property
     def key_lifetime_after_retirement(self) -> int:

@@ -5,28 +5,38 @@ claims of a token are checked once the key ring's ``Verifier`` has checked its s
 Access: ``token_type: "access"``, ``jti``, ``fid`` (refresh family), ``user_id``, ``username``,
 ``sub``, ``iat``, ``exp`` (+ ``iss``/``aud`` when configured). Refresh: ``token_type: "refresh"``,
 its own ``jti``, the same ``fid``, ``user_id``, ``sub``, ``iat``, ``exp``. Header ``kid``.
+
+With ``access_token_profile="rfc9068"`` access tokens also carry ``client_id`` and ``scope`` (and
+always ``iss``, ``aud``) under the header ``typ: at+jwt`` (RFC 9068 §2.1, §2.2), and
+:func:`check_access_typ` refuses access tokens without it (RFC 9068 §4).
 """
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
+from jwtkit.core.codec import decode_segment, loads_object
+from jwtkit.core.jws import normalize_media_type
 from jwtkit.core.keys import Key
 from jwtkit.core.tokens import encode
+from jwtkit.errors import JWTError
 
 from .errors import InvalidTokenError
 from .models import Principal, RefreshRecord, TokenPair, UserRecord
 from .settings import AuthSettings
 
-__all__ = ["ACCESS_LIFETIME_LEEWAY", "TokenClaims", "check_claims", "issue_pair", "new_refresh_record",
-           "resign_pair"]
+__all__ = ["ACCESS_LIFETIME_LEEWAY", "AT_JWT", "TokenClaims", "check_access_typ", "check_claims", "issue_pair",
+           "new_refresh_record", "resign_pair"]
 
 #: Seconds an access token's ``exp - iat`` may exceed the server's ``access_ttl``. Ours have exactly
 #: ``access_ttl``; a token whose key leaked could otherwise be minted to live for months.
 ACCESS_LIFETIME_LEEWAY = 5
+AT_JWT = "at+jwt"
+"""The ``typ`` of an RFC 9068 access token (``application/at+jwt`` is the same media type)."""
 
 
 def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[object, Any], None], ...]:
@@ -76,8 +86,12 @@ def resign_pair(key: Key, settings: AuthSettings, user: UserRecord, record: Refr
     access = common | {"token_type": "access", "jti": record.access_jti, "username": user.username,
                        "exp": access_exp}
     refresh = common | {"token_type": "refresh", "jti": record.jti, "exp": int(record.expires_at)}
-    return TokenPair(access_token=encode(access, key), refresh_token=encode(refresh, key),
-                     expires_in=access_exp - iat)
+    if settings.access_token_profile == "rfc9068":  # RFC 9068 §2.2
+        access |= {"client_id": settings.access_token_client_id, "scope": settings.access_token_scope}
+        access_token = encode(access, key, headers={"typ": AT_JWT})
+    else:
+        access_token = encode(access, key)
+    return TokenPair(access_token=access_token, refresh_token=encode(refresh, key), expires_in=access_exp - iat)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -145,3 +159,27 @@ def check_claims(claims: dict[str, Any], token_type: str | None, *, max_access_l
         raise InvalidTokenError("claim 'username' is missing or not a string")
     return _new_token_claims(kind, jti, family_id, user_id, username if kind == "access" else None,
                              int(claims["exp"]), claims)
+
+
+def check_access_typ(token: str) -> None:
+    """RFC 9068 §4: an access token's header ``typ`` must be ``at+jwt`` (``application/at+jwt``).
+    Call it only after the signature verified (the header is read again here, not trusted before).
+
+    Raises:
+        InvalidTokenError: another ``typ``, or none.
+    """
+    typ = _header_typ(token.split(".", 1)[0])
+    if typ != AT_JWT:
+        raise InvalidTokenError(f"access token typ is {typ!r:.40}, expected {AT_JWT!r} (RFC 9068 §4)")
+
+
+@functools.lru_cache(maxsize=64)
+def _header_typ(segment: str) -> str | None:
+    """The normalized ``typ`` of a header segment. Cached: our signed tokens share a handful of
+    headers (one per key), and only tokens whose signature verified get here."""
+    try:
+        header = loads_object(decode_segment(segment.encode("ascii"), "header"), "header")
+    except (JWTError, UnicodeEncodeError):
+        return None
+    typ = header.get("typ")
+    return normalize_media_type(typ) if isinstance(typ, str) else None

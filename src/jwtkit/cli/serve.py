@@ -21,14 +21,17 @@ environment (flags win): JWTKIT_DATABASE_URL, JWTKIT_DATABASE_SCHEMA, JWTKIT_RED
   JWTKIT_ISSUER, JWTKIT_AUDIENCE,
   JWTKIT_ALG, JWTKIT_WORKERS, JWTKIT_ACCESS_LOG (1/0), JWTKIT_FORWARDED_ALLOW_IPS,
   JWTKIT_COOKIE_SECURE, JWTKIT_CORS_ORIGINS (comma-separated), JWTKIT_REGISTER_MAX_PER_CLIENT,
-  JWTKIT_UI (1/0), JWTKIT_REGISTER (1/0), and JWTKIT_KEY_ENCRYPTION_SECRET
-  (at least 16 characters; encrypts the private signing keys at rest; environment only).
+  JWTKIT_UI (1/0), JWTKIT_REGISTER (1/0), JWTKIT_ACCESS_TOKEN_PROFILE, JWTKIT_ACCESS_TOKEN_CLIENT_ID, JWTKIT_ACCESS_TOKEN_SCOPE,
+  JWTKIT_INTROSPECTION_CLIENT_ID, and two secrets, environment only:
+  JWTKIT_KEY_ENCRYPTION_SECRET (at least 16 characters; encrypts the private signing keys at rest) and
+  JWTKIT_INTROSPECTION_CLIENT_SECRET (at least 16 characters; turns on POST /oauth/introspect).
 
 examples:
   jwtkit serve                                   # ./jwtkit.sqlite3 on http://127.0.0.1:8000
   jwtkit serve --database sqlite:///var/lib/jwtkit/auth.db --port 9000 --issuer https://auth.example
   JWTKIT_KEY_ENCRYPTION_SECRET=$(python -c 'import secrets; print(secrets.token_urlsafe(32))') jwtkit serve
   jwtkit serve --forwarded-allow-ips 127.0.0.1   # behind nginx on the same host
+  jwtkit serve --access-token-profile rfc9068 --issuer https://auth.example --audience https://api.example
 
 The page (token debugger, the login flow live): http://HOST:PORT/   API docs: http://HOST:PORT/docs
 """
@@ -93,6 +96,16 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--no-register", dest="register", action="store_const", const=False,
                         help="close public registration: POST /auth/register answers 403 registration_closed; "
                              "accounts are made with `jwtkit users create`")
+    parser.add_argument("--access-token-profile", choices=["simple", "rfc9068"],
+                        help="access token format (default simple); rfc9068: header typ at+jwt, claims iss, aud, "
+                             "sub, client_id, scope (RFC 9068; needs --issuer and --audience)")
+    parser.add_argument("--access-token-client-id", metavar="ID",
+                        help="rfc9068: the client_id claim of access tokens (default jwtkit)")
+    parser.add_argument("--access-token-scope", metavar="SCOPE",
+                        help="rfc9068: the scope claim of access tokens, space-separated (default api)")
+    parser.add_argument("--introspection-client-id", metavar="ID",
+                        help="the client allowed to call POST /oauth/introspect (default resource-server); its "
+                             "secret comes from JWTKIT_INTROSPECTION_CLIENT_SECRET (no secret: endpoint off)")
     parser.set_defaults(func=_handle)
 
 
@@ -113,6 +126,8 @@ def _handle(args: argparse.Namespace) -> int:
             access_log=args.access_log, forwarded_allow_ips=args.forwarded_allow_ips,
             cookie_secure=args.cookie_secure, cors_origins=args.cors_origins,
             register_max_per_client=args.register_max_per_client, ui=args.ui, register=args.register,
+            access_token_profile=args.access_token_profile, access_token_client_id=args.access_token_client_id,
+            access_token_scope=args.access_token_scope, introspection_client_id=args.introspection_client_id,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None

@@ -73,6 +73,10 @@ def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) ->
         details += ", revocation checks FAIL OPEN while the feed is stale"
     if settings.forwarded_allow_ips:
         details += f", proxy headers trusted from {settings.forwarded_allow_ips}"
+    if settings.auth.access_token_profile != "simple":
+        details += f", access tokens {settings.auth.access_token_profile}"
+    if settings.auth.introspection_client_secret is not None:  # the client's id, never its secret
+        details += f", introspection for client {settings.auth.introspection_client_id}"
     if settings.cors_origins:
         details += f", CORS for {' '.join(settings.cors_origins)}"
     if not in_process_database(settings.database_url) and not _prepared(settings):

@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse
 from jwtkit.auth.service import AuthService
 
 from . import docs, password, sessions, tokens
+from . import docs, oauth, sessions, tokens
 from .deps import service_of
 from .errors import install_error_handlers
 from .headers import SecurityHeaders
@@ -111,6 +112,7 @@ def create_app(
     app.include_router(tokens.router)
     app.include_router(sessions.router)
     app.include_router(password.router)
+    app.include_router(oauth.router)
     app.include_router(docs.router)
     if ui:
         app.include_router(page_router())

@@ -3,7 +3,8 @@
 **Security schemes.** ``OAuth2Password``: the OAuth 2 password flow with ``tokenUrl`` =
 ``/auth/token``, so Swagger UI's "Authorize" button logs in with a username and password and then
 sends the access token; ``BearerJWT``: the same access token pasted by hand (HTTP bearer);
-``SessionCookie``: the ``sessionid`` cookie of the ``/session/...`` endpoints.
+``SessionCookie``: the ``sessionid`` cookie of the ``/session/...`` endpoints; ``IntrospectionClient``:
+HTTP Basic of the resource server that may call ``POST /oauth/introspect`` (:mod:`.oauth`).
 
 **Errors.** Every error answer is ``ErrorOut`` (``{error, message[, fields][, expired_at]}``),
 FastAPI's ``{detail}`` never appears: :func:`errors` declares, per operation, the statuses it
@@ -36,6 +37,11 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "BearerJWT": {
         "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
         "description": "An access token from POST /auth/token or POST /auth/token/refresh.",
+    },
+    "IntrospectionClient": {
+        "type": "http", "scheme": "basic",
+        "description": "The introspection client's id and secret (--introspection-client-id, "
+                       "JWTKIT_INTROSPECTION_CLIENT_SECRET); or send them as client_id/client_secret form fields.",
     },
     "SessionCookie": {
         "type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,

@@ -15,7 +15,10 @@ __all__ = [
     "CredentialsIn",
     "ErrorOut",
     "FieldErrorOut",
+    "IntrospectionOut",
+    "OAuthErrorOut",
     "RefreshIn",
+    "ServerMetadataOut",
     "SessionOut",
     "TokenIn",
     "TokenPairOut",
@@ -83,6 +86,54 @@ class ErrorOut(BaseModel):
     fields: list[FieldErrorOut] | None = None
     expired_at: int | None = Field(default=None, description="401 of an expired token: when it expired "
                                                               "(epoch seconds); refresh it")
+
+
+class OAuthErrorOut(BaseModel):
+    """The error answer of the ``/oauth/...`` endpoints (RFC 6749 §5.2)."""
+
+    error: str = Field(examples=["invalid_request"])
+    error_description: str | None = None
+
+
+class IntrospectionOut(BaseModel):
+    """RFC 7662 §2.2: ``{"active": false}`` alone for any token not valid now; the token's
+    members otherwise (``token_use``: ``access_token`` or ``refresh_token``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    active: bool
+    scope: str | None = None
+    client_id: str | None = None
+    username: str | None = None
+    token_type: str | None = None
+    token_use: str | None = None
+    exp: int | None = None
+    iat: int | None = None
+    nbf: int | None = None
+    sub: str | None = None
+    aud: str | list[str] | None = None
+    iss: str | None = None
+    jti: str | None = None
+
+
+class ServerMetadataOut(BaseModel):
+    """RFC 8414 authorization server metadata (``access_token_profile`` is ours: ``simple`` or ``rfc9068``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    issuer: str
+    token_endpoint: str
+    jwks_uri: str
+    revocation_endpoint: str
+    revocation_endpoint_auth_methods_supported: list[str]
+    introspection_endpoint: str | None = None
+    introspection_endpoint_auth_methods_supported: list[str] | None = None
+    grant_types_supported: list[str]
+    token_endpoint_auth_methods_supported: list[str]
+    response_types_supported: list[str]
+    scopes_supported: list[str] | None = None
+    service_documentation: str
+    access_token_profile: str
 
 
 def error_body(code: str, message: str, fields: list[dict[str, Any]] | None = None) -> dict[str, Any]:

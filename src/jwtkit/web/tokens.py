@@ -30,6 +30,7 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # The bytes JSONResponse renders (compact, non-ASCII kept, no NaN), with one encoder built once:
 # json.dumps with these options builds a new encoder per call.
 _render = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+FORM = "application/x-www-form-urlencoded"
 
 
 def _pair(pair: TokenPair) -> TokenPairOut:
@@ -63,7 +64,11 @@ async def register(body: CredentialsIn, request: Request) -> UserOut:
                               s401="`invalid_credentials`: unknown user or wrong password (one answer for both)"),
              openapi_extra=CREDENTIALS_BODY)
 async def token(request: Request, response: Response) -> TokenPairOut:
-    """Log in: an access/refresh pair for JSON ``{username, password}`` or the OAuth 2 password form."""
+    """Log in: an access/refresh pair for JSON ``{username, password}`` or the OAuth 2 password form.
+    The refresh form (``grant_type=refresh_token``) is taken here too, as at ``/auth/token/refresh``."""
+    if request.headers.get("content-type", "").startswith(FORM) and \
+            (await request.form()).get("grant_type") == "refresh_token":
+        return await refresh(request, response)  # RFC 6749 §6 at the token endpoint (RFC 8414 metadata)
     credentials = await read_credentials(request)
     service = service_of(request)
     pair = await service.login(credentials.username, credentials.password, client=client_address(request),

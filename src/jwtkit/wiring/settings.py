@@ -33,6 +33,13 @@ setting                            environment         default
 ``ui``                             JWTKIT_UI            on (the page at ``/``: token debugger, live flow)
 ``register``                       JWTKIT_REGISTER      on (public ``POST /auth/register``; off: 403, accounts
                                                        are made with ``jwtkit users create``)
+``access_token_profile``           JWTKIT_ACCESS_TOKEN_PROFILE  ``simple`` (or ``rfc9068``: ``typ: at+jwt``, needs
+                                                       ``issuer`` and ``audience``)
+``access_token_client_id``         JWTKIT_ACCESS_TOKEN_CLIENT_ID  ``jwtkit`` (rfc9068: the ``client_id`` claim)
+``access_token_scope``             JWTKIT_ACCESS_TOKEN_SCOPE  ``api`` (rfc9068: the ``scope`` claim)
+``introspection_client_id``        JWTKIT_INTROSPECTION_CLIENT_ID  ``resource-server``
+``introspection_client_secret``    JWTKIT_INTROSPECTION_CLIENT_SECRET  none (``POST /oauth/introspect`` off;
+                                                       environment only, never printed)
 =================================  ==================  ==========================================
 
 ``database_url`` may also be ``sqlite:///path``, ``postgresql://…`` (the async drivers are added)
@@ -57,7 +64,8 @@ __all__ = ["AUTH_SETTINGS", "DEFAULT_DATABASE_URL", "ServerSettings", "normalize
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///jwtkit.sqlite3"
 AUTH_SETTINGS = ("access_ttl", "refresh_ttl", "session_ttl", "refresh_reuse_grace", "issuer", "audience", "alg",
                  "key_encryption_secret", "revocation_fail_open", "revocation_max_staleness",
-                 "register_max_per_client")
+                 "register_max_per_client", "access_token_profile", "access_token_client_id", "access_token_scope",
+                 "introspection_client_id", "introspection_client_secret")
 """The :class:`AuthSettings` fields the server takes as keywords, ``JWTKIT_*`` variables and flags."""
 
 

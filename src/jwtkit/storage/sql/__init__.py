@@ -7,7 +7,10 @@ can live in the database too (:class:`SqlRateLimiter`), for processes that share
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from jwtkit.auth.errors import ServiceUnavailableError
 from jwtkit.auth.ports import RateLimiter, RevocationFeed, Stores
@@ -16,10 +19,11 @@ from jwtkit.storage.in_process import LocalRevocationFeed, MemoryRateLimiter
 from .engine import make_engine, unavailable_on_failure
 from .rate_limiter import SqlRateLimiter
 from .schema import SCHEMA_VERSION, SchemaTooNewError, UsernameCollisionError, ensure_schema
+from .sqlite_direct import SqliteDirectStore
 from .store import SqlStore
 
-__all__ = ["SCHEMA_VERSION", "SchemaTooNewError", "SqlRateLimiter", "SqlStore", "UsernameCollisionError",
-           "open_sql_stores"]
+__all__ = ["SCHEMA_VERSION", "SchemaTooNewError", "SqlRateLimiter", "SqlStore", "SqliteDirectStore",
+           "UsernameCollisionError", "open_sql_stores"]
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +64,7 @@ async def open_sql_stores(
     except (ServiceUnavailableError, SchemaTooNewError, UsernameCollisionError):
         await engine.dispose()
         raise
-    store = SqlStore(engine)
+    store, close = await _store(engine)
     return Stores(
         users=store,
         tokens=store,
@@ -69,8 +73,23 @@ async def open_sql_stores(
         rate_limiter=rate_limiter if rate_limiter is not None
         else SqlRateLimiter(engine) if shared_rate_limiter else MemoryRateLimiter(),
         feed=LocalRevocationFeed() if feed is None else feed,
-        close=engine.dispose,
+        close=close,
     )
+
+
+async def _store(engine: AsyncEngine) -> tuple[SqlStore, Callable[[], Awaitable[None]]]:
+    """The store and what closes it: an SQLite file gets :class:`SqliteDirectStore` (its hot paths
+    on ``sqlite3``), PostgreSQL and in-memory SQLite (private to the engine's one connection)
+    :class:`SqlStore`."""
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:" and not database.startswith("file:"):
+        try:
+            direct = SqliteDirectStore.open(engine, database)
+        except ServiceUnavailableError:
+            await engine.dispose()
+            raise
+        return direct, direct.close
+    return SqlStore(engine), engine.dispose
 
 
 def _dir_exists(database: str) -> bool:

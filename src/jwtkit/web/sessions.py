@@ -65,16 +65,15 @@ async def login(request: Request, response: Response) -> SessionOut:
     """Open a session: sets the ``sessionid`` cookie (JSON ``{username, password}`` or a form)."""
     credentials = await read_credentials(request)
     service = service_of(request)
-    session_id, max_age = await service.session_login(credentials.username, credentials.password,
-                                                      client=client_address(request), device=device_cookie(request))
+    opened = await service.open_session(credentials.username, credentials.password,
+                                        client=client_address(request), device=device_cookie(request))
     remember_device(request, response, credentials.username)
     previous = request.cookies.get(SESSION_COOKIE)
-    if previous and previous != session_id and len(previous) <= MAX_SESSION_ID_LENGTH:
+    if previous and previous != opened.session_id and len(previous) <= MAX_SESSION_ID_LENGTH:
         await service.session_logout(previous)
-    user = await service.session_user(session_id)
-    _set_cookie(request, response, session_id, max_age)
+    _set_cookie(request, response, opened.session_id, opened.max_age)
     response.headers["Cache-Control"] = "no-store"
-    return SessionOut(id=user.id, username=user.username, expires_in=max_age)
+    return SessionOut(id=opened.user.id, username=opened.user.username, expires_in=opened.max_age)
 
 
 @router.post("/logout", status_code=204, response_class=Response, operation_id="sessionLogout",

@@ -15,6 +15,7 @@ from jwtkit.auth.models import RefreshRecord, SessionRecord
 from jwtkit.auth.ports import SpendResult
 from jwtkit.storage.sql import SqliteDirectStore, SqlStore, open_sql_stores
 from jwtkit.storage.sql.engine import make_engine
+from jwtkit.storage.sql.sqlite_rate_limiter import SqliteDirectRateLimiter
 
 pytestmark = pytest.mark.anyio
 
@@ -195,3 +196,36 @@ async def test_a_closed_store_is_service_unavailable(path):
     await stores.close()
     with pytest.raises(ServiceUnavailableError):
         await stores.sessions.get_session("a" * 64)
+
+
+async def test_closing_twice_is_harmless(path):
+    stores = await open_sql_stores(f"sqlite+aiosqlite:///{path}")
+    await stores.close()
+    await stores.close()
+
+
+async def test_the_shared_rate_limiter_on_an_sqlite_file_is_the_direct_one(path):
+    stores = await open_sql_stores(f"sqlite+aiosqlite:///{path}", shared_rate_limiter=True)
+    try:
+        assert isinstance(stores.rate_limiter, SqliteDirectRateLimiter)
+    finally:
+        await stores.close()
+
+
+async def test_the_rate_limiter_waits_for_another_connections_lock_and_still_counts_exactly(path, lock_holder):
+    first = await open_sql_stores(f"sqlite+aiosqlite:///{path}", shared_rate_limiter=True)
+    second = await open_sql_stores(f"sqlite+aiosqlite:///{path}", shared_rate_limiter=True)
+    try:
+        lock_holder.execute("BEGIN IMMEDIATE")
+        attempts = [asyncio.create_task(stores.rate_limiter.acquire([("user:alice", 3)], now=NOW, window=60))
+                    for stores in (first, second) for _ in range(4)]
+        await asyncio.sleep(0.05)
+        assert not any(attempt.done() for attempt in attempts)
+        lock_holder.execute("COMMIT")
+        waits = await asyncio.gather(*attempts)
+        assert sum(wait == 0 for wait in waits) == 3
+        await first.rate_limiter.release("user:alice", now=NOW)
+        assert await second.rate_limiter.acquire([("user:alice", 3)], now=NOW, window=60) == 0
+    finally:
+        await first.close()
+        await second.close()

@@ -10,6 +10,7 @@ one it sends is ended). Same throttling and error table as the token endpoints.
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
 
 from jwtkit.auth.errors import InvalidTokenError
 from jwtkit.auth.models import User
@@ -50,11 +51,13 @@ async def _user(request: Request) -> User:
 
 @router.get("/me", response_model=UserOut, operation_id="sessionMe", summary="The user of the session cookie",
             responses=errors(401, 503, s401=_NO_SESSION), openapi_extra={"security": COOKIE})
-async def me(request: Request) -> UserOut:
+async def me(request: Request) -> Response:
     """The user of the session cookie (one session read)."""
-    # First in the router, as /auth/me is in its own: routes are matched in order.
+    # First in the router, as /auth/me is in its own: routes are matched in order. The body is
+    # rendered without the response model, as /auth/me's is (FastAPI's validation and
+    # serialization of the model cost as much here as the session read itself).
     user = await _user(request)
-    return UserOut(id=user.id, username=user.username)
+    return JSONResponse({"id": user.id, "username": user.username})
 
 
 @router.post("/login", response_model=SessionOut, operation_id="sessionLogin", summary="Log in: a session cookie",

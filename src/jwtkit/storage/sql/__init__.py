@@ -20,6 +20,7 @@ from .engine import make_engine, unavailable_on_failure
 from .rate_limiter import SqlRateLimiter
 from .schema import SCHEMA_VERSION, SchemaTooNewError, UsernameCollisionError, ensure_schema
 from .sqlite_direct import SqliteDirectStore
+from .sqlite_rate_limiter import SqliteDirectRateLimiter
 from .store import SqlStore
 
 __all__ = ["SCHEMA_VERSION", "SchemaTooNewError", "SqlRateLimiter", "SqlStore", "SqliteDirectStore",
@@ -71,7 +72,7 @@ async def open_sql_stores(
         sessions=store,
         keys=store,
         rate_limiter=rate_limiter if rate_limiter is not None
-        else SqlRateLimiter(engine) if shared_rate_limiter else MemoryRateLimiter(),
+        else _shared_rate_limiter(engine, store) if shared_rate_limiter else MemoryRateLimiter(),
         feed=LocalRevocationFeed() if feed is None else feed,
         close=close,
     )
@@ -90,6 +91,12 @@ async def _store(engine: AsyncEngine) -> tuple[SqlStore, Callable[[], Awaitable[
             raise
         return direct, direct.close
     return SqlStore(engine), engine.dispose
+
+
+def _shared_rate_limiter(engine: AsyncEngine, store: SqlStore) -> SqlRateLimiter:
+    if isinstance(store, SqliteDirectStore):
+        return SqliteDirectRateLimiter(engine, store.database)
+    return SqlRateLimiter(engine)
 
 
 def _dir_exists(database: str) -> bool:

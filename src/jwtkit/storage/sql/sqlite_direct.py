@@ -1,69 +1,38 @@
 """``SqliteDirectStore``: :class:`.store.SqlStore` with its hot paths on the standard library's
 ``sqlite3``: the per-request reads and writes of login, register, refresh and cookie sessions.
 
-Why: through SQLAlchemy's async ORM layer and aiosqlite, a one-row lookup crosses to aiosqlite's
-thread and back for every step (connect, begin, execute, fetch, rollback, close) and builds and
-compiles the statement in between: about 1.6 ms of CPU per session lookup, and on a busy machine a
-refresh waited ~10 ms for those thread hand-offs. Here a statement is a cached prepared ``sqlite3``
-statement on a connection of our own, the same SQL and the same schema (created and upgraded by
-:mod:`.schema` through SQLAlchemy, as before). Everything else (revocations, keys, purging) stays
-on the inherited SQLAlchemy methods.
+Why: through SQLAlchemy's async engine on aiosqlite, a one-row lookup crosses to aiosqlite's thread
+and back for every step (connect, begin, execute, fetch, rollback, close) and builds and compiles
+the statement in between: about 0.6 ms of CPU per session lookup here (1.6 ms on a loaded server),
+and a sequential refresh waited ~10 ms for those hand-offs on a busy machine. Here a statement is
+a cached prepared ``sqlite3`` statement, with the same SQL semantics on the same schema (created and
+upgraded by :mod:`.schema` through SQLAlchemy, as before), run by :class:`.sqlite_connections.
+SqliteConnections`: inline on the event loop, or on its thread while another connection holds the
+lock (that module says why). Everything else (revocations, keys, purging) stays on the inherited
+SQLAlchemy methods; both see each other's commits at once (one file, WAL).
 
-How the calls run without stalling the event loop: each operation is one synchronous function
-holding one whole transaction, tried **inline on the event loop** first, on a connection whose
-``busy_timeout`` is 0, then, only if SQLite answers ``SQLITE_BUSY``/``SQLITE_LOCKED`` (another
-connection or process holds the write lock, or a reader meets a WAL recovery), **again on one
-dedicated thread** whose connection waits for the lock up to the busy timeout.
-
-- Inline is where a WAL database's work belongs when nobody contends: a reader never waits for a
-  writer, a primary-key lookup or a small committed write (``synchronous=NORMAL``: no fsync on
-  commit) takes a few tens of microseconds, less than the hand-off to a thread and back costs,
-  and no transaction stays open across an ``await`` (the function holds all of it).
-- The thread is where waiting belongs: under lock contention (``--workers`` processes sharing the
-  file, or this process's own SQLAlchemy transactions) a write waits there, up to the busy timeout,
-  while the loop goes on serving. The attempt inline took ``BEGIN IMMEDIATE`` first, so a busy
-  answer comes before any change (nothing to undo but an empty transaction).
-- Measured (see the branch's report): all-inline with a busy timeout freezes the whole process
-  while another holds the lock; all-on-a-thread costs a hand-off per operation (about what this
-  module removes); try-inline-then-thread keeps the inline figures and never blocks on a lock.
-
-The loop's connection does not checkpoint on commit (``wal_autocheckpoint=0``: a checkpoint
-fsyncs); every ``CHECKPOINT_EVERY`` commits a passive checkpoint runs on the thread instead.
-
-Every ``sqlite3`` failure becomes ``ServiceUnavailableError``, logged as
-:func:`.engine.unavailable_on_failure` does (no stray ``sqlite3`` exception, no parameters in the log).
+Every failure is ``ServiceUnavailableError`` (a taken username is ``UsernameTakenError``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import json
-import logging
 import sqlite3
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from jwtkit.auth.errors import ServiceUnavailableError, UsernameTakenError
+from jwtkit.auth.errors import UsernameTakenError
 from jwtkit.auth.models import RefreshRecord, SessionRecord, UserRecord, username_key
 from jwtkit.auth.ports import SpendResult
 
-from .engine import SQLITE_BUSY_TIMEOUT_MS, describe_failure
+from .engine import SQLITE_BUSY_TIMEOUT_MS
+from .sqlite_connections import SqliteConnections, write
 from .store import SqlStore
 
-__all__ = ["CHECKPOINT_EVERY", "SqliteDirectStore"]
-
-log = logging.getLogger(__name__)
-
-T = TypeVar("T")
-Operation = Callable[[sqlite3.Connection], T]
-
-CHECKPOINT_EVERY = 256
-"""Commits on the loop's connection between two passive WAL checkpoints (run on the thread)."""
-_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+__all__ = ["USER_COLUMNS", "SqliteDirectStore", "user_record"]
 
 # The users columns a UserRecord is made of, by name: a new column is one more name here.
 USER_COLUMNS = ("id", "username", "password_hash")
@@ -93,16 +62,12 @@ class SqliteDirectStore(SqlStore):
             timeout, or failing.
     """
 
-    def __init__(self, engine: AsyncEngine, path: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+    def __init__(self, engine: AsyncEngine, database: SqliteConnections, *,
                  clock: Callable[[], float] = time.time) -> None:
         """Use :meth:`open`."""
         super().__init__(engine, clock=clock)
-        self._path = path
-        self._busy_timeout_ms = busy_timeout_ms
-        self._inline: sqlite3.Connection | None = None
-        self._threaded: sqlite3.Connection | None = None  # used on the thread only
-        self._thread = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="jwtkit-sqlite")
-        self._commits = 0
+        self.database = database
+        self._run = database.run
 
     @classmethod
     def open(cls, engine: AsyncEngine, path: str, *,
@@ -112,68 +77,15 @@ class SqliteDirectStore(SqlStore):
         Raises:
             ServiceUnavailableError: the file cannot be opened.
         """
-        store = cls(engine, path, busy_timeout_ms=busy_timeout_ms)
-        try:
-            store._inline = _connect(path, busy_timeout_ms=0)
-            store._inline.execute("PRAGMA wal_autocheckpoint=0")
-        except (sqlite3.Error, OSError) as exc:
-            store._thread.shutdown(wait=False)
-            raise _unavailable("opening the database", exc) from exc
-        return store
+        return cls(engine, SqliteConnections.open(path, busy_timeout_ms=busy_timeout_ms))
 
     async def close(self) -> None:
-        """Close both connections, stop the thread, dispose of the engine."""
+        """Close the connections and dispose of the engine (closing again does nothing more); the
+        store answers ``ServiceUnavailableError`` from then on."""
         try:
-            if self._inline is not None:
-                self._inline.close()
-                self._inline = None
-            await asyncio.get_running_loop().run_in_executor(self._thread, self._close_threaded)
-            self._thread.shutdown(wait=False)
+            await self.database.close()
         finally:
             await self.engine.dispose()
-
-    # ---- running one operation
-    async def _run(self, what: str, operation: Operation[T], *, commits: bool = False) -> T:
-        """``operation(connection)``: inline, or on the thread when the database is busy."""
-        connection = self._inline
-        if connection is None:
-            raise ServiceUnavailableError()  # closed
-        try:
-            result = operation(connection)
-        except sqlite3.Error as exc:
-            if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in _BUSY:
-                raise _unavailable(what, exc) from exc
-        except OSError as exc:
-            raise _unavailable(what, exc) from exc
-        else:
-            if commits:
-                self._committed()
-            return result
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._thread, self._on_thread, operation)
-        except (sqlite3.Error, OSError) as exc:
-            raise _unavailable(what, exc) from exc
-
-    def _on_thread(self, operation: Operation[T]) -> T:
-        if self._threaded is None:
-            self._threaded = _connect(self._path, busy_timeout_ms=self._busy_timeout_ms)
-        return operation(self._threaded)
-
-    def _close_threaded(self) -> None:
-        if self._threaded is not None:
-            self._threaded.close()
-            self._threaded = None
-
-    def _committed(self) -> None:
-        self._commits += 1
-        if self._commits % CHECKPOINT_EVERY == 0:
-            self._thread.submit(self._checkpoint)
-
-    def _checkpoint(self) -> None:
-        try:
-            self._on_thread(lambda conn: conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall())
-        except (sqlite3.Error, OSError) as exc:  # the next one, or another connection's, will do
-            log.warning("SQLite WAL checkpoint failed: %s", describe_failure(exc))
 
     # ---- UserStore
     async def create_user(self, username: str, password_hash: str, *, now: float) -> UserRecord:
@@ -186,7 +98,7 @@ class SqliteDirectStore(SqlStore):
                 return None
             return cursor.lastrowid
 
-        user_id = await self._run("create_user", _write(insert), commits=True)
+        user_id = await self._run("create_user", write(insert), commits=True)
         if user_id is None:
             raise UsernameTakenError()
         return UserRecord(id=user_id, username=username, password_hash=password_hash)
@@ -210,7 +122,7 @@ class SqliteDirectStore(SqlStore):
                  first.kid))
             conn.execute(_INSERT_TOKEN, _token_row(first))
 
-        await self._run("start_family", _write(insert), commits=True)
+        await self._run("start_family", write(insert), commits=True)
 
     async def get_refresh(self, jti: str) -> RefreshRecord | None:
         row = await self._run("get_refresh", lambda conn: conn.execute(_SELECT_REFRESH, (jti,)).fetchone())
@@ -236,7 +148,7 @@ class SqliteDirectStore(SqlStore):
             conn.execute("ROLLBACK")
             return row
 
-        outcome = await self._run("spend_refresh", _write(spend), commits=True)
+        outcome = await self._run("spend_refresh", write(spend), commits=True)
         if isinstance(outcome, SpendResult):
             return outcome
         if outcome is None or outcome[1] <= now:
@@ -252,7 +164,7 @@ class SqliteDirectStore(SqlStore):
         def insert(conn: sqlite3.Connection) -> None:
             conn.execute("INSERT INTO sessions (session_key, session_data, expire_date) VALUES (?, ?, ?)", row)
 
-        await self._run("add_session", _write(insert), commits=True)
+        await self._run("add_session", write(insert), commits=True)
 
     async def get_session(self, key_hash: str) -> SessionRecord | None:
         row = await self._run("get_session", lambda conn: conn.execute(
@@ -265,45 +177,7 @@ class SqliteDirectStore(SqlStore):
         def delete(conn: sqlite3.Connection) -> None:
             conn.execute("DELETE FROM sessions WHERE session_key = ?", (key_hash,))
 
-        await self._run("delete_session", _write(delete), commits=True)
-
-
-def _connect(path: str, *, busy_timeout_ms: int) -> sqlite3.Connection:
-    """A connection in autocommit mode (transactions are explicit), with the engine's pragmas
-    (``journal_mode`` is the file's: WAL since the schema was created)."""
-    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False, cached_statements=64)
-    try:
-        connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        connection.execute("PRAGMA foreign_keys=ON")
-        connection.execute("PRAGMA synchronous=NORMAL")
-    except BaseException:
-        connection.close()
-        raise
-    return connection
-
-
-def _write(body: Operation[T]) -> Operation[T]:
-    """``body`` in one write transaction: ``BEGIN IMMEDIATE`` takes the write lock first (so a
-    busy database answers before anything changed), then commit, unless ``body`` rolled back;
-    any exception rolls back."""
-    def transaction(conn: sqlite3.Connection) -> T:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            result = body(conn)
-            if conn.in_transaction:
-                conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        return result
-
-    return transaction
-
-
-def _unavailable(what: str, exc: BaseException) -> ServiceUnavailableError:
-    log.warning("storage failure during %s: %s", what, describe_failure(exc))
-    return ServiceUnavailableError()
+        await self._run("delete_session", write(delete), commits=True)
 
 
 def _token_row(record: RefreshRecord) -> tuple[Any, ...]:

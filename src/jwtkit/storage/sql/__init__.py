@@ -2,6 +2,8 @@
 
 One schema on both (see :mod:`.schema`), created or upgraded at open. The login rate limiter
 can live in the database too (:class:`SqlRateLimiter`), for processes that share it without Redis.
+On an SQLite file the per-request methods run on the standard library's ``sqlite3`` instead
+(:class:`SqliteDirectStore`, :mod:`.sqlite_connections`; the limiter :mod:`.sqlite_rate_limiter`).
 """
 
 from __future__ import annotations

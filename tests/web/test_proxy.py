@@ -28,7 +28,7 @@ async def login_clients(service_factory, *, peer, headers, forwarded_allow_ips=P
     async with serve(app, client=(peer, 4000)) as client:
         await register(client)
         service = app.state.service
-        for method in ("login", "session_login"):
+        for method in ("login", "session_login", "open_session"):
             original = getattr(service, method)
 
             async def spy(*args, _original=original, **kwargs):

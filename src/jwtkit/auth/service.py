@@ -42,7 +42,7 @@ from .passwords import check_password, check_username
 from .ports import Stores
 from .publishing import FeedPublisher
 from .revocation import RevocationView
-from .sessions import CookieSessions
+from .sessions import CookieSessions, OpenedSession
 from .settings import AuthSettings
 from .signing import SigningKeys
 
@@ -241,6 +241,15 @@ class AuthService:
             ThrottledError, InvalidCredentialsError, ServiceUnavailableError: as :meth:`login`.
         """
         return await self._sessions.login(username, password, client=client, device=device)
+
+    async def open_session(self, username: str, password: str, *, client: str,
+                           device: str | None = None) -> OpenedSession:
+        """:meth:`session_login`, answering the session's user too (no read of the session back).
+
+        Raises:
+            ThrottledError, InvalidCredentialsError, ServiceUnavailableError: as :meth:`login`.
+        """
+        return await self._sessions.open(username, password, client=client, device=device)
 
     def device_cookie(self, username: str) -> str:
         """A fresh device cookie for ``username``: give it to the client after its successful

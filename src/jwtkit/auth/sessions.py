@@ -10,6 +10,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from .errors import InvalidTokenError
 from .login import Credentials
@@ -17,7 +18,7 @@ from .models import SessionRecord, User
 from .ports import SessionStore
 from .settings import AuthSettings
 
-__all__ = ["CookieSessions", "new_session_id", "session_key_hash"]
+__all__ = ["CookieSessions", "OpenedSession", "new_session_id", "session_key_hash"]
 
 _SESSION_ID = re.compile(r"[A-Za-z0-9_\-]{43}")  # secrets.token_urlsafe(32)
 
@@ -34,6 +35,15 @@ def session_key_hash(session_id: str) -> str | None:
     return hashlib.sha256(session_id.encode("ascii")).hexdigest()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpenedSession:
+    """A session just opened: its id (the cookie's value), its lifetime, and its user."""
+
+    session_id: str = field(repr=False)
+    max_age: int
+    user: User
+
+
 class CookieSessions:
     """Open, read and end cookie sessions."""
 
@@ -47,6 +57,12 @@ class CookieSessions:
     async def login(self, username: str, password: str, *, client: str, device: str | None = None) -> tuple[str, int]:
         """Check credentials and open a session: ``(session_id, max_age_seconds)``, a fresh
         ``secrets.token_urlsafe(32)`` every time (never one the client supplied)."""
+        opened = await self.open(username, password, client=client, device=device)
+        return opened.session_id, opened.max_age
+
+    async def open(self, username: str, password: str, *, client: str, device: str | None = None) -> OpenedSession:
+        """:meth:`login`, with the session's user: what the login answer shows, without reading
+        back the session just written."""
         user = await self._credentials.check(username, password, client, device)
         session_id = new_session_id()
         key_hash = session_key_hash(session_id)
@@ -55,7 +71,7 @@ class CookieSessions:
         await self._sessions.add_session(
             SessionRecord(key_hash=key_hash, data=data, expires_at=self._clock() + self._ttl)
         )
-        return session_id, self._ttl
+        return OpenedSession(session_id=session_id, max_age=self._ttl, user=user.to_user())
 
     async def user(self, session_id: str) -> User:
         """The user of a live session; ``InvalidTokenError`` for an unknown, expired or malformed id."""

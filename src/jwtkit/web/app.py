@@ -23,8 +23,7 @@ from fastapi.responses import JSONResponse
 
 from jwtkit.auth.service import AuthService
 
-from . import docs, password, sessions, tokens
-from . import docs, oauth, sessions, tokens
+from . import docs, oauth, password, sessions, tokens
 from .deps import service_of
 from .errors import install_error_handlers
 from .headers import SecurityHeaders

@@ -10,6 +10,7 @@ one it sends is ended). Same throttling and error table as the token endpoints.
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
 
 from jwtkit.auth.errors import InvalidTokenError
 from jwtkit.auth.models import User
@@ -50,11 +51,13 @@ async def _user(request: Request) -> User:
 
 @router.get("/me", response_model=UserOut, operation_id="sessionMe", summary="The user of the session cookie",
             responses=errors(401, 503, s401=_NO_SESSION), openapi_extra={"security": COOKIE})
-async def me(request: Request) -> UserOut:
+async def me(request: Request) -> Response:
     """The user of the session cookie (one session read)."""
-    # First in the router, as /auth/me is in its own: routes are matched in order.
+    # First in the router, as /auth/me is in its own: routes are matched in order. The body is
+    # rendered without the response model, as /auth/me's is (FastAPI's validation and
+    # serialization of the model cost as much here as the session read itself).
     user = await _user(request)
-    return UserOut(id=user.id, username=user.username)
+    return JSONResponse({"id": user.id, "username": user.username})
 
 
 @router.post("/login", response_model=SessionOut, operation_id="sessionLogin", summary="Log in: a session cookie",
@@ -65,16 +68,15 @@ async def login(request: Request, response: Response) -> SessionOut:
     """Open a session: sets the ``sessionid`` cookie (JSON ``{username, password}`` or a form)."""
     credentials = await read_credentials(request)
     service = service_of(request)
-    session_id, max_age = await service.session_login(credentials.username, credentials.password,
-                                                      client=client_address(request), device=device_cookie(request))
+    opened = await service.open_session(credentials.username, credentials.password,
+                                        client=client_address(request), device=device_cookie(request))
     remember_device(request, response, credentials.username)
     previous = request.cookies.get(SESSION_COOKIE)
-    if previous and previous != session_id and len(previous) <= MAX_SESSION_ID_LENGTH:
+    if previous and previous != opened.session_id and len(previous) <= MAX_SESSION_ID_LENGTH:
         await service.session_logout(previous)
-    user = await service.session_user(session_id)
-    _set_cookie(request, response, session_id, max_age)
+    _set_cookie(request, response, opened.session_id, opened.max_age)
     response.headers["Cache-Control"] = "no-store"
-    return SessionOut(id=user.id, username=user.username, expires_in=max_age)
+    return SessionOut(id=opened.user.id, username=opened.user.username, expires_in=opened.max_age)
 
 
 @router.post("/logout", status_code=204, response_class=Response, operation_id="sessionLogout",

@@ -2,6 +2,9 @@
 
 One schema on both (see :mod:`.schema`), created or upgraded at open. The login rate limiter
 can live in the database too (:class:`SqlRateLimiter`), for processes that share it without Redis.
+On an SQLite file the per-request methods run on the standard library's ``sqlite3`` instead
+(:class:`SqliteDirectStore`, :mod:`.sqlite_connections`; the limiter :mod:`.sqlite_rate_limiter`),
+and on PostgreSQL on asyncpg directly (:mod:`.postgres_direct`).
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from jwtkit.auth.errors import ServiceUnavailableError
 from jwtkit.auth.ports import RateLimiter, RevocationFeed, Stores
 from jwtkit.storage.in_process import LocalRevocationFeed, MemoryRateLimiter
@@ -17,10 +22,12 @@ from jwtkit.storage.in_process import LocalRevocationFeed, MemoryRateLimiter
 from .engine import make_engine, unavailable_on_failure
 from .rate_limiter import SqlRateLimiter
 from .schema import SCHEMA_VERSION, SchemaTooNewError, UsernameCollisionError, ensure_schema
+from .sqlite_direct import SqliteDirectStore
+from .sqlite_rate_limiter import SqliteDirectRateLimiter
 from .store import SqlStore
 
-__all__ = ["SCHEMA_VERSION", "SchemaTooNewError", "SqlRateLimiter", "SqlStore", "UsernameCollisionError",
-           "open_sql_stores"]
+__all__ = ["SCHEMA_VERSION", "SchemaTooNewError", "SqlRateLimiter", "SqlStore", "SqliteDirectStore",
+           "UsernameCollisionError", "open_sql_stores"]
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +62,10 @@ async def open_sql_stores(
         await engine.dispose()
         log.warning("SQLite database directory does not exist: %s", database)
         raise ServiceUnavailableError()
-    store = SqlStore(engine)
-    close: Callable[[], Awaitable[None]] = engine.dispose
     try:
         async with unavailable_on_failure("opening the database"), engine.begin() as conn:
             await ensure_schema(conn, pg_schema=schema)
-        if engine.dialect.name == "postgresql":  # the per-request paths on asyncpg directly
-            from .postgres_direct import open_postgres_direct  # asyncpg: the postgres extra's
-
-            store, close = await open_postgres_direct(engine, schema=schema)
+        store, close = await _store(engine, schema)
     except (ServiceUnavailableError, SchemaTooNewError, UsernameCollisionError):
         await engine.dispose()
         raise
@@ -73,10 +75,31 @@ async def open_sql_stores(
         sessions=store,
         keys=store,
         rate_limiter=rate_limiter if rate_limiter is not None
-        else SqlRateLimiter(engine) if shared_rate_limiter else MemoryRateLimiter(),
+        else _shared_rate_limiter(engine, store) if shared_rate_limiter else MemoryRateLimiter(),
         feed=LocalRevocationFeed() if feed is None else feed,
         close=close,
     )
+
+
+async def _store(engine: AsyncEngine, schema: str | None) -> tuple[SqlStore, Callable[[], Awaitable[None]]]:
+    """The store and what closes it: an SQLite file gets :class:`SqliteDirectStore` (its hot paths
+    on ``sqlite3``), PostgreSQL :class:`~.postgres_direct.PostgresDirectStore` (its hot paths on
+    asyncpg directly), in-memory SQLite (private to the engine's one connection) :class:`SqlStore`."""
+    database = engine.url.database
+    if engine.dialect.name == "postgresql":
+        from .postgres_direct import open_postgres_direct  # asyncpg: the postgres extra's
+
+        return await open_postgres_direct(engine, schema=schema)
+    if engine.dialect.name == "sqlite" and database and database != ":memory:" and not database.startswith("file:"):
+        direct = SqliteDirectStore.open(engine, database)
+        return direct, direct.close
+    return SqlStore(engine), engine.dispose
+
+
+def _shared_rate_limiter(engine: AsyncEngine, store: SqlStore) -> SqlRateLimiter:
+    if isinstance(store, SqliteDirectStore):
+        return SqliteDirectRateLimiter(engine, store.database)
+    return SqlRateLimiter(engine)
 
 
 def _dir_exists(database: str) -> bool:

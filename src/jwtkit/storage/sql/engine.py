@@ -118,14 +118,18 @@ async def unavailable_on_failure(what: str) -> AsyncIterator[None]:
     try:
         yield
     except (sa_exc.SQLAlchemyError, OSError, TimeoutError, ConnectionError) as exc:
-        log.warning("storage failure during %s: %s", what, _describe(exc))
+        log.warning("storage failure during %s: %s", what, describe_failure(exc))
         raise ServiceUnavailableError() from exc
 
 
-def _describe(exc: BaseException) -> str:
-    """The failure's class names and SQLSTATE, never its text: a driver's message may quote the
-    row (PostgreSQL's "Key (...)=(...) already exists") or the statement's parameters."""
+def describe_failure(exc: BaseException) -> str:
+    """The failure's class names and SQLSTATE (or SQLite's error name), never its text: a driver's
+    message may quote the row (PostgreSQL's "Key (...)=(...) already exists") or the statement's
+    parameters."""
     names = [type(exc).__name__]
+    sqlite_error = getattr(getattr(exc, "orig", exc), "sqlite_errorname", None)
+    if isinstance(sqlite_error, str):
+        names.append(sqlite_error)
     orig = getattr(exc, "orig", None)
     if orig is not None:
         names.append(type(orig).__name__)

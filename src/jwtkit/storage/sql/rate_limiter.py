@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from .engine import rowcount, unavailable_on_failure
 from .schema import login_attempts
 
-__all__ = ["SqlRateLimiter", "stored_key"]
+__all__ = ["SqlRateLimiter", "stored_key", "wait_for"]
 
 _KEY_LENGTH = 255  # login_attempts.key is a String(255)
 _DIGEST_PREFIX = "sha256:"
@@ -66,6 +66,21 @@ def _lock_id(stored: str) -> int:
     """The key's half of its advisory lock: 32 bits of its SHA-256. Two keys that share one only
     wait for each other now and then; they still count apart."""
     return int.from_bytes(hashlib.sha256(stored.encode("utf-8")).digest()[:4], "big", signed=True)
+
+
+def wait_for(entries: Sequence[tuple[str, int, float]], rows: Sequence[tuple[str, float]], *, now: float) -> float:
+    """Seconds until every ``(stored key, limit, window)`` of ``entries`` allows one more event,
+    given the live events ``rows`` (``(stored key, at)`` in time order); 0 when all do now."""
+    events: dict[str, list[float]] = {}
+    for key, at in rows:
+        events.setdefault(key, []).append(at)
+    wait = 0.0
+    for name, limit, window in entries:
+        times = [at for at in events.get(name, []) if at > now - window]  # the reference's arithmetic
+        if len(times) >= limit:
+            # Allowed again when the limit-th newest event leaves the window.
+            wait = max(wait, times[len(times) - limit] + window - now)
+    return wait
 
 
 class SqlRateLimiter:
@@ -128,15 +143,7 @@ class SqlRateLimiter:
                 # SQLITE_BUSY at once instead of waiting.)
                 await conn.execute(dead)
                 rows = (await conn.execute(live)).all()
-            events: dict[str, list[float]] = {}
-            for row in rows:
-                events.setdefault(row.key, []).append(row.at)
-            wait = 0.0
-            for name, limit, window in entries:
-                times = [at for at in events.get(name, []) if at > now - window]  # the reference's arithmetic
-                if len(times) >= limit:
-                    # Allowed again when the limit-th newest event leaves the window.
-                    wait = max(wait, times[len(times) - limit] + window - now)
+            wait = wait_for(entries, [(row.key, row.at) for row in rows], now=now)
             if wait > 0:
                 return wait
             await conn.execute(

@@ -31,6 +31,8 @@ setting                            environment         default
 ``cors_origins``                   JWTKIT_CORS_ORIGINS  none (comma-separated; CORS off)
 ``register_max_per_client``        JWTKIT_REGISTER_MAX_PER_CLIENT  ``20`` registrations per address per hour
 ``ui``                             JWTKIT_UI            on (the page at ``/``: token debugger, live flow)
+``metrics``                        JWTKIT_METRICS       off (``GET /metrics``, Prometheus text format)
+``log_format``                     JWTKIT_LOG_FORMAT    ``text`` (``json``: one JSON object per line)
 =================================  ==================  ==========================================
 
 ``database_url`` may also be ``sqlite:///path``, ``postgresql://…`` (the async drivers are added)
@@ -90,6 +92,8 @@ class ServerSettings:
     cookie_secure: Literal["always", "auto", "never"] = "auto"
     cors_origins: tuple[str, ...] = ()
     ui: bool = True
+    metrics: bool = False
+    log_format: Literal["text", "json"] = "text"
     auth: AuthSettings = field(default_factory=AuthSettings)
 
     def __init__(self, *, auth: AuthSettings | None = None, **values: Any) -> None:
@@ -127,6 +131,8 @@ class ServerSettings:
             raise ValueError(f"workers must be a positive int, got {self.workers!r}")
         if self.database_schema is not None and not self.database_url.startswith("postgresql"):
             raise ValueError("database_schema is for PostgreSQL only")
+        if self.log_format not in ("text", "json"):
+            raise ValueError(f"log_format must be text or json, got {self.log_format!r}")
         if not self.redis_prefix:
             raise ValueError("redis_prefix must not be empty")
         staleness = self.auth.revocation_max_staleness

@@ -60,8 +60,9 @@ async def test_counters_move_with_real_traffic(metered_factory, metrics, backend
         await register(client)
         pair = await login(client)
         client.cookies.clear()  # no device cookie: the (username, address) lock applies
+        wrong = {"username": "alice", "password": "wrong"}
         for _ in range(5):  # the (username, address) lock's limit
-            assert (await client.post("/auth/token", json={"username": "alice", "password": "wrong"})).status_code == 401
+            assert (await client.post("/auth/token", json=wrong)).status_code == 401
         assert (await client.post("/auth/token", json={"username": "alice", "password": PASSWORD})).status_code == 429
         second = await client.post("/auth/token/refresh", json={"refresh_token": pair["refresh_token"]})
         assert second.status_code == 200

@@ -5,7 +5,8 @@ It reports each part separately and answers 200 when every part is ready, else 5
 parts that are not::
 
     {"status": "ready", "checks": {"storage": "ok", "redis": "ok"}}
-    {"status": "unavailable", "checks": {"storage": "unavailable", "redis": "ok"}}
+    {"error": "not_ready", "message": "not ready: storage unavailable",
+     "status": "unavailable", "checks": {"storage": "unavailable", "redis": "ok"}}
 
 - ``storage``: one read of the user store (a primary-key lookup), bounded by
   :data:`READINESS_TIMEOUT` seconds: a hung database answers ``timeout``, it never hangs the probe.
@@ -23,17 +24,27 @@ import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from jwtkit.auth.service import AuthService
 
 from .deps import service_of
+from .openapi import errors
+from .schemas import error_body
 
-__all__ = ["READINESS_TIMEOUT", "readiness_router", "storage_status"]
+__all__ = ["READINESS_TIMEOUT", "ReadinessOut", "readiness_router", "storage_status"]
 
 log = logging.getLogger(__name__)
 
 READINESS_TIMEOUT = 2.0
 """Seconds the storage check may take before it reports ``timeout``."""
+
+
+class ReadinessOut(BaseModel):
+    """Ready: every part ``"ok"``. (Not ready is a 503 ``{error: "not_ready", message, status, checks}``.)"""
+
+    status: str
+    checks: dict[str, str]
 
 
 async def storage_status(service: AuthService, *, timeout: float = READINESS_TIMEOUT) -> str:
@@ -53,7 +64,7 @@ def readiness_router(*, feed_check: str = "revocation_feed", timeout: float = RE
     router = APIRouter(tags=["meta"])
 
     @router.get("/health/ready", operation_id="ready", summary="Readiness: storage and Redis",
-                responses={503: {"description": "A part is not ready (named in `checks`)."}})
+                response_model=ReadinessOut, responses=errors(503))
     async def ready(request: Request) -> JSONResponse:
         """200 when storage answers (within a bound) and the revocation feed is in sync; 503 and
         the failing part otherwise. ``/health`` is liveness and touches neither."""
@@ -61,8 +72,10 @@ def readiness_router(*, feed_check: str = "revocation_feed", timeout: float = RE
         settings = service.settings
         feed = "ok" if service.stores.feed.is_fresh(settings.revocation_max_staleness) else "stale"
         checks = {"storage": await storage_status(service, timeout=timeout), feed_check: feed}
-        ok = all(value == "ok" for value in checks.values())
-        return JSONResponse({"status": "ready" if ok else "unavailable", "checks": checks},
-                            status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})
+        failed = [f"{part} {state}" for part, state in checks.items() if state != "ok"]
+        if not failed:
+            return JSONResponse({"status": "ready", "checks": checks}, headers={"Cache-Control": "no-store"})
+        body = error_body("not_ready", "not ready: " + ", ".join(failed)) | {"status": "unavailable", "checks": checks}
+        return JSONResponse(body, status_code=503, headers={"Cache-Control": "no-store", "Retry-After": "1"})
 
     return router

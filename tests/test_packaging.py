@@ -32,7 +32,8 @@ def test_the_server_extra_brings_the_http_stack_the_sqlite_driver_and_argon2(pro
     )
 
 
-@pytest.mark.parametrize(("extra", "driver"), [("postgres", "asyncpg"), ("redis", "redis")])
+@pytest.mark.parametrize(("extra", "driver"), [("postgres", "asyncpg"), ("redis", "redis"),
+                                               ("metrics", "prometheus-client")])
 def test_each_backend_has_its_own_extra_and_the_server_extra_does_not_carry_it(project, extra, driver):
     extras = project["optional-dependencies"]
     assert driver in requirement_names(extras[extra])
@@ -41,7 +42,7 @@ def test_each_backend_has_its_own_extra_and_the_server_extra_does_not_carry_it(p
 
 def test_all_is_the_whole_server_and_the_dev_install_takes_every_extra(project):
     extras = project["optional-dependencies"]
-    assert extras["all"] == ["jwtkit[server,postgres,redis]"]
+    assert extras["all"] == ["jwtkit[server,postgres,redis,metrics]"]
     reached, todo = set(), ["dev"]
     while todo:
         for requirement in extras[todo.pop()]:

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.anyio
 
 OPERATION_IDS = {
     ("get", "/health"): "health",
+    ("get", "/health/ready"): "ready",
     ("get", "/.well-known/jwks.json"): "jwks",
     ("get", "/auth/me"): "getMe",
     ("post", "/auth/register"): "register",

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable, Sequence
 
 from .errors import InvalidTokenError
+from .events import NO_EVENTS, AuthEvents
 from .grace import replay_within_grace
 from .models import Denial, Principal, TokenPair, UserRecord
 from .ports import SpendResult, TokenStore, UserStore
@@ -39,8 +40,10 @@ class TokenFlows:
     """Issue, verify, refresh and revoke access/refresh pairs."""
 
     def __init__(self, settings: AuthSettings, users: UserStore, tokens: TokenStore, keys: SigningKeys,
-                 view: RevocationView, publisher: FeedPublisher, clock: Callable[[], float]) -> None:
+                 view: RevocationView, publisher: FeedPublisher, clock: Callable[[], float],
+                 events: AuthEvents = NO_EVENTS) -> None:
         self._settings = settings
+        self._events = events
         self._users = users
         self._tokens = tokens
         self._keys = keys
@@ -113,15 +116,18 @@ class TokenFlows:
         successor = new_refresh_record(key, self._settings, user.id, claims.family_id, now)
         result = await self._tokens.spend_refresh(claims.jti, now=now, successor=successor)
         if result is SpendResult.SPENT:
+            self._events.refresh("ok", user.id)
             return resign_pair(key, self._settings, user, successor)
         if result is SpendResult.REUSED:
             replayed = await replay_within_grace(self._tokens, self._keys.active, self._settings, user, claims.jti,
                                                  now=now)
             if replayed is not None:
+                self._events.refresh("grace", user.id)
                 return replayed
             log.warning("refresh token reuse (jti %s, user %s): revoking family %s",
                         claims.jti, user.id, claims.family_id)
-            await self.revoke([claims.family_id], [], now)
+            self._events.refresh("reused", user.id)
+            await self.revoke([claims.family_id], [], now, user_id=user.id)
             raise InvalidTokenError("refresh token reused; family revoked")
         raise InvalidTokenError(f"refresh token {result.value}")
 
@@ -132,7 +138,7 @@ class TokenFlows:
             raise InvalidTokenError("refresh token of another user")
         family_ids = sorted({principal.family_id, claims.family_id})
         await self.revoke(family_ids, [Denial(kind="jti", value=principal.jti, expires_at=principal.exp)],
-                          self._clock())
+                          self._clock(), user_id=principal.user_id)
 
     async def revoke_token(self, token: str) -> bool:
         """RFC 7009: revoke a token of ours whatever else it is — a refresh token's whole family,
@@ -152,7 +158,8 @@ class TokenFlows:
             await self.revoke([], [Denial(kind="jti", value=claims.jti, expires_at=claims.exp)], self._clock())
         return True
 
-    async def revoke(self, family_ids: Sequence[str], denials: Sequence[Denial], now: float) -> None:
+    async def revoke(self, family_ids: Sequence[str], denials: Sequence[Denial], now: float, *,
+                     user_id: int | None = None) -> None:
         """Revoke families (in storage, and their access tokens in the denylist until the last one
         expires) plus ``denials``, in one transaction; then apply here and publish. The store
         extends each family's denial to its latest access token's ``exp`` (which may have been
@@ -163,6 +170,7 @@ class TokenFlows:
         everything += denials
         written = await self._tokens.revoke(family_ids=family_ids, denials=everything, now=now)
         self._view.apply(written)
+        self._events.revoked(families=len(family_ids), tokens=len(denials), user_id=user_id)
         await self._publisher.denials(written)
 
     def _admit(self, claims: TokenClaims, *, allow_stale: bool) -> Principal:

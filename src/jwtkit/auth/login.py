@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from .devices import DeviceCookies
 from .errors import InvalidCredentialsError, ThrottledError, UsernameTakenError
+from .events import NO_EVENTS, AuthEvents
 from .models import UserRecord, username_key
 from .passwords import Passwords, is_valid_username
 from .ports import RateLimiter, UserStore
@@ -31,8 +32,9 @@ class Credentials:
     """Registers users and checks a username and password against the user store, throttled."""
 
     def __init__(self, settings: AuthSettings, users: UserStore, limiter: RateLimiter,
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float], events: AuthEvents = NO_EVENTS) -> None:
         self._settings = settings
+        self._events = events
         self._users = users
         self._limiter = limiter
         self._clock = clock
@@ -83,7 +85,11 @@ class Credentials:
             raise InvalidCredentialsError()
         key = username_key(username)
         nonce = None if self.devices is None or device is None else self.devices.nonce(device, key, now=now)
-        reservation = await self._throttle.reserve(key, client, device=nonce, now=now)  # before the check
+        try:
+            reservation = await self._throttle.reserve(key, client, device=nonce, now=now)  # before the check
+        except ThrottledError:
+            self._events.login("throttled", None)
+            raise
         try:
             user = None
             if is_valid_username(username, settings):  # no such user otherwise: a NUL would fail PostgreSQL
@@ -98,10 +104,13 @@ class Credentials:
             await self._throttle.cancel(reservation)  # not judged: an outage is not a failed login
             raise
         if not ok or user is None:
+            self._events.login("failed", None)
             raise InvalidCredentialsError()  # the reservation stands as the failure
         if user.disabled_at is not None:  # the same answer: a disabled account confirms no password
             log.info("login refused: user %s is disabled", user.id)
+            self._events.login("failed", user.id)
             raise InvalidCredentialsError()
+        self._events.login("ok", user.id)
         try:
             await self._throttle.succeeded(reservation)
             await self._users.record_login(user.id, now=now)

@@ -32,6 +32,7 @@ from typing import Any
 from .accounts import Accounts
 from .background import BackgroundTasks
 from .devices import DEVICE_SECRET_NAME, DeviceCookies, device_key
+from .events import NO_EVENTS, AuthEvents
 from .flows import TokenFlows
 from .introspection import Introspection
 from .listener import RevocationListener
@@ -54,17 +55,17 @@ Clock = Callable[[], float]
 class AuthService:
     """The auth server's service layer. Build it with :meth:`open`, release it with :meth:`close`."""
 
-    def __init__(self, settings: AuthSettings, stores: Stores, clock: Clock) -> None:
+    def __init__(self, settings: AuthSettings, stores: Stores, clock: Clock, events: AuthEvents = NO_EVENTS) -> None:
         """Use :meth:`open`."""
         self._settings = settings
         self._stores = stores
         self._tasks = BackgroundTasks()
         publisher = FeedPublisher(stores.feed, self._tasks)
         view = RevocationView(stores.feed, settings)
-        self._credentials = Credentials(settings, stores.users, stores.rate_limiter, clock)
+        self._credentials = Credentials(settings, stores.users, stores.rate_limiter, clock, events)
         self._sessions = CookieSessions(settings, stores.sessions, self._credentials, clock)
         self._keys = SigningKeys(settings, stores.keys, publisher, self._tasks, clock)
-        self._tokens = TokenFlows(settings, stores.users, stores.tokens, self._keys, view, publisher, clock)
+        self._tokens = TokenFlows(settings, stores.users, stores.tokens, self._keys, view, publisher, clock, events)
         self._introspection = Introspection(settings, self._tokens, stores.users)
         self._listener = RevocationListener(view, self._keys, stores.tokens, publisher, clock)
         self._maintenance = Maintenance(stores, self._keys, view, self._listener, self._tasks, clock)
@@ -74,18 +75,20 @@ class AuthService:
         self._unsubscribe: Callable[[], None] = _noop
 
     @classmethod
-    async def open(cls, settings: AuthSettings, stores: Stores, *, clock: Clock = time.time) -> AuthService:
+    async def open(cls, settings: AuthSettings, stores: Stores, *, clock: Clock = time.time,
+                   events: AuthEvents = NO_EVENTS) -> AuthService:
         """Subscribe to the revocation feed, then load the key ring (creating the first signing
         key if there is none, or a new one when ``settings.alg`` changed) and the live denylist
         into memory. (Subscribing first: a revocation committed while loading is in what is
         loaded or in a message received; applying one twice is harmless.) The service owns
-        ``stores`` from here on (``close`` closes them; so does a failed ``open``).
+        ``stores`` from here on (``close`` closes them; so does a failed ``open``). ``events``
+        hears of logins, refreshes and revocations (:mod:`.events`; metrics and logs).
 
         Raises:
             ServiceUnavailableError: storage is unreachable.
             ValueError: a stored key cannot be decrypted with ``settings.key_encryption_secret``.
         """
-        self = cls(settings, stores, clock)
+        self = cls(settings, stores, clock, events)
         try:
             self._unsubscribe = stores.feed.subscribe(self._listener)
             await self._keys.load(create=True)

@@ -1,7 +1,7 @@
 """Which ``pip install 'jwtkit[…]'`` extra supplies a module the command could not import.
 
 ``pip install jwtkit`` brings the token core only (``cryptography``); the server, PostgreSQL and
-Redis live behind extras (``server``, ``postgres``, ``redis``, ``all``). A command that needs a
+Redis live behind extras (``server``, ``postgres``, ``redis``, ``metrics``, ``all``). A command that needs a
 missing one says which extra to install (exit status 2) instead of a ``ModuleNotFoundError``.
 """
 
@@ -20,6 +20,7 @@ _EXTRA_OF_MODULE: dict[str, tuple[str, str]] = {
     "argon2": ("server", "the server"),
     "asyncpg": ("postgres", "a PostgreSQL database"),
     "redis": ("redis", "--redis"),
+    "prometheus_client": ("metrics", "--metrics"),
 }
 
 

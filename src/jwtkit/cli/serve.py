@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from .console import UsageError
@@ -21,8 +22,9 @@ environment (flags win): JWTKIT_DATABASE_URL, JWTKIT_DATABASE_SCHEMA, JWTKIT_RED
   JWTKIT_ISSUER, JWTKIT_AUDIENCE,
   JWTKIT_ALG, JWTKIT_WORKERS, JWTKIT_ACCESS_LOG (1/0), JWTKIT_FORWARDED_ALLOW_IPS,
   JWTKIT_COOKIE_SECURE, JWTKIT_CORS_ORIGINS (comma-separated), JWTKIT_REGISTER_MAX_PER_CLIENT,
-  JWTKIT_UI (1/0), JWTKIT_REGISTER (1/0), JWTKIT_ACCESS_TOKEN_PROFILE, JWTKIT_ACCESS_TOKEN_CLIENT_ID,
-  JWTKIT_ACCESS_TOKEN_SCOPE,   JWTKIT_INTROSPECTION_CLIENT_ID, and two secrets, environment only:
+  JWTKIT_UI (1/0), JWTKIT_REGISTER (1/0), JWTKIT_METRICS (1/0), JWTKIT_LOG_FORMAT (text/json),
+  JWTKIT_ACCESS_TOKEN_PROFILE, JWTKIT_ACCESS_TOKEN_CLIENT_ID, JWTKIT_ACCESS_TOKEN_SCOPE,
+  JWTKIT_INTROSPECTION_CLIENT_ID, and two secrets, environment only:
   JWTKIT_KEY_ENCRYPTION_SECRET (at least 16 characters; encrypts the private signing keys at rest) and
   JWTKIT_INTROSPECTION_CLIENT_SECRET (at least 16 characters; turns on POST /oauth/introspect).
 
@@ -106,7 +108,23 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--introspection-client-id", metavar="ID",
                         help="the client allowed to call POST /oauth/introspect (default resource-server); its "
                              "secret comes from JWTKIT_INTROSPECTION_CLIENT_SECRET (no secret: endpoint off)")
+    parser.add_argument("--metrics", action="store_const", const=True,
+                        help="serve Prometheus metrics at GET /metrics (needs the metrics extra; keep /metrics "
+                             "off the public internet at your proxy). With --workers, prometheus' multiprocess "
+                             "mode in PROMETHEUS_MULTIPROC_DIR (default: a temporary directory)")
+    parser.add_argument("--log-format", choices=["text", "json"],
+                        help="text (default) or json: one JSON object per line (time, level, logger, event, "
+                             "request_id, user_id), uvicorn's access and error logs included")
     parser.set_defaults(func=_handle)
+
+
+def _announcer(log_format: str) -> Callable[[str], None]:
+    """How the "listening on" line is written: printed, or a JSON log line with ``--log-format json``."""
+    if log_format == "json":
+        import logging
+
+        return logging.getLogger("jwtkit.serve").info
+    return lambda line: print(line, flush=True)
 
 
 def _handle(args: argparse.Namespace) -> int:
@@ -128,6 +146,7 @@ def _handle(args: argparse.Namespace) -> int:
             register_max_per_client=args.register_max_per_client, ui=args.ui, register=args.register,
             access_token_profile=args.access_token_profile, access_token_client_id=args.access_token_client_id,
             access_token_scope=args.access_token_scope, introspection_client_id=args.introspection_client_id,
+            metrics=args.metrics, log_format=args.log_format,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -136,7 +155,7 @@ def _handle(args: argparse.Namespace) -> int:
               f"reach the other workers by polling the database (every {settings.revocation_poll_interval:g} s); "
               "--redis makes that immediate", file=sys.stderr)
     try:
-        started = run(settings, announce=lambda line: print(line, flush=True))
+        started = run(settings, announce=_announcer(settings.log_format))
     except OSError as exc:  # the port is taken, the address is not ours
         raise UsageError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
     return 0 if started else 1

@@ -8,11 +8,16 @@ The server stack is imported only when this module is (the ``serve`` command imp
 from __future__ import annotations
 
 import asyncio
+import atexit
 import io
 import logging
+import logging.config
+import shutil
 import socket
 import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from jwtkit.wiring import (
@@ -48,9 +53,16 @@ def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) ->
 
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)  # the access log goes there: one line per request, now
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from jwtkit.wiring.log_format import log_config
+
+    logs = log_config(settings.log_format)
+    if settings.log_format == "json":
+        logging.config.dictConfig(logs)  # the lines before uvicorn's too
+    else:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.metrics:
+        _prepare_metrics(settings)
     log.log(*key_protection(settings))
-    from jwtkit.web.access_log import uvicorn_log_config
 
     options: dict[str, Any] = {
         "access_log": settings.access_log, "server_header": False, "log_level": "info", "lifespan": "on",
@@ -58,7 +70,7 @@ def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) ->
         "proxy_headers": False,
         # httptools with a cap on request heads (431), at httptools' speed (jwtkit.web.protocol)
         "http": "jwtkit.web.protocol:BoundedHttpToolsProtocol",
-        "log_config": uvicorn_log_config(),  # the access log without query strings
+        "log_config": logs,  # the access log without query strings; JSON with --log-format json
     }
     workers = f"{settings.workers} worker{'s' if settings.workers > 1 else ''}"
     details = (f"database {redacted(settings.database_url)}, {settings.auth.alg}, access {settings.auth.access_ttl} s, "
@@ -79,6 +91,8 @@ def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) ->
         details += f", introspection for client {settings.auth.introspection_client_id}"
     if settings.cors_origins:
         details += f", CORS for {' '.join(settings.cors_origins)}"
+    if settings.metrics:
+        details += ", metrics at /metrics"
     if not in_process_database(settings.database_url) and not _prepared(settings):
         return False
     if settings.workers > 1:
@@ -97,6 +111,28 @@ def run(settings: ServerSettings, *, announce: Callable[[str], None] = print) ->
         server = uvicorn.Server(uvicorn.Config(app, **options))
         server.run(sockets=[sock])
         return server.started
+
+
+def _prepare_metrics(settings: ServerSettings) -> None:
+    """Fail early (the CLI names the ``metrics`` extra) when ``prometheus_client`` is missing; with
+    several workers, give them prometheus' multiprocess directory: the operator's
+    ``PROMETHEUS_MULTIPROC_DIR`` (emptied of the last run's files), else a new temporary one,
+    removed at exit. Set before the workers import ``prometheus_client``, which reads it then."""
+    import prometheus_client  # noqa: F401  (ModuleNotFoundError: the CLI names the extra)
+
+    if settings.workers == 1:
+        return
+    from jwtkit.web.metrics import MULTIPROC_ENV
+    from jwtkit.wiring.env import environment_value
+
+    directory = environment_value(MULTIPROC_ENV)
+    if directory:
+        for stale in Path(directory).glob("*.db"):
+            stale.unlink()
+    else:
+        directory = tempfile.mkdtemp(prefix="jwtkit-metrics-")
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    export_env({MULTIPROC_ENV: directory})
 
 
 def _prepared(settings: ServerSettings) -> bool:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -32,7 +33,12 @@ from .openapi import install_openapi
 from .origins import BrowserPolicy, CookieSecure, add_cors
 from .page import page_router
 from .proxy import ForwardedHeaders, TrustedProxies
+from .readiness import readiness_router
 from .registration import close_registration
+from .request_id import RequestId
+
+if TYPE_CHECKING:
+    from .metrics import Metrics
 
 __all__ = ["DEFAULT_MAINTENANCE_INTERVAL", "ServiceFactory", "create_app"]
 
@@ -66,6 +72,8 @@ def create_app(
     cors_origins: Sequence[str] = (),
     ui: bool = True,
     registration: bool = True,
+    metrics: Metrics | None = None,
+    feed_check: str = "revocation_feed",
 ) -> FastAPI:
     """The HTTP API over the service ``service_factory`` opens at startup.
 
@@ -76,6 +84,10 @@ def create_app(
     ``cookie_secure`` and ``cors_origins`` are the browser policy of :mod:`.origins`.
     ``ui`` serves the page at ``/`` (the token debugger and the flow, live; :mod:`jwtkit.web.page`).
     ``registration=False`` closes ``POST /auth/register`` (403 ``registration_closed``; :mod:`.registration`).
+    ``metrics`` (:class:`~jwtkit.web.metrics.Metrics`, also the service's events observer) serves
+    ``GET /metrics`` and counts every request; ``None`` (the default) adds nothing at all.
+    ``feed_check`` names the revocation feed's part of ``GET /health/ready`` (``"redis"`` with Redis).
+    Every response carries ``X-Request-ID`` (:mod:`.request_id`).
 
     Raises:
         ValueError: a bad size, interval, proxy address, ``cookie_secure`` or origin.
@@ -93,7 +105,11 @@ def create_app(
         try:
             if maintenance_interval is not None:
                 service.start_maintenance(interval=maintenance_interval)  # stopped by close()
-            yield
+            if metrics is None:
+                yield
+            else:
+                async with metrics.watching(service):
+                    yield
         finally:
             await service.close()
 
@@ -108,6 +124,9 @@ def create_app(
     app.state.browser = browser
     install_error_handlers(app)
     app.include_router(meta)
+    app.include_router(readiness_router(feed_check=feed_check))
+    if metrics is not None:
+        app.add_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
     app.include_router(tokens.router)
     app.include_router(sessions.router)
     app.include_router(password.router)
@@ -125,4 +144,9 @@ def create_app(
     add_cors(app, browser.cors_origins)
     if trusted:
         app.add_middleware(ForwardedHeaders, trusted=trusted)
+    if metrics is not None:
+        from .metrics import HttpMetrics
+
+        app.add_middleware(HttpMetrics, metrics=metrics)
+    app.add_middleware(RequestId)  # the outermost: every response and log line of a request has its id
     return app

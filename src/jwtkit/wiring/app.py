@@ -17,19 +17,21 @@ from .stores import in_process_database, open_stores
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from jwtkit.auth.events import AuthEvents
     from jwtkit.auth.service import AuthService
 
 __all__ = ["app_from_env", "build_app", "key_protection", "open_service", "polls_database", "prepare",
            "redacted", "redis_ping_interval"]
 
 
-async def open_service(settings: ServerSettings) -> AuthService:
+async def open_service(settings: ServerSettings, *, events: AuthEvents | None = None) -> AuthService:
     """Open the stores behind ``settings.database_url`` and the service over them.
 
     Revocations and key rotations reach the other processes on the database (``--workers``, or
     servers started separately) through Redis when ``settings.redis_url`` is set, else by polling
     the database every ``settings.revocation_poll_interval`` seconds: a process cannot know that
     it is alone on a database file or server. Only ``memory://`` (one process by nature) does neither.
+    ``events`` hears of logins, refreshes and revocations (the metrics and the event log).
 
     Raises:
         ServiceUnavailableError: the database (or Redis) cannot be reached.
@@ -42,7 +44,9 @@ async def open_service(settings: ServerSettings) -> AuthService:
                                poll_database=polls_database(settings),
                                poll_interval=settings.revocation_poll_interval,
                                redis_ping_interval=redis_ping_interval(settings))
-    return await AuthService.open(settings.auth, stores)  # closes the stores if it fails
+    if events is None:
+        return await AuthService.open(settings.auth, stores)  # closes the stores if it fails
+    return await AuthService.open(settings.auth, stores, events=events)
 
 
 def polls_database(settings: ServerSettings) -> bool:
@@ -67,16 +71,25 @@ def build_app(settings: ServerSettings, *, on_open: Callable[[], None] | None = 
     """The HTTP app over the service ``settings`` describe (opened by the app's lifespan, which
     then calls ``on_open``)."""
     from jwtkit.web import create_app
+    from jwtkit.web.event_log import LoggedEvents
+
+    metrics = None
+    if settings.metrics:
+        from jwtkit.web.metrics import Metrics
+
+        metrics = Metrics(multiprocess=settings.workers > 1)  # several workers: prometheus' multiprocess mode
+    events = LoggedEvents() if metrics is None else LoggedEvents(metrics)
 
     async def factory() -> AuthService:
-        service = await open_service(settings)
+        service = await open_service(settings, events=events)
         if on_open is not None:
             on_open()
         return service
 
     return create_app(factory, forwarded_allow_ips=settings.forwarded_allow_ips,
                       cookie_secure=settings.cookie_secure,
-                      cors_origins=settings.cors_origins, ui=settings.ui, registration=settings.register)
+                      cors_origins=settings.cors_origins, ui=settings.ui, registration=settings.register,
+                      metrics=metrics, feed_check="revocation_feed" if settings.redis_url is None else "redis")
 
 
 def app_from_env() -> FastAPI:

@@ -8,14 +8,14 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["ENV_PREFIX", "export_env", "read_env", "variable_name", "write_env"]
+__all__ = ["ENV_PREFIX", "environment_value", "export_env", "read_env", "variable_name", "write_env"]
 
 ENV_PREFIX = "JWTKIT_"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _INTS = frozenset(("port", "access_ttl", "refresh_ttl", "session_ttl", "workers", "register_max_per_client"))
 _SECONDS = frozenset(("revocation_max_staleness", "revocation_poll_interval", "refresh_reuse_grace"))
-_FLAGS = frozenset(("access_log", "revocation_fail_open", "ui", "register"))
+_FLAGS = frozenset(("access_log", "revocation_fail_open", "ui", "register", "metrics"))
 
 
 def variable_name(setting: str) -> str:
@@ -77,6 +77,12 @@ def _parse(name: str, raw: str) -> Any:
     if name == "cors_origins":
         return tuple(origin.strip() for origin in raw.split(",") if origin.strip())
     return raw
+
+
+def environment_value(name: str) -> str | None:
+    """The process environment's ``name`` (for the few variables jwtkit honours that are not its own
+    settings, e.g. ``PROMETHEUS_MULTIPROC_DIR``)."""
+    return os.environ.get(name)
 
 
 def export_env(variables: Mapping[str, str]) -> None:

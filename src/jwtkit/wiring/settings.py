@@ -40,6 +40,8 @@ setting                            environment         default
 ``introspection_client_id``        JWTKIT_INTROSPECTION_CLIENT_ID  ``resource-server``
 ``introspection_client_secret``    JWTKIT_INTROSPECTION_CLIENT_SECRET  none (``POST /oauth/introspect`` off;
                                                        environment only, never printed)
+``metrics``                        JWTKIT_METRICS       off (``GET /metrics``, Prometheus text format)
+``log_format``                     JWTKIT_LOG_FORMAT    ``text`` (``json``: one JSON object per line)
 =================================  ==================  ==========================================
 
 ``database_url`` may also be ``sqlite:///path``, ``postgresql://…`` (the async drivers are added)
@@ -101,6 +103,8 @@ class ServerSettings:
     cors_origins: tuple[str, ...] = ()
     ui: bool = True
     register: bool = True
+    metrics: bool = False
+    log_format: Literal["text", "json"] = "text"
     auth: AuthSettings = field(default_factory=AuthSettings)
 
     def __init__(self, *, auth: AuthSettings | None = None, **values: Any) -> None:
@@ -138,6 +142,8 @@ class ServerSettings:
             raise ValueError(f"workers must be a positive int, got {self.workers!r}")
         if self.database_schema is not None and not self.database_url.startswith("postgresql"):
             raise ValueError("database_schema is for PostgreSQL only")
+        if self.log_format not in ("text", "json"):
+            raise ValueError(f"log_format must be text or json, got {self.log_format!r}")
         if not self.redis_prefix:
             raise ValueError("redis_prefix must not be empty")
         staleness = self.auth.revocation_max_staleness

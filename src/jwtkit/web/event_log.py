@@ -1,0 +1,47 @@
+"""``LoggedEvents``: the service's :class:`~jwtkit.auth.events.AuthEvents` as log lines (logger
+``jwtkit.events``) and as the user id of the request's log context, before handing each event
+on (to the metrics, or to nothing).
+
+One line per event, with outcomes, counts and user ids only: never a username, a token, a
+password or a cookie value. A failed login says no name (a user who typed the password into
+the name field must not find it in the log).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from jwtkit.auth.events import NO_EVENTS, AuthEvents, LoginOutcome, RefreshOutcome
+
+from .request_id import set_user
+
+__all__ = ["LoggedEvents"]
+
+log = logging.getLogger("jwtkit.events")
+
+
+class LoggedEvents:
+    """Log each event, tag the request with its user, then tell ``inner``."""
+
+    def __init__(self, inner: AuthEvents = NO_EVENTS) -> None:
+        self._inner = inner
+
+    def login(self, outcome: LoginOutcome, user_id: int | None) -> None:
+        set_user(user_id)
+        if outcome == "ok":
+            log.info("login ok (user %s)", user_id, extra={"user_id": user_id})
+        else:
+            log.info("login %s", outcome)
+        self._inner.login(outcome, user_id)
+
+    def refresh(self, outcome: RefreshOutcome, user_id: int) -> None:
+        set_user(user_id)
+        log.info("refresh %s (user %s)", outcome, user_id, extra={"user_id": user_id})
+        self._inner.refresh(outcome, user_id)
+
+    def revoked(self, *, families: int, tokens: int, user_id: int | None) -> None:
+        set_user(user_id)
+        log.info("revoked %d refresh famil%s and %d access token%s%s", families, "y" if families == 1 else "ies",
+                 tokens, "" if tokens == 1 else "s", "" if user_id is None else f" (user {user_id})",
+                 extra={"user_id": user_id})
+        self._inner.revoked(families=families, tokens=tokens, user_id=user_id)

@@ -70,7 +70,7 @@ from harness.rounds import interleave, same_round_diff, same_round_ratio
 from harness.servers import HOST, free_port, jwtkit_serve, private_redis, running
 
 PASSWORD = "benchmark password"
-PEER_DIR = Path(os.environ.get("JWTKIT_BENCH_PEER_DIR", ROOT.parent.parent / "shared" / "bench" / "server_peer"))
+PEER_DIR = Path(os.environ.get("JWTKIT_BENCH_PEER_DIR", ROOT.parent / "shared" / "bench" / "server_peer"))
 BACKENDS = {"sqlite": "SQLite", "postgres": "PostgreSQL + Redis"}
 
 # cell names (a server's table lists them in this order)

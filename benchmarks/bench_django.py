@@ -200,7 +200,7 @@ def main() -> None:
     ratios = {name: [x["rps"] / h["rps"] for x, h in zip(r, health, strict=True)] for name, r in runs.items()}
 
     print(f"\nDjango {args.connections} connections, {args.duration:g} s x {args.rounds} rounds, one uvicorn worker "
-          "(medians; PRELIMINARY on a loaded machine)\n")
+          "(medians; check the other load before trusting req/s)\n")
     print("| endpoint | req/s | ÷ /health | server CPU µs/request |\n|---|---:|---:|---:|")
     for name in steps:
         print(

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .accounts import Accounts
+from .administration import AccountAdministration
 from .background import BackgroundTasks
 from .devices import DEVICE_SECRET_NAME, DeviceCookies, device_key
 from .events import NO_EVENTS, AuthEvents
@@ -38,7 +39,7 @@ from .introspection import Introspection
 from .listener import RevocationListener
 from .login import Credentials
 from .maintenance import Maintenance
-from .models import AccountChange, Principal, RetiredKey, TokenPair, User, UserAccount
+from .models import Principal, RetiredKey, TokenPair, User
 from .passwords import check_password, check_username
 from .ports import Stores
 from .publishing import FeedPublisher
@@ -52,7 +53,7 @@ __all__ = ["AuthService", "Clock"]
 Clock = Callable[[], float]
 
 
-class AuthService:
+class AuthService(AccountAdministration):
     """The auth server's service layer. Build it with :meth:`open`, release it with :meth:`close`."""
 
     def __init__(self, settings: AuthSettings, stores: Stores, clock: Clock, events: AuthEvents = NO_EVENTS) -> None:
@@ -353,49 +354,6 @@ class AuthService:
         """
         return await self._accounts.change_password(principal, current_password, new_password, client=client,
                                                     keep_current_session=keep_current_session)
-
-    async def create_user(self, username: str, password: str) -> User:
-        """Create a user as :meth:`register` does, without the per-address limit (the operator's CLI).
-
-        Raises:
-            InvalidInputError, UsernameTakenError, ServiceUnavailableError: as :meth:`register`.
-        """
-        return await self._accounts.create(username, password)
-
-    async def list_users(self) -> list[UserAccount]:
-        """Every user with its last login, whether disabled, and its live refresh families."""
-        return await self._accounts.all_accounts()
-
-    async def disable_user(self, username: str) -> AccountChange:
-        """Disable ``username`` (no login, no refresh) and log them out everywhere.
-
-        Raises:
-            LookupError: no such user.
-            ServiceUnavailableError: storage is down.
-        """
-        return await self._accounts.disable(username)
-
-    async def enable_user(self, username: str) -> User:
-        """Let a disabled user log in again. Raises ``LookupError`` for an unknown user."""
-        return await self._accounts.enable(username)
-
-    async def log_out_everywhere(self, username: str) -> AccountChange:
-        """Revoke every refresh family of ``username`` (their access tokens denied, published to
-        every process) and end their cookie sessions. Raises ``LookupError`` for an unknown user."""
-        return await self._accounts.log_out_everywhere(username)
-
-    async def delete_user(self, username: str) -> AccountChange:
-        """Log ``username`` out everywhere, then delete them. Raises ``LookupError`` for an unknown user."""
-        return await self._accounts.delete(username)
-
-    async def unlock(self, *, username: str | None = None, client: str | None = None) -> list[str]:
-        """Clear the login throttle of ``username`` and/or the address ``client``; return the keys cleared.
-
-        Raises:
-            LookupError: no user has that name.
-            ValueError: neither was given.
-        """
-        return await self._accounts.unlock(username=username, client=client)
 
 
 def _noop() -> None:

@@ -140,6 +140,4 @@ async def test_a_hung_postgresql_times_out_instead_of_hanging_the_probe(postgres
     finally:
         await proxy.close()
     assert status == 503
-    # Bounded either by READINESS_TIMEOUT ("timeout") or by the store's own pool/statement timeout when that
-    # is shorter (asyncpg's, "unavailable"): never a hang, never "ok".
-    assert body["checks"]["storage"] in ("timeout", "unavailable")
+    assert body["checks"]["storage"] == "timeout"  # our cap or the store's own statement timeout bounded it

@@ -55,7 +55,9 @@ async def storage_status(service: AuthService, *, timeout: float = READINESS_TIM
         return "timeout"
     except Exception as exc:  # whatever the adapter raised: the part is down, say so, keep answering
         log.warning("readiness: storage check failed: %s", type(exc).__name__)
-        return "unavailable"
+        # A store that bounds its own statements (asyncpg's timeout) may give up before our cap: a hung
+        # database is still a "timeout", whichever layer's clock ran out.
+        return "timeout" if isinstance(exc.__cause__, TimeoutError) else "unavailable"
     return "ok"
 
 

@@ -60,7 +60,7 @@ class RedisSessionStore:
     async def add_session(self, record: SessionRecord) -> None:
         value = json.dumps({"data": record.data, "expires_at": record.expires_at})
         # At least 1 ms: a time already past makes Redis delete the key at once, which is right.
-        expires_ms = max(1, math.ceil(record.expires_at * 1000))
+        expires_ms = max(1, math.floor(record.expires_at * 1000))  # never past the session's own expiry
         user_id = record.data.get("user_id")
         with unavailable_on_redis_error():
             async with self._client.pipeline(transaction=True) as pipe:

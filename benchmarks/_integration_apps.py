@@ -5,6 +5,8 @@
     uvicorn --factory _integration_apps:fastapi_jwtkit       jwtkit's JWTBearer (AsyncJWKSClient)
     uvicorn --factory _integration_apps:fastapi_jwtkit_uncached   the same with cache_size=0: every request
                                                              checks the signature
+    uvicorn --factory _integration_apps:fastapi_jwtkit_middleware   jwtkit's JWTAuthBackend middleware + requires in
+                                                             FastAPI (no Depends: request.user)
     uvicorn --factory _integration_apps:fastapi_floor        a FastAPI dependency that checks nothing: what any
                                                              dependency costs FastAPI, the ceiling of every ratio
     uvicorn --factory _integration_apps:fastapi_pyjwt        the FastAPI tutorial's dependency, PyJWT + PyJWKClient
@@ -54,6 +56,26 @@ def fastapi_jwtkit(cache_size: int | None = None) -> Any:
 
 def fastapi_jwtkit_uncached() -> Any:
     return fastapi_jwtkit(cache_size=0)
+
+
+def fastapi_jwtkit_middleware() -> Any:
+    from fastapi import FastAPI, Request
+
+    from jwtkit.integrations.starlette import JWTAuthBackend, requires
+
+    auth = JWTAuthBackend(jwks_url=_jwks_url(), algorithms=["ES256"])
+    app = FastAPI(middleware=[auth.middleware()])  # it runs on /open too (it finds no token there)
+
+    @app.get("/open")
+    async def open_route() -> dict[str, Any]:
+        return {"sub": None}
+
+    @app.get("/protected")
+    @requires()
+    async def protected(request: Request) -> dict[str, Any]:
+        return {"sub": request.user.identity}
+
+    return app
 
 
 def fastapi_floor() -> Any:

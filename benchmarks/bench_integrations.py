@@ -5,16 +5,16 @@ PyJWT's documented per-kid key cache) and against flask-jwt-extended, jwtkit's S
 FastAPI dependency that checks nothing (FastAPI's own cost of a dependency: the ceiling of any FastAPI
 ratio), in one run; then the verify path's cost per token, in process.
 
-    .venv/bin/python benchmarks/bench_integrations.py            # 5 rounds x 14 cells x 10 s (~13 min)
+    .venv/bin/python benchmarks/bench_integrations.py            # 5 rounds x 16 cells x 10 s (~13 min)
     .venv/bin/python benchmarks/bench_integrations.py --quick    # 1 round x 3 s, fewer micro rounds
     .venv/bin/python benchmarks/bench_integrations.py --json results.json
 
 A real ``jwtkit serve`` (SQLite in a temporary directory) issues an ES256 access token and publishes the
-JWKS every app reads. Seven apps (``_integration_apps.py``), one worker each, all pinned to CPU 1 (the
+JWKS every app reads. Eight apps (``_integration_apps.py``), one worker each, all pinned to CPU 1 (the
 load to CPU 0) when there are >= 2 CPUs: the ASGI ones on uvicorn (access log off), the Flask ones on
 gunicorn (one gthread worker, 4 threads). Each has ``/open`` (no auth) and ``/protected`` (the token's
 ``sub``). wrk (1 thread, N connections; the harness's asyncio generator without wrk) loads
-the fourteen cells in a shuffled order per round; an app's ratio is its ``/protected`` req/s ÷ its ``/open``
+the sixteen cells in a shuffled order per round; an app's ratio is its ``/protected`` req/s ÷ its ``/open``
 req/s in the same round, the median over rounds. One token is sent on every request: jwtkit's integrations
 remember verified tokens (``cache_size=4096``, as ``jwtkit serve`` does; the claims are checked every time),
 the peers do not, and the ``cache_size=0`` app shows jwtkit's path when every request checks a signature.
@@ -61,13 +61,15 @@ PYJWT = "FastAPI + PyJWT PyJWKClient(cache_keys=True) (tutorial)"
 APPS: dict[str, tuple[str, str]] = {  # name: (server, factory)
     "FastAPI + jwtkit JWTBearer": ("uvicorn", "fastapi_jwtkit"),
     "FastAPI + jwtkit JWTBearer, cache_size=0": ("uvicorn", "fastapi_jwtkit_uncached"),
+    "FastAPI + jwtkit JWTAuthBackend middleware (no Depends)": ("uvicorn", "fastapi_jwtkit_middleware"),
     FLOOR: ("uvicorn", "fastapi_floor"),
     PYJWT: ("uvicorn", "fastapi_pyjwt"),
     "Starlette + jwtkit JWTAuthBackend": ("uvicorn", "starlette_jwtkit"),
     "Flask + jwtkit JWTAuth": ("gunicorn", "flask_jwtkit"),
     "Flask + flask-jwt-extended": ("gunicorn", "flask_jwt_extended"),
 }
-PEERS: dict[str, str | None] = {"FastAPI + jwtkit JWTBearer": PYJWT, "Starlette + jwtkit JWTAuthBackend": None,
+PEERS: dict[str, str | None] = {"FastAPI + jwtkit JWTBearer": PYJWT,
+                                "FastAPI + jwtkit JWTAuthBackend middleware (no Depends)": PYJWT, "Starlette + jwtkit JWTAuthBackend": None,
                                 "Flask + jwtkit JWTAuth": "Flask + flask-jwt-extended"}
 OPEN, PROTECTED = "/open", "/protected"
 

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -12,11 +14,12 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 
 import jwtkit
 from jwks.server import FakeClock, JWKSServer
-from jwtkit.integrations.starlette import JWTAuthBackend, requires
+from jwtkit.integrations.starlette import BearerAuthenticationMiddleware, JWTAuthBackend, requires
 
 from .issuer import Issuer, bearer, signed
 
@@ -130,6 +133,76 @@ async def test_the_plain_middleware_declaration_works_with_on_error(key):
                     middleware=[Middleware(AuthenticationMiddleware, backend=backend, on_error=backend.on_error)])
     answer = await client_for(app).get("/whoami", headers=bearer("not.a.token"))
     assert answer.status_code == 401
+
+
+def test_the_backends_middleware_is_starlettes_authentication_middleware(key):
+    declared = JWTAuthBackend(key=key.public_key(), algorithms=["ES256"]).middleware()
+    assert declared.cls is BearerAuthenticationMiddleware
+    assert issubclass(BearerAuthenticationMiddleware, AuthenticationMiddleware)
+
+
+async def test_the_middleware_finds_the_header_whatever_its_place_among_the_others(key):
+    app = app_with(JWTAuthBackend(key=key.public_key(), algorithms=["ES256"]))
+    headers = [("x-first", "1"), *bearer(signed(key)).items(), ("x-last", "2")]
+    answer = (await client_for(app).get("/whoami", headers=headers)).json()
+    assert answer["identity"] == "alice"
+
+
+async def test_a_basic_authorization_header_passes_as_the_unauthenticated_user(http):
+    answer = (await http.get("/whoami", headers={"Authorization": "Basic YWxpY2U6cHc="})).json()
+    assert answer["authenticated"] is False
+
+
+async def whoami_socket(websocket: WebSocket) -> None:
+    await websocket.accept()
+    await websocket.send_json({"identity": websocket.user.identity if websocket.user.is_authenticated else None})
+    await websocket.close()
+
+
+def socket_app(key: jwtkit.Key) -> Starlette:
+    backend = JWTAuthBackend(key=key.public_key(), algorithms=["ES256"])
+    return Starlette(routes=[WebSocketRoute("/ws", whoami_socket)], middleware=[backend.middleware()])
+
+
+async def websocket_messages(app: Starlette, headers: dict[str, str]) -> list[dict[str, Any]]:
+    """What the app sends on a WebSocket opened with ``headers``, driven straight through ASGI."""
+    scope = {"type": "websocket", "path": "/ws", "raw_path": b"/ws", "query_string": b"", "root_path": "",
+             "headers": [(name.lower().encode(), value.encode()) for name, value in headers.items()],
+             "scheme": "ws", "server": ("app", 80), "client": ("127.0.0.1", 1), "subprotocols": []}
+    incoming = [{"type": "websocket.connect"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0) if incoming else {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent
+
+
+async def test_a_websocket_with_a_valid_token_is_its_subjects(key):
+    sent = await websocket_messages(socket_app(key), bearer(signed(key)))
+    assert [message["type"] for message in sent] == ["websocket.accept", "websocket.send", "websocket.close"]
+    assert sent[1]["text"] == '{"identity":"alice"}'
+
+
+async def test_a_websocket_with_a_bad_token_is_closed_before_it_is_accepted(key):
+    sent = await websocket_messages(socket_app(key), bearer("not.a.token"))
+    assert sent == [{"type": "websocket.close", "code": 1000}]
+
+
+async def test_a_lifespan_scope_passes_through_untouched(key):
+    seen: list[str] = []
+
+    async def inner(scope, receive, send):
+        seen.append(scope["type"])
+
+    middleware = BearerAuthenticationMiddleware(inner, backend=JWTAuthBackend(key=key.public_key(),
+                                                                               algorithms=["ES256"]))
+    await middleware({"type": "lifespan"}, None, None)
+    assert seen == ["lifespan"]
 
 
 @pytest.mark.slow

@@ -62,6 +62,7 @@ from typing import Any
 
 from bench_scaleout import POSTGRES_URL, postgres_schema
 from harness import ROOT
+from harness.ceilings import es256_verify_us, postgres_commit_ms
 from harness.http import bearer, call, login
 from harness.load import Rotation, add_load_options, load, load_tool, request_bytes, run_conversations
 from harness.machine import ForeignLoad, cpu_seconds, pinning
@@ -325,6 +326,32 @@ def server_table(runs: dict[str, list[dict[str, Any]]]) -> list[str]:
                            "CPU µs/req over /health", "other load", "non-2xx"], rows)
 
 
+def postgres_dsn() -> dict[str, Any]:
+    from sqlalchemy import make_url
+
+    url = make_url(POSTGRES_URL)
+    return {"host": url.host, "port": url.port or 5432, "user": url.username, "password": url.password,
+            "database": url.database}
+
+
+def ceiling_lines(results: dict[str, dict[str, list[dict[str, Any]]]], verify_us: float,
+                  commit_ms: float | None) -> list[str]:
+    """Each target beside what the one unavoidable primitive leaves of it (harness/ceilings.py)."""
+    lines = ["", f"## Ceilings: an ES256 verification costs {verify_us:.0f} µs here"
+             + (f", a durable one-row PostgreSQL commit {commit_ms:.2f} ms" if commit_ms is not None else ""), ""]
+    for label, runs in results.items():
+        if label == "peer":
+            continue
+        health_cpu = statistics.median(x["cpu_us_per_req"] for x in runs[HEALTH])
+        lines.append(f"- {label}: /auth/me cold can reach at most {health_cpu / (health_cpu + verify_us):.2f} of "
+                     f"/health (/health {health_cpu:.0f} µs of CPU per request + the verification)")
+        if commit_ms is not None and label == BACKENDS["postgres"]:
+            health_ms = statistics.median(x["p50_ms"] for x in runs[HEALTH_SEQ])
+            lines.append(f"- {label}: a refresh's sequential latency is at least {(health_ms + commit_ms) / health_ms:.1f}×"
+                         f" /health's ({health_ms:.2f} ms + the commit)")
+    return lines
+
+
 def summary(results: dict[str, dict[str, list[dict[str, Any]]]], args: argparse.Namespace) -> list[str]:
     from jwtkit.auth.settings import AuthSettings
 
@@ -456,6 +483,8 @@ def main() -> int:
     for label, runs in results.items():
         lines += ["", f"## {label}", "", *server_table(runs)]
     lines += summary(results, args)
+    commit_ms = postgres_commit_ms(postgres_dsn()) if BACKENDS["postgres"] in results else None
+    lines += ceiling_lines(results, es256_verify_us(), commit_ms)
     print("\n".join(lines))
     if args.json:
         Path(args.json).write_text(json.dumps({"args": vars(args), "results": results}, indent=1))

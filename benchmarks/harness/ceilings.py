@@ -1,0 +1,60 @@
+"""What the physics leaves a stateful path, measured on this machine in the same run as the servers: the
+cost of the one primitive a path cannot skip, so a ratio can be read against its ceiling.
+
+- an ES256 signature check (pyca ``cryptography``, through jwtkit's ``Verifier`` without its token cache,
+  which sits at the library floor): every cold ``/auth/me`` pays it, so the cold ratio can be at most
+  ``/health``'s CPU ÷ (``/health``'s CPU + this);
+- a durable one-row commit on PostgreSQL (asyncpg, ``synchronous_commit`` as the server has it): every
+  refresh writes one, so its sequential latency is at least ``/health``'s plus this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import statistics
+import time
+from typing import Any
+
+
+def es256_verify_us(tokens: int = 500, rounds: int = 11) -> float:
+    """µs per ES256 verification of distinct tokens (the median over rounds of each round's mean)."""
+    import jwtkit
+
+    key = jwtkit.Key.generate("ES256", kid="ceiling")
+    exp = int(time.time()) + 3600
+    minted = [jwtkit.encode({"sub": str(i), "exp": exp, "jti": secrets.token_hex(8)}, key) for i in range(tokens)]
+    verifier = jwtkit.Verifier(key.public_key(), algorithms=["ES256"], required=["exp"], cache_size=0)
+    per_round = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for token in minted:
+            verifier.verify(token)
+        per_round.append((time.perf_counter() - started) / tokens * 1e6)
+    return statistics.median(per_round)
+
+
+def postgres_commit_ms(dsn: dict[str, Any], commits: int = 300) -> float:
+    """p50 ms of ``INSERT`` + ``COMMIT`` of one row in a table of its own (dropped after): a durable write's
+    round trips and WAL flush, the least a refresh can cost on this PostgreSQL."""
+    import asyncpg
+
+    table = f"jwtkit_ceiling_{secrets.token_hex(4)}"
+
+    async def measure() -> float:
+        conn = await asyncpg.connect(**dsn)
+        try:
+            await conn.execute(f'CREATE TABLE "{table}" (id bigserial PRIMARY KEY, at double precision)')
+            insert = await conn.prepare(f'INSERT INTO "{table}" (at) VALUES ($1)')
+            timings = []
+            for _ in range(commits):
+                started = time.perf_counter()
+                async with conn.transaction():
+                    await insert.fetch(time.time())
+                timings.append((time.perf_counter() - started) * 1e3)
+            return statistics.median(timings)
+        finally:
+            await conn.execute(f'DROP TABLE IF EXISTS "{table}"')
+            await conn.close()
+
+    return asyncio.run(measure())

@@ -14,8 +14,8 @@ import jwtkit
 from jwtkit import Key
 from jwtkit.cli.console import Palette
 from jwtkit.cli.decode import render_report
+from support.constants import NOW
 
-NOW = 1_800_000_000
 PLAIN = Palette(enabled=False)
 
 

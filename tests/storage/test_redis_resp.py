@@ -161,6 +161,22 @@ async def test_a_server_that_does_not_answer_times_out_and_its_connection_is_rep
     assert fake.connections == 2
 
 
+async def test_each_command_gets_its_own_time_to_answer_not_the_time_left_to_an_earlier_one():
+    async def script(_: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            await fake.command(reader)
+            await asyncio.sleep(0.2)
+            writer.write(b"$2\r\nok\r\n")
+
+    async with FakeRedis(script) as fake:
+        client = RespGet("127.0.0.1", fake.port, timeout=0.3)
+        # the second is sent at ~0.2 s: still waiting when the first one's deadline (0.3 s) passes
+        assert [await client.get(b"k1"), await client.get(b"k2")] == [b"ok", b"ok"]
+        await client.close()
+
+    assert fake.connections == 1
+
+
 async def test_a_reply_that_is_not_resp_closes_the_connection_as_a_connection_error():
     async def script(_: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await fake.command(reader)

@@ -7,13 +7,15 @@ this client costs about 10-15 µs for the same ``GET``. Everything else (writes,
 purges, the feed) stays on redis-py.
 
 How: one TCP connection; commands are pipelined, each waiting for its reply in order (a deque of
-futures, RESP replies come back in the order the commands went out). The connection is opened on
-first use (``AUTH`` and ``SELECT`` as the URL says) and again after any failure. A command that
-does not answer within ``timeout`` closes the connection (a hung server, or a reply that would
-come too late); one whose connection was lost is sent once more on a fresh connection (``GET``
-is idempotent). A caller cancelled while waiting leaves its future behind, so the replies that
-follow still reach the right callers. Replies other than RESP2 bulk strings, simple strings,
-integers and errors close the connection as a protocol error.
+futures: RESP replies come back in the order the commands went out), and the commands of one
+event-loop turn leave in one write. The connection is opened on first use (``AUTH`` and
+``SELECT`` as the URL says) and again after any failure. A command not answered within
+``timeout`` closes the connection (a hung server, or a reply that would come too late; one timer
+per connection watches the oldest command, none per command). A command whose connection was
+lost is sent once more on a fresh connection (``GET`` is idempotent). A caller cancelled while
+waiting leaves its future behind, so the replies that follow still reach the right callers.
+Replies other than RESP2 bulk strings, simple strings, integers and errors close the connection
+as a protocol error.
 
 Only plain ``redis://`` TCP URLs: :meth:`RespGet.from_url` answers ``None`` for TLS (``rediss://``)
 and unix sockets, and the session store then reads through redis-py.
@@ -46,13 +48,21 @@ def _pack(args: tuple[bytes, ...]) -> bytes:
 
 
 class _Connection(asyncio.Protocol):
-    """One connection: writes commands, parses replies, hands each to the oldest waiter."""
+    """One connection: writes commands, parses replies, hands each to the oldest waiter.
 
-    def __init__(self) -> None:
+    Commands sent in one turn of the event loop go out in one write (concurrent requests share a
+    syscall). One timer per connection, not one per command, watches the oldest unanswered
+    command: past its deadline the connection is closed and every waiter fails with ``TimeoutError``.
+    """
+
+    def __init__(self, timeout: float) -> None:
         self._loop = asyncio.get_running_loop()
-        self._waiters: deque[asyncio.Future[bytes | None]] = deque()
+        self._timeout = timeout
+        self._waiters: deque[tuple[asyncio.Future[bytes | None], float]] = deque()
+        self._outgoing: list[bytes] = []
         self._buffer = bytearray()
         self._transport: asyncio.Transport | None = None
+        self._watchdog: asyncio.TimerHandle | None = None
         self.lost = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -65,19 +75,42 @@ class _Connection(asyncio.Protocol):
         if self.lost or self._transport is None:
             raise ConnectionError("the Redis connection is closed")
         waiter: asyncio.Future[bytes | None] = self._loop.create_future()
-        self._transport.write(_pack(args))
-        self._waiters.append(waiter)
+        if not self._outgoing:
+            self._loop.call_soon(self._flush)
+        self._outgoing.append(_pack(args))
+        deadline = self._loop.time() + self._timeout
+        self._waiters.append((waiter, deadline))
+        if self._watchdog is None:
+            self._watchdog = self._loop.call_at(deadline, self._check_deadline)
         return waiter
 
     def close(self, reason: Exception) -> None:
         self._close(reason)
 
+    def _flush(self) -> None:
+        if not self.lost and self._transport is not None:
+            self._transport.write(b"".join(self._outgoing))
+        self._outgoing.clear()
+
+    def _check_deadline(self) -> None:
+        self._watchdog = None
+        if not self._waiters:
+            return
+        deadline = self._waiters[0][1]
+        if deadline <= self._loop.time():
+            self._close(TimeoutError("Redis did not answer in time"))
+        else:
+            self._watchdog = self._loop.call_at(deadline, self._check_deadline)
+
     def _close(self, reason: Exception) -> None:
         self.lost = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         if self._transport is not None:
             self._transport.close()
         while self._waiters:
-            waiter = self._waiters.popleft()
+            waiter, _ = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_exception(reason)
 
@@ -110,7 +143,7 @@ class _Connection(asyncio.Protocol):
             if not self._waiters:
                 raise ValueError("a reply nobody asked for")
             start = following
-            waiter = self._waiters.popleft()
+            waiter, _ = self._waiters.popleft()
             if waiter.done():  # its caller was cancelled or timed out
                 continue
             if isinstance(reply, RespReplyError):
@@ -168,12 +201,7 @@ class RespGet:
         connection = self._connection
         if connection is None or connection.lost:
             connection = await self._connect()
-        reply = connection.send(*args)
-        try:
-            return await asyncio.wait_for(reply, self._timeout)
-        except TimeoutError:
-            connection.close(TimeoutError("Redis did not answer in time"))
-            raise
+        return await connection.send(*args)  # (the connection's watchdog bounds the wait)
 
     async def _connect(self) -> _Connection:
         async with self._connecting:
@@ -183,7 +211,7 @@ class RespGet:
                 return self._connection  # another caller connected meanwhile
             loop = asyncio.get_running_loop()
             async with asyncio.timeout(self._timeout):
-                _, connection = await loop.create_connection(_Connection, *self._address)
+                _, connection = await loop.create_connection(lambda: _Connection(self._timeout), *self._address)
                 try:
                     if self._auth:
                         await connection.send(b"AUTH", *self._auth)

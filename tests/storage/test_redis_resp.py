@@ -116,6 +116,22 @@ async def test_the_url_s_credentials_and_database_are_sent_before_the_first_comm
     assert fake.commands == [[b"AUTH", b"alice", b"s3cret"], [b"SELECT", b"3"], [b"GET", b"k"]]
 
 
+async def test_refused_credentials_are_an_error_reply_and_no_command_is_sent():
+    async def script(_: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await fake.command(reader)
+        writer.write(b"-WRONGPASS invalid username-password pair\r\n")
+        await reader.read()
+
+    async with FakeRedis(script) as fake:
+        client = RespGet.from_url(f"redis://:wrong@127.0.0.1:{fake.port}/0", timeout=2.0)
+        assert client is not None
+        with pytest.raises(RespReplyError, match="WRONGPASS"):
+            await client.get(b"k")
+        await client.close()
+
+    assert fake.commands == [[b"AUTH", b"wrong"]]
+
+
 async def test_a_reply_arriving_in_pieces_is_put_together():
     async def script(_: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await fake.command(reader)

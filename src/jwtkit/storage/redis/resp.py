@@ -220,5 +220,8 @@ class RespGet:
                 except BaseException:
                     connection.close(ConnectionError("the Redis handshake failed"))
                     raise
+            if self._closed:  # closed while connecting
+                connection.close(ConnectionError("the Redis client was closed"))
+                raise ConnectionError("the Redis client was closed")
             self._connection = connection
             return connection

@@ -87,11 +87,11 @@ async def test_polling_an_sql_database_reads_on_a_thread_of_its_own_that_close_s
 async def test_a_reader_that_cannot_reach_the_database_is_service_unavailable_and_leaves_no_thread(
     sqlite_url, monkeypatch
 ):
-    from jwtkit.storage.sql import engine
+    from jwtkit.storage import sql
 
     unreachable = f"postgresql+asyncpg://jwtkit@127.0.0.1:{closed_port()}/jwtkit"  # refused at once
-    make_engine = engine.make_engine  # the stores open first; the reader's own engine then cannot connect
-    monkeypatch.setattr(engine, "make_engine", lambda url, schema=None: make_engine(unreachable))
+    open_sql_store = sql.open_sql_store  # the stores open first; the reader's own store then cannot connect
+    monkeypatch.setattr(sql, "open_sql_store", lambda url, schema=None: open_sql_store(unreachable))
     before = len(reader_threads())
 
     with pytest.raises(ServiceUnavailableError):

@@ -11,14 +11,19 @@ from redis.asyncio import Redis
 from jwtkit.auth.errors import ServiceUnavailableError
 from jwtkit.auth.models import SessionRecord
 from jwtkit.storage.redis import RedisSessionStore
+from jwtkit.storage.redis.resp import RespGet
 from jwtkit.wiring import open_stores
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def sessions(redis, prefix):
-    return RedisSessionStore(redis, prefix=prefix)
+@pytest.fixture(params=["redis-py", "resp"])
+async def sessions(request, redis, prefix, redis_url):
+    """The store, reading through redis-py, or through the lean ``RespGet`` as ``open_redis`` sets it up."""
+    reader = RespGet.from_url(redis_url) if request.param == "resp" else None
+    yield RedisSessionStore(redis, prefix=prefix, reader=reader)
+    if reader is not None:
+        await reader.close()
 
 
 def record(key_hash="ab" * 32, *, ttl=60.0, data=None):
@@ -65,9 +70,12 @@ async def test_purging_deletes_the_sessions_expired_by_the_given_time_only(sessi
     assert await redis.zrange(f"{prefix}sessions:expiry", 0, -1) == [b"02" * 32]  # the gone one forgotten too
 
 
-async def test_redis_gone_away_is_service_unavailable_and_sessions_survive_its_return(redis_proxy, prefix):
+@pytest.mark.parametrize("lean_reads", [False, True], ids=["redis-py", "resp"])
+async def test_redis_gone_away_is_service_unavailable_and_sessions_survive_its_return(redis_proxy, prefix,
+                                                                                      lean_reads):
     client = Redis.from_url(redis_proxy.url, socket_connect_timeout=1, socket_timeout=1)
-    sessions = RedisSessionStore(client, prefix=prefix)
+    reader = RespGet.from_url(redis_proxy.url, timeout=1) if lean_reads else None
+    sessions = RedisSessionStore(client, prefix=prefix, reader=reader)
     try:
         stored = record()
         await sessions.add_session(stored)
@@ -79,6 +87,8 @@ async def test_redis_gone_away_is_service_unavailable_and_sessions_survive_its_r
         await redis_proxy.start()
         assert await sessions.get_session(stored.key_hash) == stored
     finally:
+        if reader is not None:
+            await reader.close()
         await client.aclose()
 
 

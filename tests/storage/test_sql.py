@@ -374,3 +374,23 @@ async def test_the_signing_kid_step_applies_whether_or_not_an_earlier_step_added
     with sqlite3.connect(tmp_path / "jwtkit.db") as conn:
         versions = [row[0] for row in conn.execute("SELECT version FROM schema_version ORDER BY version")]
     assert versions == versions_from(5)
+
+
+async def test_a_second_store_on_an_opened_database_is_the_direct_store_and_sees_its_revocations(database):
+    from jwtkit.auth.models import Denial
+    from jwtkit.storage.sql import SqliteDirectStore, open_sql_store
+    from jwtkit.storage.sql.postgres_direct import PostgresDirectStore
+
+    url, schema = database
+    stores = await open_sql_stores(url, schema=schema)
+    reader, close = await open_sql_store(url, schema=schema)
+    try:
+        assert isinstance(reader, PostgresDirectStore if url.startswith("postgresql") else SqliteDirectStore)
+        denial = Denial(kind="jti", value="j-1", expires_at=2000.0)
+        await stores.tokens.revoke(family_ids=[], denials=[denial], now=1000.0)
+
+        assert await reader.denials_since(1000.0, now=1000.0) == [denial]
+        assert await reader.signing_keys() == await stores.keys.signing_keys()
+    finally:
+        await close()
+        await stores.close()

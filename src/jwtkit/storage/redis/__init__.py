@@ -24,6 +24,7 @@ from jwtkit.auth.errors import ServiceUnavailableError
 from .errors import REDIS_ERRORS
 from .feed import RedisRevocationFeed
 from .rate_limiter import RedisRateLimiter
+from .resp import RespGet
 from .sessions import RedisSessionStore
 
 __all__ = ["RedisHandles", "RedisRateLimiter", "RedisRevocationFeed", "RedisSessionStore", "open_redis"]
@@ -77,6 +78,7 @@ async def open_redis(
         retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2),
     )
     client = Redis.from_pool(pool)
+    reader = RespGet.from_url(url, timeout=timeout)  # the session reads' lean GET (None: TLS, unix socket)
     feed = RedisRevocationFeed(client, prefix=prefix, ping_interval=ping_interval)
     try:
         await client.ping()
@@ -90,8 +92,12 @@ async def open_redis(
         raise
 
     async def close() -> None:
-        await feed.close()
-        await client.aclose()
+        try:
+            await feed.close()
+        finally:
+            if reader is not None:
+                await reader.close()
+            await client.aclose()
 
     return RedisHandles(rate_limiter=RedisRateLimiter(client, prefix=prefix), feed=feed, close=close,
-                        sessions=RedisSessionStore(client, prefix=prefix))
+                        sessions=RedisSessionStore(client, prefix=prefix, reader=reader))

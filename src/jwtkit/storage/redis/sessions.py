@@ -9,6 +9,10 @@ logs every session user out (they log in again: nothing else is lost), and while
 the session endpoints answer 503. Give Redis persistence and ``maxmemory-policy noeviction``
 (or ``volatile-*``: every session key has a TTL) if that matters.
 
+Reading a session is the hot path (every ``/session/me``): with a ``reader``
+(:class:`~.resp.RespGet`, what :func:`~jwtkit.storage.redis.open_redis` passes for a ``redis://`` URL)
+its one ``GET`` goes over a lean pipelined connection instead of redis-py's pool.
+
 A session is ``{prefix}session:{key_hash}`` → JSON ``{"data": …, "expires_at": …}``, written with
 ``PXAT`` = ``expires_at`` (Redis's clock; the service still checks ``expires_at`` with its own).
 A sorted set ``{prefix}sessions:expiry`` (member the key hash, score ``expires_at``) lets
@@ -29,6 +33,7 @@ from redis.asyncio import Redis
 from jwtkit.auth.models import SessionRecord
 
 from .errors import unavailable_on_redis_error
+from .resp import RespGet
 
 __all__ = ["RedisSessionStore"]
 
@@ -47,8 +52,11 @@ class RedisSessionStore:
 
     PURGE_BATCH = 1000
 
-    def __init__(self, client: Redis, *, prefix: str = "jwtkit:") -> None:
+    def __init__(self, client: Redis, *, prefix: str = "jwtkit:", reader: RespGet | None = None) -> None:
+        # ``reader``: the lean client the hot read (``get_session``, one GET) goes through
+        # (:mod:`.resp`: ~100 µs of CPU less per lookup than redis-py's); writes use ``client``.
         self._client = client
+        self._reader = reader
         self._prefix = f"{prefix}session:"
         self._expiry = f"{prefix}sessions:expiry"
         self._by_user = f"{prefix}sessions:user:"
@@ -74,8 +82,9 @@ class RedisSessionStore:
                 await pipe.execute()
 
     async def get_session(self, key_hash: str) -> SessionRecord | None:
+        key = self.redis_key(key_hash)
         with unavailable_on_redis_error():
-            value = await self._client.get(self.redis_key(key_hash))
+            value = await (self._client.get(key) if self._reader is None else self._reader.get(key.encode()))
         if value is None:
             return None
         stored = json.loads(value)

@@ -27,7 +27,7 @@ from .sqlite_rate_limiter import SqliteDirectRateLimiter
 from .store import SqlStore
 
 __all__ = ["SCHEMA_VERSION", "SchemaTooNewError", "SqlRateLimiter", "SqlStore", "SqliteDirectStore",
-           "UsernameCollisionError", "open_sql_stores"]
+           "UsernameCollisionError", "open_sql_store", "open_sql_stores"]
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,23 @@ async def open_sql_stores(
         feed=LocalRevocationFeed() if feed is None else feed,
         close=close,
     )
+
+
+async def open_sql_store(database_url: str, *, schema: str | None = None,
+                         ) -> tuple[SqlStore, Callable[[], Awaitable[None]]]:
+    """A second store on a database :func:`open_sql_stores` has already opened (its schema made):
+    the same direct store, with connections of its own, and what closes it. What the revocation
+    poll's reader thread reads through (:func:`jwtkit.wiring.open_stores`).
+
+    Raises:
+        ServiceUnavailableError: the database cannot be reached.
+    """
+    engine = make_engine(database_url, schema=schema)
+    try:
+        return await _store(engine, schema)
+    except BaseException:
+        await engine.dispose()
+        raise
 
 
 async def _store(engine: AsyncEngine, schema: str | None) -> tuple[SqlStore, Callable[[], Awaitable[None]]]:

@@ -3,11 +3,12 @@
 Why: through the async SQLAlchemy engine one session lookup on PostgreSQL cost ~1.4 ms of CPU
 and three round trips (the pool's pre-ping, the statement, the rollback on check-in), and more
 than five concurrent requests made its overflow connections open and close per request. Here
-the methods a request calls (users, sessions, starting and spending refresh tokens) run on an
-asyncpg pool: each is ONE prepared statement (asyncpg caches the prepared statement per
-connection), one round trip, nothing on check-in (the pool's reset is a no-op: these
-statements leave no session state; a connection returned inside a transaction is still rolled
-back by asyncpg). Everything else (revocations, keys, purging) is inherited unchanged.
+the methods a request calls (users, sessions, starting and spending refresh tokens) and the
+revocation poll's two reads (denials since a time, the signing keys) run on an asyncpg pool:
+each is ONE prepared statement (asyncpg caches the prepared statement per connection), one
+round trip, nothing on check-in (the pool's reset is a no-op: these statements leave no session
+state; a connection returned inside a transaction is still rolled back by asyncpg). Everything
+else (revocations, key changes, purging) is inherited unchanged.
 
 Same schema (made by :func:`.schema.ensure_schema`), same semantics, same locks:
 
@@ -40,7 +41,7 @@ import asyncpg  # type: ignore[import-untyped]  # (no type information shipped)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from jwtkit.auth.errors import ServiceUnavailableError, UsernameTakenError
-from jwtkit.auth.models import RefreshRecord, SessionRecord, UserRecord, username_key
+from jwtkit.auth.models import Denial, RefreshRecord, SessionRecord, SigningKeyRecord, UserRecord, username_key
 from jwtkit.auth.ports import SpendResult
 
 from .engine import POSTGRESQL_CONNECT_TIMEOUT, POSTGRESQL_STATEMENT_TIMEOUT
@@ -125,6 +126,11 @@ WHERE spent.jti = $1 AND spent.spent_at >= $2 AND f.revoked_at IS NULL
 _ADD_SESSION = "INSERT INTO sessions (session_key, session_data, expire_date) VALUES ($1, $2, $3)"
 _GET_SESSION = "SELECT session_data, expire_date FROM sessions WHERE session_key = $1"
 _DELETE_SESSION = "DELETE FROM sessions WHERE session_key = $1"
+
+# ---- the revocation poll's reads (every poll interval: ~1.5 ms of CPU each through the engine)
+_DENIALS_SINCE = "SELECT kind, jti, exp FROM denylist WHERE created_at >= $1 AND exp > $2"
+_SIGNING_KEYS = ("SELECT kid, alg, private_jwk, encrypted, created_at, retired_at, not_after FROM signing_keys "
+                 "ORDER BY created_at, kid")
 
 # A connection the server closed (terminated, restarted) before or while a statement ran on it.
 _CONNECTION_LOST: tuple[type[BaseException], ...] = (
@@ -269,6 +275,17 @@ class PostgresDirectStore(SqlStore):
     async def spent_successor(self, jti: str, *, spent_since: float) -> RefreshRecord | None:
         row = await self._read("spent_successor", lambda conn: conn.fetchrow(_SPENT_SUCCESSOR, jti, spent_since))
         return None if row is None else _refresh_record(row, revoked_at=None)
+
+    # ---- the revocation poll's reads
+    async def denials_since(self, since: float, *, now: float) -> list[Denial]:
+        rows = await self._read("denials_since", lambda conn: conn.fetch(_DENIALS_SINCE, since, now))
+        return [Denial(kind=row["kind"], value=row["jti"], expires_at=row["exp"]) for row in rows]
+
+    async def signing_keys(self) -> list[SigningKeyRecord]:
+        rows = await self._read("signing_keys", lambda conn: conn.fetch(_SIGNING_KEYS))
+        return [SigningKeyRecord(kid=row["kid"], alg=row["alg"], private_jwk=row["private_jwk"],
+                                 encrypted=bool(row["encrypted"]), created_at=row["created_at"],
+                                 retired_at=row["retired_at"], not_after=row["not_after"]) for row in rows]
 
     # ---- SessionStore
     async def add_session(self, record: SessionRecord) -> None:

@@ -135,6 +135,16 @@ def test_every_call_reads_the_row_so_a_deactivated_user_is_seen_inactive(user):
     assert len(queries) == 1
 
 
+def test_the_query_sent_is_the_orms_own(user):
+    manager = get_user_model()._default_manager
+    loaded(manager, "id", user.pk)
+    with CaptureQueriesContext(connection) as theirs:
+        manager.get(id=user.pk)
+    with CaptureQueriesContext(connection) as ours:
+        users.get_by_natural_id(manager, "id", user.pk)
+    assert [q["sql"] for q in ours.captured_queries] == [q["sql"] for q in theirs.captured_queries]
+
+
 def test_the_router_chooses_the_database_on_every_call(user):
     class Router:
         calls = 0

@@ -18,6 +18,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",  # kept while switching: its blacklist is honoured
     "jwtkit.integrations.django",
+    "django_project.custom_users",  # user models unlike auth.User (tables created by the test runner only)
 ]
 
 MIDDLEWARE = [

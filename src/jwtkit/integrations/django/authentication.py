@@ -2,7 +2,8 @@
 
 A token revoked by logout (its ``jti``) or by reuse detection (its family, claim ``sid``) is
 refused. The check reads the in-process denylist (:mod:`.denylist`), never the database on the
-hot path; the one query per request is the user lookup, as in Simple JWT.
+hot path; the one query per request is the user lookup, as in Simple JWT (the same query, compiled
+once: :mod:`.users`).
 
 Example::
 
@@ -25,6 +26,7 @@ from .conf import jwt_settings
 from .denylist import denylist
 from .exceptions import AuthenticationFailed, InvalidToken, RevocationListUnavailable, TokenError
 from .tokens import AccessToken, Token
+from .users import get_by_natural_id
 
 REVOKED = "Token is blacklisted"
 
@@ -85,7 +87,7 @@ def get_user(token: Token) -> Any:
         raise InvalidToken("Token contained no recognizable user identification") from exc
     model = get_user_model()
     try:
-        user = model._default_manager.get(**{settings.user_id_field: user_id})
+        user = get_by_natural_id(model._default_manager, settings.user_id_field, user_id)
     except (model.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
         raise AuthenticationFailed("User not found", code="user_not_found") from exc
     if settings.check_user_is_active and not user.is_active:

@@ -1,0 +1,1 @@
+"""User models unlike ``auth.User`` (no migrations: the test runner creates their tables), for the user lookup."""

@@ -5,6 +5,7 @@ path (``/auth/me``) second, before every other endpoint."""
 from fastapi import FastAPI
 
 from jwtkit.web import create_app
+from jwtkit.web.openapi import BEARER
 
 
 async def _never() -> None:  # the lifespan is not entered: the table is built by create_app
@@ -38,3 +39,11 @@ def test_every_endpoint_is_still_in_the_table_once():
     assert len(paths) == len(set(paths))
     for path in ("/.well-known/jwks.json", "/health/ready", "/auth/token", "/session/me", "/oauth/revoke", "/docs"):
         assert path in paths
+
+
+def test_auth_me_keeps_its_openapi_operation_in_the_first_router():
+    operation = create_app(_never).openapi()["paths"]["/auth/me"]["get"]
+    assert operation["tags"] == ["tokens"]
+    assert operation["operationId"] == "getMe"
+    assert operation["security"] == BEARER  # the Bearer token or the /docs password flow
+    assert set(operation["responses"]) == {"200", "401", "503"}

@@ -44,10 +44,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from jwtkit.wiring import ServerSettings, build_app
+from starlette.types import ASGIApp as ASGI
+from starlette.types import Message
 
-Message = dict[str, Any]
-ASGI = Callable[[Message, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
+from jwtkit.wiring import ServerSettings, build_app
 
 PASSWORD = "profile password 1"
 
@@ -87,8 +87,10 @@ async def start(app: ASGI) -> Callable[[], Awaitable[None]]:
     """Run the app's lifespan startup as uvicorn does; return the shutdown."""
     inbox: asyncio.Queue[Message] = asyncio.Queue()
     outbox: asyncio.Queue[Message] = asyncio.Queue()
-    task = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}},
-                                   inbox.get, outbox.put))
+    async def lifespan() -> None:
+        await app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, inbox.get, outbox.put)
+
+    task = asyncio.create_task(lifespan())
     await inbox.put({"type": "lifespan.startup"})
     answer = await outbox.get()
     if answer["type"] != "lifespan.startup.complete":

@@ -22,14 +22,27 @@ from .devices import remember_device
 from .openapi import BEARER, errors
 from .schemas import CredentialsIn, RefreshIn, TokenIn, TokenPairOut, UserOut
 
-__all__ = ["router"]
+__all__ = ["add_me", "router"]
 
 router = APIRouter(prefix="/auth", tags=["tokens"])
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-# The bytes JSONResponse renders (compact, non-ASCII kept, no NaN), with one encoder built once:
-# json.dumps with these options builds a new encoder per call.
-_render = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+_json_string = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes for a str
+
+
+class _UserJSON(Response):
+    """``GET /auth/me``'s answer: ``{"id":…,"username":…}``, the bytes and headers ``JSONResponse``
+    gives (compact, non-ASCII kept), built without the generic ``__init__`` and JSON encoder
+    (header mapping, media-type checks, a dict to walk): ~2 µs less per request."""
+
+    media_type = "application/json"
+
+    def __init__(self, user_id: int, username: str) -> None:  # no super().__init__: everything is set here
+        body = b'{"id":%d,"username":%s}' % (user_id, _json_string(username).encode())
+        self.status_code = 200
+        self.background = None
+        self.body = body
+        self.raw_headers = [(b"content-length", b"%d" % len(body)), (b"content-type", b"application/json")]
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -38,17 +51,21 @@ def _pair(pair: TokenPair) -> TokenPairOut:
                         token_type=pair.token_type, expires_in=pair.expires_in)
 
 
-@router.get("/me", response_model=UserOut, operation_id="getMe", summary="The user of an access token",
-            responses=errors(401, 503), openapi_extra={"security": BEARER})
 async def me(request: Request) -> Response:
     """The user of the Bearer access token, from its claims alone (no database read)."""
-    # First in the router: routes are matched in order, and this is the hot one.
     # The hot path: the same dependency, awaited directly, and the body rendered without a response
     # model. FastAPI's dependency solving and response validation cost ~20 + ~15 µs a request here,
     # as much as a tenth of the floor's whole request (see benchmarks/bench_server.py).
     principal = await bearer_principal(request)
-    return Response(_render({"id": principal.user_id, "username": principal.username}).encode(),
-                    media_type="application/json")
+    return _UserJSON(principal.user_id, principal.username)
+
+
+def add_me(hot: APIRouter) -> None:
+    """Serve ``GET /auth/me`` from ``hot``, the app's first router (with ``/health``: FastAPI tries
+    its included routers in order, and each one passed costs a few µs; see ``jwtkit.web.app``)."""
+    hot.add_api_route("/auth/me", me, methods=["GET"], tags=["tokens"], response_model=UserOut, operation_id="getMe",
+                      summary="The user of an access token", responses=errors(401, 503),
+                      openapi_extra={"security": BEARER})
 
 
 @router.post("/register", status_code=201, response_model=UserOut, operation_id="register",

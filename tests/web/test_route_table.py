@@ -1,0 +1,49 @@
+"""The order of the route table: FastAPI tries the routes (and included routers) in order, and
+every router passed costs a few µs per request, so the floor (``/health``) comes first and the hot
+path (``/auth/me``) second, before every other endpoint."""
+
+from fastapi import FastAPI
+
+from jwtkit.web import create_app
+from jwtkit.web.openapi import BEARER
+
+
+async def _never() -> None:  # the lifespan is not entered: the table is built by create_app
+    raise AssertionError("not opened")
+
+
+def api_paths_in_order(app: FastAPI) -> list[str]:
+    """The paths of the app's routes in the order a request is matched against them, each included
+    router's routes in its own order (the Starlette ``/openapi.json`` route left out)."""
+    paths: list[str] = []
+    for route in app.router.routes:
+        router = getattr(route, "original_router", None)
+        if router is not None:
+            paths += [r.path for r in router.routes]
+        elif route.path != "/openapi.json":  # type: ignore[attr-defined]
+            paths.append(route.path)  # type: ignore[attr-defined]
+    return paths
+
+
+def test_health_is_matched_first_and_auth_me_second():
+    assert api_paths_in_order(create_app(_never))[:2] == ["/health", "/auth/me"]
+
+
+def test_the_openapi_document_is_the_only_route_before_health():
+    routes = create_app(_never).router.routes
+    assert [getattr(r, "path", None) for r in routes[:1]] == ["/openapi.json"]
+
+
+def test_every_endpoint_is_still_in_the_table_once():
+    paths = api_paths_in_order(create_app(_never))
+    assert len(paths) == len(set(paths))
+    for path in ("/.well-known/jwks.json", "/health/ready", "/auth/token", "/session/me", "/oauth/revoke", "/docs"):
+        assert path in paths
+
+
+def test_auth_me_keeps_its_openapi_operation_in_the_first_router():
+    operation = create_app(_never).openapi()["paths"]["/auth/me"]["get"]
+    assert operation["tags"] == ["tokens"]
+    assert operation["operationId"] == "getMe"
+    assert operation["security"] == BEARER  # the Bearer token or the /docs password flow
+    assert set(operation["responses"]) == {"200", "401", "503"}

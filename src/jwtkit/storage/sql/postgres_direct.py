@@ -45,7 +45,7 @@ from jwtkit.auth.models import Denial, RefreshRecord, SessionRecord, SigningKeyR
 from jwtkit.auth.ports import SpendResult
 
 from .engine import POSTGRESQL_CONNECT_TIMEOUT, POSTGRESQL_STATEMENT_TIMEOUT
-from .store import SqlStore
+from .store import SIGNING_KEYS_SQL, SqlStore, signing_key_record
 
 __all__ = ["PostgresDirectStore", "open_postgres_direct", "open_postgres_pool"]
 
@@ -129,8 +129,6 @@ _DELETE_SESSION = "DELETE FROM sessions WHERE session_key = $1"
 
 # ---- the revocation poll's reads (every poll interval: ~1.5 ms of CPU each through the engine)
 _DENIALS_SINCE = "SELECT kind, jti, exp FROM denylist WHERE created_at >= $1 AND exp > $2"
-_SIGNING_KEYS = ("SELECT kid, alg, private_jwk, encrypted, created_at, retired_at, not_after FROM signing_keys "
-                 "ORDER BY created_at, kid")
 
 # A connection the server closed (terminated, restarted) before or while a statement ran on it.
 _CONNECTION_LOST: tuple[type[BaseException], ...] = (
@@ -282,10 +280,8 @@ class PostgresDirectStore(SqlStore):
         return [Denial(kind=row["kind"], value=row["jti"], expires_at=row["exp"]) for row in rows]
 
     async def signing_keys(self) -> list[SigningKeyRecord]:
-        rows = await self._read("signing_keys", lambda conn: conn.fetch(_SIGNING_KEYS))
-        return [SigningKeyRecord(kid=row["kid"], alg=row["alg"], private_jwk=row["private_jwk"],
-                                 encrypted=bool(row["encrypted"]), created_at=row["created_at"],
-                                 retired_at=row["retired_at"], not_after=row["not_after"]) for row in rows]
+        rows = await self._read("signing_keys", lambda conn: conn.fetch(SIGNING_KEYS_SQL))
+        return [signing_key_record(row) for row in rows]
 
     # ---- SessionStore
     async def add_session(self, record: SessionRecord) -> None:

@@ -31,7 +31,7 @@ from jwtkit.auth.ports import SpendResult
 
 from .engine import SQLITE_BUSY_TIMEOUT_MS
 from .sqlite_connections import SqliteConnections, write
-from .store import SqlStore
+from .store import SIGNING_KEYS_SQL, SqlStore, signing_key_record
 
 __all__ = ["USER_COLUMNS", "SqliteDirectStore", "user_record"]
 
@@ -165,12 +165,8 @@ class SqliteDirectStore(SqlStore):
         return [Denial(kind=kind, value=jti, expires_at=exp) for kind, jti, exp in rows]
 
     async def signing_keys(self) -> list[SigningKeyRecord]:
-        rows = await self._run("signing_keys", lambda conn: conn.execute(
-            "SELECT kid, alg, private_jwk, encrypted, created_at, retired_at, not_after FROM signing_keys "
-            "ORDER BY created_at, kid").fetchall())
-        return [SigningKeyRecord(kid=kid, alg=alg, private_jwk=jwk, encrypted=bool(encrypted), created_at=created_at,
-                                 retired_at=retired_at, not_after=not_after)
-                for kid, alg, jwk, encrypted, created_at, retired_at, not_after in rows]
+        rows = await self._run("signing_keys", lambda conn: conn.execute(SIGNING_KEYS_SQL).fetchall())
+        return [signing_key_record(row) for row in rows]
 
     # ---- SessionStore
     async def add_session(self, record: SessionRecord) -> None:

@@ -239,13 +239,7 @@ class SqlStore(SqlAccounts):
         query = sa.select(signing_keys).order_by(signing_keys.c.created_at, signing_keys.c.kid)
         async with unavailable_on_failure("signing_keys"), self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [
-            SigningKeyRecord(
-                kid=row.kid, alg=row.alg, private_jwk=row.private_jwk, encrypted=bool(row.encrypted),
-                created_at=row.created_at, retired_at=row.retired_at, not_after=row.not_after,
-            )
-            for row in rows
-        ]
+        return [signing_key_record(row) for row in rows]
 
     async def add_signing_key(
         self, record: SigningKeyRecord, *, retire_others_at: float | None, not_after: float | None
@@ -306,6 +300,19 @@ class SqlStore(SqlAccounts):
                 sa.select(server_secrets.c.value).where(server_secrets.c.name == name)
             )).scalar_one()
         return base64.b64decode(stored)
+
+
+#: ``signing_keys`` oldest first, the columns in the table's order: the text the direct stores (``sqlite3``,
+#: asyncpg) send, and the row shape :func:`signing_key_record` reads (``sa.select(signing_keys)``'s too).
+SIGNING_KEYS_SQL = ("SELECT kid, alg, private_jwk, encrypted, created_at, retired_at, not_after FROM signing_keys "
+                    "ORDER BY created_at, kid")
+
+
+def signing_key_record(row: Sequence[Any]) -> SigningKeyRecord:
+    """A ``signing_keys`` row (its columns in the table's order) as a record."""
+    kid, alg, private_jwk, encrypted, created_at, retired_at, not_after = row
+    return SigningKeyRecord(kid=kid, alg=alg, private_jwk=private_jwk, encrypted=bool(encrypted),
+                            created_at=created_at, retired_at=retired_at, not_after=not_after)
 
 
 def _extended(successor: RefreshRecord) -> dict[str, Any]:

@@ -4,6 +4,7 @@ ServiceUnavailableError instead of a raw SQLAlchemy error."""
 import asyncio
 import json
 import sqlite3
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -390,7 +391,31 @@ async def test_a_second_store_on_an_opened_database_is_the_direct_store_and_sees
         await stores.tokens.revoke(family_ids=[], denials=[denial], now=1000.0)
 
         assert await reader.denials_since(1000.0, now=1000.0) == [denial]
-        assert await reader.signing_keys() == await stores.keys.signing_keys()
+        assert await reader.denials_since(time.time() + 3600, now=1000.0) == []  # stamped by the store's clock
+    finally:
+        await close()
+        await stores.close()
+
+
+async def test_the_direct_stores_read_the_signing_keys_oldest_first_as_written(database):
+    from jwtkit.auth.models import SigningKeyRecord
+    from jwtkit.storage.sql import open_sql_store
+
+    url, schema = database
+    stores = await open_sql_stores(url, schema=schema)
+    reader, close = await open_sql_store(url, schema=schema)
+    older = SigningKeyRecord(kid="k-old", alg="ES256", private_jwk='{"sealed":1}', encrypted=True, created_at=100.0,
+                             retired_at=None, not_after=None)
+    newer = SigningKeyRecord(kid="k-new", alg="EdDSA", private_jwk='{"plain":1}', encrypted=False, created_at=200.0,
+                             retired_at=None, not_after=None)
+    try:
+        await stores.keys.add_signing_key(newer, retire_others_at=None, not_after=None)
+        await stores.keys.add_signing_key(older, retire_others_at=None, not_after=None)
+        await stores.keys.retire_signing_key("k-old", now=300.0)
+
+        retired = SigningKeyRecord(kid="k-old", alg="ES256", private_jwk='{"sealed":1}', encrypted=True,
+                                   created_at=100.0, retired_at=300.0, not_after=300.0)
+        assert await reader.signing_keys() == [retired, newer]
     finally:
         await close()
         await stores.close()

@@ -51,17 +51,23 @@ PROPAGATION_BACKENDS = ("PostgreSQL + Redis", "SQLite, polled every 0.1 s")
 POSTGRES_URL = os.environ.get("JWTKIT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 
-@contextlib.contextmanager
-def postgres_schema() -> Iterator[str]:
-    import asyncpg
+def postgres_dsn() -> dict[str, Any]:
+    """``asyncpg.connect``'s keyword arguments for ``POSTGRES_URL``."""
     from sqlalchemy import make_url
 
     url = make_url(POSTGRES_URL)
+    return {"host": url.host, "port": url.port or 5432, "user": url.username, "password": url.password,
+            "database": url.database}
+
+
+@contextlib.contextmanager
+def postgres_schema() -> Iterator[str]:
+    import asyncpg
+
     name = f"jwtkit_bench_{secrets.token_hex(4)}"
 
     async def drop() -> None:
-        conn = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username, password=url.password,
-                                     database=url.database)
+        conn = await asyncpg.connect(**postgres_dsn())
         try:
             await conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
         finally:

@@ -60,7 +60,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench_scaleout import POSTGRES_URL, postgres_schema
+from bench_scaleout import POSTGRES_URL, postgres_dsn, postgres_schema
 from harness import ROOT
 from harness.ceilings import es256_verify_us, postgres_commit_ms
 from harness.http import bearer, call, login
@@ -324,14 +324,6 @@ def server_table(runs: dict[str, list[dict[str, Any]]]) -> list[str]:
             f"{statistics.median((x['foreign_load'] or 0) for x in xs) * 100:.0f}%", f"{sum(x['non2xx'] for x in xs)}"])
     return markdown_table(["cell", "req/s", "p50 ms", "p99 ms", "req/s ÷ /health", "CPU ratio", "server CPU µs/req",
                            "CPU µs/req over /health", "other load", "non-2xx"], rows)
-
-
-def postgres_dsn() -> dict[str, Any]:
-    from sqlalchemy import make_url
-
-    url = make_url(POSTGRES_URL)
-    return {"host": url.host, "port": url.port or 5432, "user": url.username, "password": url.password,
-            "database": url.database}
 
 
 def ceiling_lines(results: dict[str, dict[str, list[dict[str, Any]]]], verify_us: float,

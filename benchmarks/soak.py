@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from bench_scaleout import POSTGRES_URL, postgres_schema, serve
+from bench_scaleout import POSTGRES_URL, postgres_dsn, postgres_schema, serve
 from harness.servers import free_port, processes
 
 HOST = "127.0.0.1"
@@ -217,11 +217,8 @@ class Load:
 
 async def _run(args: argparse.Namespace, base: str, group: int, redis: RedisServer, schema: str) -> Record:
     import asyncpg
-    from sqlalchemy import make_url
 
-    url = make_url(POSTGRES_URL)
-    conn = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username, password=url.password,
-                                 database=url.database)
+    conn = await asyncpg.connect(**postgres_dsn())
     record = Record(started=time.monotonic())
     duration = args.minutes * 60
     stop_at = record.started + duration

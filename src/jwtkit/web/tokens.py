@@ -27,6 +27,7 @@ __all__ = ["add_me", "router"]
 router = APIRouter(prefix="/auth", tags=["tokens"])
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+FORM = "application/x-www-form-urlencoded"
 _json_string = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes for a str
 
 
@@ -43,7 +44,6 @@ class _UserJSON(Response):
         self.background = None
         self.body = body
         self.raw_headers = [(b"content-length", b"%d" % len(body)), (b"content-type", b"application/json")]
-FORM = "application/x-www-form-urlencoded"
 
 
 def _pair(pair: TokenPair) -> TokenPairOut:

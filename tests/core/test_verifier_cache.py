@@ -1,9 +1,11 @@
 """``Verifier(cache_size=N)``: the signature of an exact token text is verified once; the claims every time."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import jwtkit
-from jwtkit import ExpiredTokenError, InvalidSignatureError, Key, Verifier
+from jwtkit import ExpiredTokenError, InvalidAudienceError, InvalidSignatureError, Key, NotYetValidError, Verifier
 from jwtkit.core.jws import SignatureVerifier
 from support.constants import NOW
 
@@ -139,3 +141,44 @@ def test_without_cache_size_nothing_is_remembered(key, signature_checks):
 def test_a_cache_size_that_is_not_a_non_negative_integer_is_refused(key, size):
     with pytest.raises(ValueError, match="cache_size"):
         Verifier(key.public_key(), algorithms=["ES256"], cache_size=size)
+
+
+def test_a_cached_token_is_refused_before_its_nbf_and_accepted_from_it(key):
+    verifier = Verifier(key.public_key(), algorithms=["ES256"], cache_size=8)
+    token = token_for(key, nbf=NOW + 10)
+    with pytest.raises(NotYetValidError):
+        verifier.verify(token, now=NOW)
+    assert verifier.verify(token, now=NOW + 10)["user_id"] == 123
+    with pytest.raises(NotYetValidError):
+        verifier.verify(token, now=NOW + 9)
+
+
+def test_a_cached_token_of_another_audience_is_refused_every_time(key):
+    verifier = Verifier(key.public_key(), algorithms=["ES256"], audience="api", cache_size=8)
+    token = token_for(key, aud="other")
+    for _ in range(3):
+        with pytest.raises(InvalidAudienceError):
+            verifier.verify(token, now=NOW)
+
+
+_TIMES = st.one_of(st.none(), st.integers(NOW - 50, NOW + 50), st.floats(NOW - 50, NOW + 50))
+
+
+@settings(max_examples=300, deadline=None)
+@given(exp=_TIMES, nbf=_TIMES, iat=_TIMES, leeway=st.sampled_from([0, 0.5, 3, 7.25]),
+       times=st.lists(st.one_of(st.integers(NOW - 60, NOW + 60), st.floats(NOW - 60, NOW + 60)), min_size=1,
+                      max_size=6))
+def test_a_cached_verifier_answers_every_time_as_an_uncached_one(key, exp, nbf, iat, leeway, times):
+    claims = {name: value for name, value in (("exp", exp), ("nbf", nbf), ("iat", iat)) if value is not None}
+    token = jwtkit.encode({"user_id": 123, **claims}, key)
+    cached = Verifier(key.public_key(), algorithms=["ES256"], leeway=leeway, cache_size=8)
+    uncached = Verifier(key.public_key(), algorithms=["ES256"], leeway=leeway)
+    for now in times:
+        assert _outcome(cached, token, now) == _outcome(uncached, token, now)
+
+
+def _outcome(verifier, token, now):
+    try:
+        return verifier.verify(token, now=now)
+    except jwtkit.JWTError as error:
+        return type(error)

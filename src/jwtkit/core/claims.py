@@ -115,6 +115,15 @@ class ClaimsPolicy:
             if name in claims and type(claims[name]) is not str:  # a null is no string either
                 raise InvalidClaimError(f"claim {name!r} must be a string, found {_kind(claims[name])}", claim=name)
 
+    def window(self, claims: dict[str, Any]) -> tuple[float, float]:
+        """``(start, end)`` for claims that passed :meth:`validate` once: they pass again at ``now``
+        exactly when ``start <= now + leeway`` and ``now - leeway < end`` (the very comparisons
+        ``validate`` makes: ``start`` is the later of ``nbf`` and ``iat``, ``end`` is ``exp``);
+        every other check depends on the claims alone."""
+        exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
+        starts = [t for t in (nbf, iat) if t is not None]
+        return (max(starts) if starts else -math.inf), (math.inf if exp is None else exp)
+
     def _check_issuer(self, claims: dict[str, Any]) -> None:
         iss = claims.get("iss")
         if "iss" in claims and type(iss) is not str:

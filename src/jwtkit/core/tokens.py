@@ -23,8 +23,9 @@ from .keysource import KeySource
 _TIME_CLAIMS = ("exp", "nbf", "iat")
 _MAX_NOW = 2.0**53
 _CONTAINERS = (dict, list)
-# A cache entry: the verified claims, and the names of those that hold a list or an object.
-_Cached = tuple[dict[str, Any], tuple[str, ...]]
+# A remembered token: [claims, the names of its list/object claims, then once its claims have passed the
+# policy: their time window (``ClaimsPolicy.window``), else None, None].
+_Cached = list[Any]
 
 
 def _copy_json(value: Any) -> Any:
@@ -172,10 +173,16 @@ class Verifier:
         if cached is None:
             _, payload_seg = self._signature.verify(token)
             claims = loads_object(decode_segment(payload_seg, "payload"), "payload")
-            cached = (claims, tuple(name for name, value in claims.items() if type(value) in _CONTAINERS))
+            cached = [claims, tuple(name for name, value in claims.items() if type(value) in _CONTAINERS), None, None]
             self._remember(cache, token, cached)
-        verified, nested = cached
-        self._policy.validate(verified, now)
+        verified, nested, start, end = cached
+        # Only the time checks can change their answer for claims that passed once: inside their
+        # window they pass without the whole policy again; outside it, the policy says why not.
+        leeway = self._policy.leeway
+        if start is None or not (start <= now + leeway and now - leeway < end):
+            self._policy.validate(verified, now)
+            if start is None:
+                cached[2], cached[3] = self._policy.window(verified)
         # The caller gets its own copy, deep wherever a claim is a list or an object: nothing it
         # mutates (claims["roles"].append(...)) can reach the cache and the next verify.
         claims = dict(verified)

@@ -100,6 +100,15 @@ def sync_verifier(opts: Options) -> Verifier:
     return Verifier(source, **opts.verifier_args())
 
 
+def authorization_of(raw_headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The ``Authorization`` header of an ASGI scope's ``headers`` (None when absent), found without
+    building a header map: ASGI servers send header names lowercased, as Starlette assumes."""
+    for name, value in raw_headers:
+        if name == b"authorization":
+            return value.decode("latin-1")
+    return None
+
+
 def bearer_token(authorization: str | None) -> str | None:
     """The token of an ``Authorization: Bearer TOKEN`` header (RFC 6750 §2.1), or None when there
     is no bearer credential. ``Bearer`` with nothing after it is an invalid token.
@@ -213,7 +222,9 @@ async def verify_async(verifier: AsyncVerifier, token: str) -> dict[str, Any]:
         raise BearerRefused(refused(error)) from None
     except JWKSUnavailableError as error:
         raise BearerRefused(unavailable(error)) from None
-    return verified(claims)
+    if claims.get("token_type", "access") != "access":  # check_access's rule, inline on the hot path
+        verified(claims)
+    return claims
 
 
 def verify_sync(verifier: Verifier, token: str) -> dict[str, Any]:
@@ -224,4 +235,6 @@ def verify_sync(verifier: Verifier, token: str) -> dict[str, Any]:
         raise BearerRefused(refused(error)) from None
     except JWKSUnavailableError as error:
         raise BearerRefused(unavailable(error)) from None
-    return verified(claims)
+    if claims.get("token_type", "access") != "access":
+        verified(claims)
+    return claims

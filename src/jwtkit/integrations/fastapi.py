@@ -95,7 +95,7 @@ class JWTBearer(SecurityBase):
 
     async def _claims(self, request: Request, scopes: Iterable[str]) -> dict[str, Any] | None:
         try:
-            token = bearer.bearer_token(request.headers.get("authorization"))
+            token = bearer.bearer_token(bearer.authorization_of(request.scope["headers"]))
             if token is None:
                 return None
             claims = await bearer.verify_async(self.verifier, token)

@@ -153,13 +153,8 @@ class BearerAuthenticationMiddleware(AuthenticationMiddleware):
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        authorization = None
-        for name, value in scope["headers"]:
-            if name == b"authorization":  # ASGI servers send header names lowercased, as Starlette assumes
-                authorization = value.decode("latin-1")
-                break
         try:
-            result = await self.backend.authenticate_header(authorization)
+            result = await self.backend.authenticate_header(bearer.authorization_of(scope["headers"]))
         except AuthenticationError as exc:
             response = self.on_error(HTTPConnection(scope), exc)
             if scope["type"] == "websocket":
@@ -186,7 +181,7 @@ def requires(scopes: str | Sequence[str] = ()) -> Callable[[Callable[..., Any]],
     def denial_for(request: Request) -> Response | None:
         if not request.user.is_authenticated:
             return _response(bearer.missing())
-        if not set(request.auth.scopes).issuperset(needed):
+        if needed and not set(request.auth.scopes).issuperset(needed):
             return _response(bearer.insufficient_scope(needed))
         return None
 

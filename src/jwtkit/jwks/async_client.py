@@ -85,6 +85,11 @@ class AsyncJWKSClient:
         """
         return await self._fetch(kid)
 
+    def _fresh_keyset(self) -> KeySet | None:
+        """The cached set while it is fresh, else None: :meth:`keyset`'s hot path without a coroutine
+        (:class:`AsyncVerifier` awaits :meth:`keyset` only when this says None)."""
+        return self._cache.fresh(self._clock())
+
     def cached(self) -> KeySet:
         """The cached set, fresh or within ``max_stale``, without any I/O.
 

@@ -87,7 +87,9 @@ class AsyncVerifier:
         client = self._client
         if client is None:
             return self._verifier.verify(token, now=now)
-        keyset = await client.keyset()
+        keyset = client._fresh_keyset()  # its own package's hot path: no coroutine while the set is fresh
+        if keyset is None:
+            keyset = await client.keyset()
         try:
             return self._verifier.verify(token, now=now)
         except KeyNotFoundError:

@@ -12,6 +12,9 @@
     uvicorn --factory _integration_apps:fastapi_pyjwt        the FastAPI tutorial's dependency, PyJWT + PyJWKClient
                                                              with its documented per-kid key cache (cache_keys=True)
     uvicorn --factory _integration_apps:starlette_jwtkit     jwtkit's JWTAuthBackend + requires (AsyncJWKSClient)
+    uvicorn --factory _integration_apps:fastapi_verify_only  a FastAPI route that verifies the bearer token's ES256
+                                                             signature every time and does nothing else:
+                                                             bench_stateful's in-server ceiling for cold /auth/me
     gunicorn '_integration_apps:flask_jwtkit()'              jwtkit's JWTAuth + jwt_required (JWKSClient)
     gunicorn '_integration_apps:flask_jwt_extended()'        flask-jwt-extended (no JWKS support: the public key
                                                              is read from the JWKS once, at start)
@@ -131,6 +134,25 @@ def starlette_jwtkit() -> Any:
     # The middleware runs on /open too (it finds no token there): the ratio is what requiring one costs.
     return Starlette(routes=[Route("/open", open_route), Route("/protected", protected)],
                      middleware=[auth.middleware()])
+
+
+def fastapi_verify_only() -> Any:
+    from fastapi import FastAPI, Request
+
+    import jwtkit
+
+    verifier = jwtkit.Verifier(jwtkit.JWKSClient(_jwks_url()), algorithms=["ES256"])  # no cache: every time
+    app = FastAPI()
+
+    @app.get("/open")
+    async def open_route() -> dict[str, Any]:
+        return {"sub": None}
+
+    @app.get("/verify")
+    async def verify(request: Request) -> dict[str, Any]:  # a bad token is a 500 here: bench_stateful sends none
+        return {"sub": verifier.verify(request.headers["authorization"][7:])["sub"]}
+
+    return app
 
 
 def _flask_routes(app: Any, jwt_required: Any, get_jwt_identity: Any) -> Any:

@@ -10,7 +10,9 @@ Servers, all started before the first round and stopped (by process group) at th
 worker per backend -- an SQLite file, and PostgreSQL (127.0.0.1:5432, a fresh schema, dropped at the end)
 with a private `redis-server` on a free port (keys under a fresh prefix) -- and, unless ``--no-peer``, the
 FastAPI-tutorial peer of ``../shared/bench/server_peer/`` (PyJWT HS256, pwdlib argon2, `sqlite3`) on one
-uvicorn worker. Each is seeded with the same numbers of users (one argon2id hash shared) and live sessions;
+uvicorn worker; and, unless ``--no-ceiling``, the ceiling app (``_integration_apps:fastapi_verify_only``: a
+FastAPI route that checks one ES256 signature and nothing else, with the first jwtkit server's keys).
+Each jwtkit server and the peer are seeded with the same numbers of users (one argon2id hash shared) and live sessions;
 jwtkit's through its own store interface, the peer's with its ``seed_db.py``. The servers are pinned to
 CPU 1 and the load (wrk, and this script's asyncio generator) to CPU 0 when there are two CPUs.
 Access tokens live 2 h here (``--access-ttl``) so that the tokens taken at set-up outlive the run, and the
@@ -22,7 +24,9 @@ Cells, every one in a shuffled order per round, each server's /health among them
   hits); ``/auth/me`` *cold* (``--distinct-tokens`` live tokens, 5,000 by default, taken in turn by a wrk
   Lua script: more than the cache's 4,096, so every request verifies a signature); ``/session/me`` (a
   seeded session); the peer's ``/health``, ``/jwt/claims`` (its JWT check alone), ``/users/me`` (JWT + user
-  row) and ``/session/me`` (session row + user row).
+  row) and ``/session/me`` (session row + user row); the ceiling app's ``/open`` and ``/verify`` (the cold
+  tokens in turn): its CPU over ``/open`` is what one ES256 verification costs *inside* a loaded server,
+  the ceiling's second figure beside the tight loop's (harness/ceilings.py).
 - the asyncio generator (keep-alive; its own CPU caps it, so it is only compared with itself): ``/health``
   and a refresh chain on one connection, for the *sequential* latency ratio refresh ÷ /health (p50, same
   round); refresh chains on ``--refresh-connections`` connections (refreshes/s); logins and registrations
@@ -60,6 +64,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench_integrations import start_app
 from bench_scaleout import POSTGRES_URL, postgres_dsn, postgres_schema
 from harness import ROOT
 from harness.ceilings import es256_verify_us, postgres_commit_ms
@@ -79,6 +84,8 @@ HEALTH, HOT, COLD, SESSION = "/health", "/auth/me hot (1 token)", "/auth/me cold
 HEALTH_SEQ, REFRESH_SEQ = "/health, 1 connection", "refresh, 1 connection"
 REFRESH, LOGIN, REGISTER = "refresh ({n} chains)", "login ({n} connections)", "register ({n} connections)"
 PEER_JWT, PEER_USER, PEER_SESSION = "/jwt/claims (JWT only)", "/users/me (JWT + user row)", "/session/me (+ user row)"
+CEILING, CEILING_OPEN, CEILING_VERIFY = "ceiling app", "/open (FastAPI, nothing)", "/verify (one ES256 check, cold tokens)"
+NOT_OURS = ("peer", CEILING)
 
 
 # ---------------------------------------------------------------- conversations for the asyncio generator
@@ -126,6 +133,7 @@ class Target:
     server: Any
     cells: dict[str, Callable[[float], dict[str, Any]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    cold_tokens: list[str] = field(default_factory=list)
 
 
 async def seed_jwtkit(database_url: str, users: int, sessions: int, **store_args: Any) -> None:
@@ -224,6 +232,22 @@ def jwtkit_cells(target: Target, args: argparse.Namespace, wrk: str | None, tmp:
         REGISTER.format(n=args.argon2_connections): conversations(lambda: [registrations] * args.argon2_connections),
     }
     target.cells = {name: timed(target.server, run) for name, run in cells.items()}
+    target.cold_tokens = cold
+
+
+def ceiling_cells(target: Target, tokens: list[str], args: argparse.Namespace, wrk: str | None, tmp: Path,
+                  pin_load: list[str]) -> None:
+    """The in-server ceiling: a FastAPI app on the same uvicorn whose ``/verify`` checks one ES256 signature
+    (the cold tokens in turn) and nothing else; its CPU over its own ``/open`` is what a verification costs
+    inside a loaded server, where the HTTP work between two checks has the CPU's caches."""
+    base = target.server.url
+    assert call("GET", base + "/verify", headers=bearer(tokens[0]))[0] == 200, "ceiling app"
+
+    def wrk_cell(path: str, headers: Any) -> Callable[[float], dict[str, Any]]:
+        return lambda d: load(wrk, base, path, headers, args.connections, d, tmp, pin_load)
+
+    target.cells = {CEILING_OPEN: timed(target.server, wrk_cell("/open", {})),
+                    CEILING_VERIFY: timed(target.server, wrk_cell("/verify", [bearer(t) for t in tokens]))}
 
 
 def form(url: str, data: dict[str, str]) -> tuple[int, Any, bytes]:
@@ -310,7 +334,7 @@ def cpu_ratio(runs: list[dict[str, Any]], floor: list[dict[str, Any]]) -> float:
 
 
 def server_table(runs: dict[str, list[dict[str, Any]]]) -> list[str]:
-    floor = runs[HEALTH]
+    floor = runs[HEALTH] if HEALTH in runs else runs[CEILING_OPEN]  # the ceiling app's floor is its /open
     rows = []
     for name, xs in runs.items():
         wrk_cell = name not in (HEALTH_SEQ, REFRESH_SEQ) and not name.startswith(("refresh", "login", "register"))
@@ -323,20 +347,30 @@ def server_table(runs: dict[str, list[dict[str, Any]]]) -> list[str]:
             f"{same_round_diff(xs, floor, 'cpu_us_per_req'):+.0f}",
             f"{statistics.median((x['foreign_load'] or 0) for x in xs) * 100:.0f}%", f"{sum(x['non2xx'] for x in xs)}"])
     return markdown_table(["cell", "req/s", "p50 ms", "p99 ms", "req/s ÷ /health", "CPU ratio", "server CPU µs/req",
-                           "CPU µs/req over /health", "other load", "non-2xx"], rows)
+                           "CPU µs/req over /health (the ceiling app: over /open)", "other load", "non-2xx"], rows)
 
 
 def ceiling_lines(results: dict[str, dict[str, list[dict[str, Any]]]], verify_us: float,
                   commit_ms: float | None) -> list[str]:
-    """Each target beside what the one unavoidable primitive leaves of it (harness/ceilings.py)."""
-    lines = ["", f"## Ceilings: an ES256 verification costs {verify_us:.0f} µs here"
-             + (f", a durable one-row PostgreSQL commit {commit_ms:.2f} ms" if commit_ms is not None else ""), ""]
+    """Each target beside what the one unavoidable primitive leaves of it (harness/ceilings.py), the ES256
+    verification counted twice: in a tight loop, and inside a loaded server (the ceiling app's cells)."""
+    in_server_us = None
+    if CEILING in results:
+        in_server_us = same_round_diff(results[CEILING][CEILING_VERIFY], results[CEILING][CEILING_OPEN],
+                                       "cpu_us_per_req")
+    lines = ["", f"## Ceilings: an ES256 verification costs {verify_us:.0f} µs here in a tight loop"
+             + (f", {in_server_us:.0f} µs of server CPU inside a loaded FastAPI server (the ceiling app: /verify "
+                f"over /open, same round)" if in_server_us is not None else "")
+             + (f"; a durable one-row PostgreSQL commit {commit_ms:.2f} ms" if commit_ms is not None else ""), ""]
     for label, runs in results.items():
-        if label == "peer":
+        if label in NOT_OURS:
             continue
         health_cpu = statistics.median(x["cpu_us_per_req"] for x in runs[HEALTH])
-        lines.append(f"- {label}: /auth/me cold can reach at most {health_cpu / (health_cpu + verify_us):.2f} of "
-                     f"/health (/health {health_cpu:.0f} µs of CPU per request + the verification)")
+        line = (f"- {label}: /auth/me cold can reach at most {health_cpu / (health_cpu + verify_us):.2f} of /health "
+                f"with the loop's verification")
+        if in_server_us is not None:
+            line += f", {health_cpu / (health_cpu + in_server_us):.2f} with the in-server one"
+        lines.append(line + f" (/health {health_cpu:.0f} µs of CPU per request)")
         if commit_ms is not None and label == BACKENDS["postgres"]:
             health_ms = statistics.median(x["p50_ms"] for x in runs[HEALTH_SEQ])
             lines.append(f"- {label}: a refresh's sequential latency is at least {(health_ms + commit_ms) / health_ms:.1f}×"
@@ -351,7 +385,7 @@ def summary(results: dict[str, dict[str, list[dict[str, Any]]]], args: argparse.
     lines = ["", "## Targets (issue 10): ratios to the same server's /health, same round", ""]
     rows = []
     for label, runs in results.items():
-        if label == "peer":
+        if label in NOT_OURS:
             continue
         floor = runs[HEALTH]
         hot = same_round_ratio(runs[HOT], floor)
@@ -383,8 +417,8 @@ def summary(results: dict[str, dict[str, list[dict[str, Any]]]], args: argparse.
     if "peer" in results:
         peer = results["peer"]
         lines += ["", "## Beside the FastAPI-tutorial peer (each ratio to its own server's /health, same round)", ""]
-        header = ["path", *[label for label in results if label != "peer"], "peer"]
-        ours = {label: runs for label, runs in results.items() if label != "peer"}
+        header = ["path", *[label for label in results if label not in NOT_OURS], "peer"]
+        ours = {label: runs for label, runs in results.items() if label not in NOT_OURS}
 
         def ratio(runs: dict[str, list[dict[str, Any]]], name: str) -> str:
             return f"{same_round_ratio(runs[name], runs[HEALTH]):.2f}" if name in runs else "n/a"
@@ -412,6 +446,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--backends", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
     ap.add_argument("--no-peer", action="store_true", help="leave out the FastAPI-tutorial peer")
+    ap.add_argument("--no-ceiling", action="store_true", help="leave out the ceiling app (the in-server ES256 cost)")
     ap.add_argument("--users", type=int, default=2000)
     ap.add_argument("--sessions", type=int, default=10_000)
     ap.add_argument("--distinct-tokens", type=int, default=5000, help="tokens of the cold /auth/me cell (default 5000)")
@@ -443,6 +478,13 @@ def main() -> int:
                 server = stack.enter_context(start_jwtkit(backend, args, tmp, pin.server))
                 target = Target(BACKENDS[backend], server)
                 jwtkit_cells(target, args, wrk, tmp, pin.load)
+                targets.append(target)
+            if targets and not args.no_ceiling:
+                issuer = targets[0]
+                os.environ["BENCH_JWKS_URL"] = issuer.server.url + "/.well-known/jwks.json"
+                target = Target(CEILING, stack.enter_context(start_app("uvicorn", "fastapi_verify_only", pin.server,
+                                                                       tmp / "ceiling.log")))
+                ceiling_cells(target, issuer.cold_tokens, args, wrk, tmp, pin.load)
                 targets.append(target)
             if not no_peer:
                 target = Target("peer", stack.enter_context(start_peer(args, tmp, pin.server)))

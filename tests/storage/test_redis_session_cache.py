@@ -12,7 +12,7 @@ from test_redis_resp import FakeRedis  # (rootdir-relative: tests/storage has no
 
 from jwtkit.auth.errors import ServiceUnavailableError
 from jwtkit.auth.models import SessionRecord
-from jwtkit.storage.redis import RedisSessionStore
+from jwtkit.storage.redis import RedisSessionStore, open_redis
 from jwtkit.storage.redis import resp as resp_module
 from jwtkit.storage.redis.resp import RespGet
 from jwtkit.storage.redis.tracking import TrackedReads
@@ -357,3 +357,19 @@ async def test_a_server_refusing_resp3_serves_reads_without_a_cache():
         assert [args[0] for args in fake.commands] == [b"HELLO", b"GET", b"GET"]
         assert not client.cache.tracking
         await client.close()
+
+
+async def test_open_redis_gives_the_session_store_a_tracked_cache_by_default(redis_url, prefix):
+    handles = await open_redis(redis_url, prefix=prefix, start_feed=False)
+    try:
+        assert handles.sessions._reader.cache.max_entries == 10_000
+    finally:
+        await handles.close()
+
+
+async def test_open_redis_without_a_session_cache_reads_through_plain_gets(redis_url, prefix):
+    handles = await open_redis(redis_url, prefix=prefix, start_feed=False, session_cache_entries=0)
+    try:
+        assert handles.sessions._reader.cache is None
+    finally:
+        await handles.close()

@@ -1,6 +1,7 @@
 """Shared fixtures for the whole suite."""
 
 import asyncio
+import contextlib
 import os
 import secrets
 import socket
@@ -130,8 +131,12 @@ class TcpProxy:
         if self._server is None:
             return
         self._server.close()
-        for writer in list(self._writers):
+        writers = list(self._writers)
+        for writer in writers:
             writer.close()
+        for writer in writers:  # closed for real (the peers see the end) before stop() returns
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
         await self._server.wait_closed()
         self._server = None
 

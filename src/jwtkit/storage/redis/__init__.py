@@ -26,6 +26,7 @@ from .feed import RedisRevocationFeed
 from .rate_limiter import RedisRateLimiter
 from .resp import RespGet
 from .sessions import RedisSessionStore
+from .tracking import TrackedReads
 
 __all__ = ["RedisHandles", "RedisRateLimiter", "RedisRevocationFeed", "RedisSessionStore", "open_redis"]
 
@@ -48,6 +49,7 @@ async def open_redis(
     ping_interval: float = 0.25,
     start_feed: bool = True,
     max_connections: int = 64,
+    session_cache_entries: int = 10_000,
 ) -> RedisHandles:
     """Connect to Redis at ``url``, check it answers, and start the revocation feed.
 
@@ -56,6 +58,9 @@ async def open_redis(
     pooled connections, and the wait for the feed's first
     subscription; a command retries twice with a short backoff, then fails with
     ``ServiceUnavailableError`` rather than stalling a request.
+    ``session_cache_entries`` bounds the sessions kept in this process, read again without a round
+    trip and invalidated by Redis (:mod:`.tracking`); ``0`` turns that cache off. A TLS or unix
+    socket URL has no cache: its reads go through redis-py.
 
     Example::
 
@@ -78,7 +83,8 @@ async def open_redis(
         retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2),
     )
     client = Redis.from_pool(pool)
-    reader = RespGet.from_url(url, timeout=timeout)  # the session reads' lean GET (None: TLS, unix socket)
+    cache = TrackedReads(max_entries=session_cache_entries) if session_cache_entries > 0 else None
+    reader = RespGet.from_url(url, timeout=timeout, cache=cache)  # the session reads' lean GET (None: TLS, unix socket)
     feed = RedisRevocationFeed(client, prefix=prefix, ping_interval=ping_interval)
     try:
         await client.ping()

@@ -11,7 +11,13 @@ the session endpoints answer 503. Give Redis persistence and ``maxmemory-policy 
 
 Reading a session is the hot path (every ``/session/me``): with a ``reader``
 (:class:`~.resp.RespGet`, what :func:`~jwtkit.storage.redis.open_redis` passes for a ``redis://`` URL)
-its one ``GET`` goes over a lean pipelined connection instead of redis-py's pool.
+its one ``GET`` goes over a lean pipelined connection instead of redis-py's pool, and with the
+reader's tracked cache (:mod:`.tracking`, on by default in ``open_redis``) a session read again is
+served from this process's memory, Redis invalidating it when any client changes or deletes the
+key (or it expires). The store's own writes drop their keys from the cache at once (a logout here
+is effective here immediately; other servers learn of it by Redis's invalidation, normally within
+a round trip, at worst ``max_lag``), and a cached session past its ``expires_at`` (by this
+process's clock) is read from Redis again rather than served.
 
 A session is ``{prefix}session:{key_hash}`` → JSON ``{"data": …, "expires_at": …}``, written with
 ``PXAT`` = ``expires_at`` (Redis's clock; the service still checks ``expires_at`` with its own).
@@ -26,6 +32,9 @@ from __future__ import annotations
 
 import json
 import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import cast
 
 from redis.asyncio import Redis
@@ -70,7 +79,7 @@ class RedisSessionStore:
         # At least 1 ms: a time already past makes Redis delete the key at once, which is right.
         expires_ms = max(1, math.floor(record.expires_at * 1000))  # never past the session's own expiry
         user_id = record.data.get("user_id")
-        with unavailable_on_redis_error():
+        with unavailable_on_redis_error(), self._forgetting([self.redis_key(record.key_hash).encode()]):
             async with self._client.pipeline(transaction=True) as pipe:
                 pipe.set(self.redis_key(record.key_hash), value, pxat=expires_ms)
                 pipe.zadd(self._expiry, {record.key_hash: record.expires_at})
@@ -83,15 +92,21 @@ class RedisSessionStore:
 
     async def get_session(self, key_hash: str) -> SessionRecord | None:
         key = self.redis_key(key_hash)
+        reader = self._reader
         with unavailable_on_redis_error():
-            value = await (self._client.get(key) if self._reader is None else self._reader.get(key.encode()))
-        if value is None:
-            return None
-        stored = json.loads(value)
-        return SessionRecord(key_hash=key_hash, data=stored["data"], expires_at=float(stored["expires_at"]))
+            value = await (self._client.get(key) if reader is None else reader.get_cached(key.encode()))
+            if value is None:
+                return None
+            record = _record(key_hash, value)
+            if reader is not None and reader.cache is not None and record.expires_at <= time.time():
+                # Perhaps a cached copy Redis has not expired yet (by its clock): what Redis says now.
+                reader.forget([key.encode()])
+                value = await reader.get(key.encode())
+                return None if value is None else _record(key_hash, value)
+        return record
 
     async def delete_session(self, key_hash: str) -> None:
-        with unavailable_on_redis_error():
+        with unavailable_on_redis_error(), self._forgetting([self.redis_key(key_hash).encode()]):
             async with self._client.pipeline(transaction=True) as pipe:
                 pipe.delete(self.redis_key(key_hash))
                 pipe.zrem(self._expiry, key_hash)
@@ -107,10 +122,12 @@ class RedisSessionStore:
                     self._expiry, "-inf", now, start=0, num=self.PURGE_BATCH))
                 if not members:
                     return deleted
-                async with self._client.pipeline(transaction=True) as pipe:
-                    pipe.delete(*(self._prefix.encode() + member for member in members))
-                    pipe.zrem(self._expiry, *members)
-                    gone, _ = await pipe.execute()
+                keys = [self._prefix.encode() + member for member in members]
+                with self._forgetting(keys):
+                    async with self._client.pipeline(transaction=True) as pipe:
+                        pipe.delete(*keys)
+                        pipe.zrem(self._expiry, *members)
+                        gone, _ = await pipe.execute()
                 deleted += int(gone)
 
     async def delete_user_sessions(self, user_id: int) -> int:
@@ -121,9 +138,29 @@ class RedisSessionStore:
             members = cast("list[bytes]", await self._client.smembers(users_set))
             if not members:
                 return 0
-            async with self._client.pipeline(transaction=True) as pipe:
-                pipe.delete(*(self._prefix.encode() + member for member in members))
-                pipe.zrem(self._expiry, *members)
-                pipe.srem(users_set, *members)
-                gone, _, _ = await pipe.execute()
+            keys = [self._prefix.encode() + member for member in members]
+            with self._forgetting(keys):
+                async with self._client.pipeline(transaction=True) as pipe:
+                    pipe.delete(*keys)
+                    pipe.zrem(self._expiry, *members)
+                    pipe.srem(users_set, *members)
+                    gone, _, _ = await pipe.execute()
         return int(gone)
+
+    @contextmanager
+    def _forgetting(self, keys: list[bytes]) -> Iterator[None]:
+        """Around a write of ``keys``: the reader's cache drops them once it is done (or failed: its
+        outcome is unknown), so no copy read before it is served after it."""
+        try:
+            yield
+        finally:
+            if self._reader is not None:
+                self._reader.forget(keys)
+
+
+_DECODER = json.JSONDecoder()  # (json.loads on bytes first sniffs the encoding: ~half its cost on a session)
+
+
+def _record(key_hash: str, value: bytes | str) -> SessionRecord:
+    stored = _DECODER.decode(value.decode() if isinstance(value, bytes) else value)
+    return SessionRecord(key_hash=key_hash, data=stored["data"], expires_at=float(stored["expires_at"]))

@@ -141,11 +141,9 @@ async def test_an_expired_refresh_token_is_refused(service, pair, clock, setting
     assert "expired" in await refused_refresh(service, pair.refresh_token)
 
 
-async def test_refresh_for_a_user_that_no_longer_exists_is_refused(service, pair, monkeypatch):
-    async def no_user(user_id):
-        return None
-
-    monkeypatch.setattr(service.stores.users, "get_user", no_user)  # an admin deleted the user
+async def test_refresh_for_a_user_that_no_longer_exists_is_refused(service, pair):
+    # An admin deleted the user (for real: the refresh checks the user in the spend's own statement).
+    assert await service.stores.users.delete_user(service.authenticate(pair.access_token).user_id)
     assert "user" in await refused_refresh(service, pair.refresh_token)
 
 

@@ -2,8 +2,8 @@
 (the one verification path), rotate a refresh token with reuse detection, log out, revoke.
 
 A refresh decides before it signs: the successor's record (its ``jti``s and ``exp``s) is computed
-without signing, the store spends the old token with it in one conditional update, and only a
-``SPENT`` answer is signed.
+without signing, the store checks the user and spends the old token with it in one conditional
+update (one round trip where it can), and only a ``SPENT`` answer is signed.
 """
 
 from __future__ import annotations
@@ -106,15 +106,16 @@ class TokenFlows:
         claims = self.claims(refresh_token, "refresh")
         if self._view.family_denied(claims.family_id):
             raise InvalidTokenError("refresh family revoked")
-        user = await self._users.get_user(claims.user_id)
-        if user is None:
-            raise InvalidTokenError("user no longer exists")
-        if user.disabled_at is not None:
-            raise InvalidTokenError("user disabled", kind="ended")
         now = self._clock()
         key = self._keys.active
-        successor = new_refresh_record(key, self._settings, user.id, claims.family_id, now)
-        result = await self._tokens.spend_refresh(claims.jti, now=now, successor=successor)
+        successor = new_refresh_record(key, self._settings, claims.user_id, claims.family_id, now)
+        # One round trip (where the store can): the user is checked and the token spent together.
+        spend = await self._tokens.spend_refresh_for_user(claims.user_id, claims.jti, now=now, successor=successor)
+        user, result = spend.user, spend.result
+        if user is None:
+            raise InvalidTokenError("user no longer exists")
+        if user.disabled_at is not None or result is None:
+            raise InvalidTokenError("user disabled", kind="ended")
         if result is SpendResult.SPENT:
             self._events.refresh("ok", user.id)
             return resign_pair(key, self._settings, user, successor)

@@ -10,7 +10,8 @@ Rules every adapter keeps:
   exception type;
 - each method that changes several rows does so in one transaction (all or nothing);
 - ``spend_refresh`` is atomic: of any number of concurrent calls with one ``jti`` (in any
-  number of processes) exactly one returns ``SpendResult.SPENT``.
+  number of processes) exactly one returns ``SpendResult.SPENT``; so is
+  ``spend_refresh_for_user``, which spends only for a user who exists and is not disabled.
 """
 
 from __future__ import annotations
@@ -63,6 +64,17 @@ class SpendResult(enum.Enum):
     UNKNOWN = "unknown"  # no such jti (never issued, or purged), or expired
 
 
+@dataclass(frozen=True, slots=True)
+class UserSpend:
+    """What ``TokenStore.spend_refresh_for_user`` found and did."""
+
+    user: UserRecord | None
+    """The user's row as the spend saw it; None: no such user (deleted)."""
+    result: SpendResult | None
+    """What spending did when the user exists and is not disabled; None otherwise (nothing was
+    tried, nothing changed)."""
+
+
 class TokenStore(Protocol):
     """Refresh-token families and the access-token denylist (kept together: one revocation
     touches both in one transaction)."""
@@ -82,6 +94,14 @@ class TokenStore(Protocol):
         and raise the family's latest access-token expiry to ``successor.access_expires_at``; the
         spent token remembers ``successor.jti`` (what :meth:`spent_successor` answers with).
         Anything but ``SPENT`` changes nothing."""
+        ...
+
+    async def spend_refresh_for_user(self, user_id: int, jti: str, *, now: float,
+                                     successor: RefreshRecord) -> UserSpend:
+        """What a refresh needs of storage, in one round trip where the backend can: read the user
+        ``user_id``; only when it exists and is not disabled (``disabled_at`` None), do
+        :meth:`spend_refresh`. A deleted or disabled user's token is never spent (``result`` None,
+        nothing changed), so it can never buy a new pair. Atomic as :meth:`spend_refresh` is."""
         ...
 
     async def spent_successor(self, jti: str, *, spent_since: float) -> RefreshRecord | None:

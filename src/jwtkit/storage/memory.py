@@ -23,7 +23,7 @@ from jwtkit.auth.models import (
     UserRecord,
     username_key,
 )
-from jwtkit.auth.ports import SpendResult, Stores
+from jwtkit.auth.ports import SpendResult, Stores, UserSpend
 
 from .denials import until_access_expiry
 from .in_process import LocalRevocationFeed, MemoryRateLimiter
@@ -107,6 +107,13 @@ class MemoryStore:
         self._refresh[successor.jti] = dataclasses.replace(successor, spent_at=None, revoked_at=None)
         self._successors[jti] = successor.jti
         return SpendResult.SPENT
+
+    async def spend_refresh_for_user(self, user_id: int, jti: str, *, now: float,
+                                     successor: RefreshRecord) -> UserSpend:
+        user = await self.get_user(user_id)  # (no await in between suspends: atomic, as spend_refresh)
+        if user is None or user.disabled_at is not None:
+            return UserSpend(user, None)
+        return UserSpend(user, await self.spend_refresh(jti, now=now, successor=successor))
 
     async def spent_successor(self, jti: str, *, spent_since: float) -> RefreshRecord | None:
         record = self._refresh.get(jti)

@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from jwtkit.auth.errors import ServiceUnavailableError, UsernameTakenError
 from jwtkit.auth.models import Denial, RefreshRecord, SessionRecord, SigningKeyRecord, UserRecord, username_key
-from jwtkit.auth.ports import SpendResult
+from jwtkit.auth.ports import SpendResult, UserSpend
 
 from .engine import POSTGRESQL_CONNECT_TIMEOUT, POSTGRESQL_STATEMENT_TIMEOUT
 from .store import SIGNING_KEYS_SQL, SqlStore, signing_key_record
@@ -108,6 +108,47 @@ WITH spent AS (
 INSERT INTO refresh_tokens (jti, family_id, user_id, issued_at, expires_at, spent_at, access_jti, access_expires_at)
 VALUES ($3, (SELECT family_id FROM family), $5, $6, $7, NULL, $8, $9)
 """
+# _SPEND for a live user, whose row comes back with the outcome ($11: the user's id), in one round
+# trip: the user is read first (``alive``); the token is spent and the successor stored only for a
+# user who exists and is not disabled. A deleted or disabled user makes no error: nothing is
+# spent, nothing stored, and the one row says who the user is (NULLs: none) and ``stored`` false.
+# For a live user any refusal is the NOT NULL abort of _SPEND (nothing changes either).
+_SPEND_FOR_USER = f"""
+WITH alive AS (
+    SELECT {_USER_COLUMNS} FROM users WHERE id = $11
+), live AS (
+    SELECT 1 FROM alive WHERE disabled_at IS NULL
+), spent AS (
+    UPDATE refresh_tokens SET spent_at = $2, successor_jti = $3
+    WHERE jti = $1 AND spent_at IS NULL AND expires_at > $2 AND EXISTS (SELECT 1 FROM live)
+    RETURNING jti
+), family AS (
+    UPDATE refresh_families SET
+        expires_at = CASE WHEN expires_at < $7 THEN $7 ELSE expires_at END,
+        kid = COALESCE($10, kid),
+        access_expires_at = CASE
+            WHEN $9::double precision IS NULL THEN access_expires_at
+            WHEN access_expires_at IS NULL OR access_expires_at < $9 THEN $9
+            ELSE access_expires_at END
+    WHERE family_id = $4 AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM spent)
+    RETURNING family_id
+), stored AS (
+    INSERT INTO refresh_tokens (jti, family_id, user_id, issued_at, expires_at, spent_at, access_jti,
+                                access_expires_at)
+    SELECT $3, (SELECT family_id FROM family), $5, $6, $7, NULL, $8, $9 WHERE EXISTS (SELECT 1 FROM live)
+    RETURNING jti
+)
+SELECT alive.*, EXISTS (SELECT 1 FROM stored) AS stored FROM (SELECT 1) AS one LEFT JOIN alive ON true
+"""  # noqa: S608 (module constants only)
+# Why _SPEND_FOR_USER refused a live user's token (nothing changed): the user as it is now (NULLs:
+# gone since) and the token (NULLs: unknown).
+_USER_SPEND_REFUSED = f"""
+SELECT {', '.join('u.' + c for c in _USER_COLUMNS.split(', '))}, t.expires_at, f.revoked_at
+FROM (SELECT $1::text AS jti) AS wanted
+LEFT JOIN users u ON u.id = $2
+LEFT JOIN refresh_tokens t ON t.jti = wanted.jti
+LEFT JOIN refresh_families f ON f.family_id = t.family_id
+"""  # noqa: S608 (module constants only)
 _SPEND_REFUSED = """
 SELECT t.expires_at, f.revoked_at
 FROM refresh_tokens t JOIN refresh_families f ON f.family_id = t.family_id
@@ -269,6 +310,28 @@ class PostgresDirectStore(SqlStore):
         if row["revoked_at"] is not None:
             return SpendResult.REVOKED
         return SpendResult.REUSED
+
+    async def spend_refresh_for_user(self, user_id: int, jti: str, *, now: float,
+                                     successor: RefreshRecord) -> UserSpend:
+        s = successor
+        try:
+            row = await self._write("spend_refresh", lambda conn: conn.fetchrow(
+                _SPEND_FOR_USER, jti, now, s.jti, s.family_id, s.user_id, s.issued_at, s.expires_at, s.access_jti,
+                s.access_expires_at, s.kid, user_id), decides=asyncpg.NotNullViolationError)
+            user = None if row["id"] is None else _user_record(row)
+            return UserSpend(user, SpendResult.SPENT if row["stored"] else None)
+        except asyncpg.NotNullViolationError:
+            pass
+        # A live user's token refused (nothing changed): one read says why, as spend_refresh's does.
+        row = await self._read("spend_refresh", lambda conn: conn.fetchrow(_USER_SPEND_REFUSED, jti, user_id))
+        user = None if row["id"] is None else _user_record(row)
+        if user is None or user.disabled_at is not None:  # since the spend: refused for the user all the same
+            return UserSpend(user, None)
+        if row["expires_at"] is None or row["expires_at"] <= now:
+            return UserSpend(user, SpendResult.UNKNOWN)
+        if row["revoked_at"] is not None:
+            return UserSpend(user, SpendResult.REVOKED)
+        return UserSpend(user, SpendResult.REUSED)
 
     async def spent_successor(self, jti: str, *, spent_since: float) -> RefreshRecord | None:
         row = await self._read("spent_successor", lambda conn: conn.fetchrow(_SPENT_SUCCESSOR, jti, spent_since))

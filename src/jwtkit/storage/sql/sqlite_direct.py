@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from jwtkit.auth.errors import UsernameTakenError
 from jwtkit.auth.models import Denial, RefreshRecord, SessionRecord, SigningKeyRecord, UserRecord, username_key
-from jwtkit.auth.ports import SpendResult
+from jwtkit.auth.ports import SpendResult, UserSpend
 
 from .engine import SQLITE_BUSY_TIMEOUT_MS
 from .sqlite_connections import SqliteConnections, write
@@ -132,31 +132,19 @@ class SqliteDirectStore(SqlStore):
         return RefreshRecord(**dict(zip(_TOKEN_COLUMNS, row, strict=False)), revoked_at=row[-1])
 
     async def spend_refresh(self, jti: str, *, now: float, successor: RefreshRecord) -> SpendResult:
-        def spend(conn: sqlite3.Connection) -> SpendResult | tuple[Any, ...] | None:
-            spent = conn.execute(
-                "UPDATE refresh_tokens SET spent_at = ?, successor_jti = ? "
-                "WHERE jti = ? AND spent_at IS NULL AND expires_at > ?", (now, successor.jti, jti, now))
-            if spent.rowcount == 1:
-                live = conn.execute(*_extend_family(successor))
-                if live.rowcount != 1:
-                    conn.execute("ROLLBACK")
-                    return SpendResult.REVOKED
-                conn.execute(_INSERT_TOKEN, _token_row(successor))
-                return SpendResult.SPENT
-            row: tuple[Any, ...] | None = conn.execute(
-                "SELECT t.spent_at, t.expires_at, f.revoked_at FROM refresh_tokens AS t "
-                "JOIN refresh_families AS f ON f.family_id = t.family_id WHERE t.jti = ?", (jti,)).fetchone()
-            conn.execute("ROLLBACK")
-            return row
+        return await self._run("spend_refresh", write(lambda conn: _spend(conn, jti, now, successor)), commits=True)
 
-        outcome = await self._run("spend_refresh", write(spend), commits=True)
-        if isinstance(outcome, SpendResult):
-            return outcome
-        if outcome is None or outcome[1] <= now:
-            return SpendResult.UNKNOWN
-        if outcome[2] is not None:
-            return SpendResult.REVOKED
-        return SpendResult.REUSED
+    async def spend_refresh_for_user(self, user_id: int, jti: str, *, now: float,
+                                     successor: RefreshRecord) -> UserSpend:
+        def spend(conn: sqlite3.Connection) -> UserSpend:
+            row = conn.execute(_SELECT_BY_ID, (user_id,)).fetchone()
+            user = None if row is None else user_record(row)
+            if user is None or user.disabled_at is not None:
+                conn.execute("ROLLBACK")
+                return UserSpend(user, None)
+            return UserSpend(user, _spend(conn, jti, now, successor))
+
+        return await self._run("spend_refresh", write(spend), commits=True)
 
     # ---- the revocation poll's reads (every poll interval: ~1.4 ms of CPU each through the engine)
     async def denials_since(self, since: float, *, now: float) -> list[Denial]:
@@ -189,6 +177,28 @@ class SqliteDirectStore(SqlStore):
             conn.execute("DELETE FROM sessions WHERE session_key = ?", (key_hash,))
 
         await self._run("delete_session", write(delete), commits=True)
+
+
+def _spend(conn: sqlite3.Connection, jti: str, now: float, successor: RefreshRecord) -> SpendResult:
+    """:meth:`SqlStore.spend_refresh`'s statements in the open write transaction (rolled back unless
+    ``SPENT``)."""
+    spent = conn.execute(
+        "UPDATE refresh_tokens SET spent_at = ?, successor_jti = ? "
+        "WHERE jti = ? AND spent_at IS NULL AND expires_at > ?", (now, successor.jti, jti, now))
+    if spent.rowcount == 1:
+        live = conn.execute(*_extend_family(successor))
+        if live.rowcount != 1:
+            conn.execute("ROLLBACK")
+            return SpendResult.REVOKED
+        conn.execute(_INSERT_TOKEN, _token_row(successor))
+        return SpendResult.SPENT
+    row: tuple[Any, ...] | None = conn.execute(
+        "SELECT t.expires_at, f.revoked_at FROM refresh_tokens AS t "
+        "JOIN refresh_families AS f ON f.family_id = t.family_id WHERE t.jti = ?", (jti,)).fetchone()
+    conn.execute("ROLLBACK")
+    if row is None or row[0] <= now:
+        return SpendResult.UNKNOWN
+    return SpendResult.REUSED if row[1] is None else SpendResult.REVOKED
 
 
 def _token_row(record: RefreshRecord) -> tuple[Any, ...]:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from jwtkit.auth.errors import UsernameTakenError
 from jwtkit.auth.models import (
@@ -28,7 +28,7 @@ from jwtkit.auth.models import (
     UserRecord,
     username_key,
 )
-from jwtkit.auth.ports import SpendResult
+from jwtkit.auth.ports import SpendResult, UserSpend
 from jwtkit.storage.denials import until_access_expiry
 
 from .accounts import SqlAccounts
@@ -58,13 +58,8 @@ class SqlStore(SqlAccounts):
 
     async def _one_user(self, where: sa.ColumnElement[bool]) -> UserRecord | None:
         async with unavailable_on_failure("get_user"), self.engine.connect() as conn:
-            query = sa.select(users.c.id, users.c.username, users.c.password_hash, users.c.disabled_at,
-                              users.c.last_login_at).where(where)
-            row = (await conn.execute(query)).first()
-        if row is None:
-            return None
-        return UserRecord(id=row.id, username=row.username, password_hash=row.password_hash,
-                          disabled_at=row.disabled_at, last_login_at=row.last_login_at)
+            row = (await conn.execute(_user_query(where))).first()
+        return None if row is None else _user_record(row)
 
     async def get_user_by_name(self, username: str) -> UserRecord | None:
         return await self._one_user(users.c.username_key == username_key(username))
@@ -101,32 +96,48 @@ class SqlStore(SqlAccounts):
         return _refresh_record(row, revoked_at=row.revoked_at)
 
     async def spend_refresh(self, jti: str, *, now: float, successor: RefreshRecord) -> SpendResult:
-        token, family = refresh_tokens.c, refresh_families.c
         async with unavailable_on_failure("spend_refresh"), self.engine.connect() as conn, conn.begin() as tx:
-            spent = await conn.execute(
-                refresh_tokens.update()
-                .where(token.jti == jti, token.spent_at.is_(None), token.expires_at > now)
-                .values(spent_at=now, successor_jti=successor.jti)
+            return await self._spend(conn, tx, jti, now=now, successor=successor)
+
+    async def spend_refresh_for_user(self, user_id: int, jti: str, *, now: float,
+                                     successor: RefreshRecord) -> UserSpend:
+        async with unavailable_on_failure("spend_refresh"), self.engine.connect() as conn, conn.begin() as tx:
+            row = (await conn.execute(_user_query(users.c.id == user_id))).first()
+            user = None if row is None else _user_record(row)
+            if user is None or user.disabled_at is not None:
+                await tx.rollback()
+                return UserSpend(user, None)
+            return UserSpend(user, await self._spend(conn, tx, jti, now=now, successor=successor))
+
+    @staticmethod
+    async def _spend(conn: AsyncConnection, tx: AsyncTransaction, jti: str, *, now: float,
+                     successor: RefreshRecord) -> SpendResult:
+        """``spend_refresh`` inside the transaction ``tx`` of ``conn`` (rolled back unless ``SPENT``)."""
+        token, family = refresh_tokens.c, refresh_families.c
+        spent = await conn.execute(
+            refresh_tokens.update()
+            .where(token.jti == jti, token.spent_at.is_(None), token.expires_at > now)
+            .values(spent_at=now, successor_jti=successor.jti)
+        )
+        if rowcount(spent) == 1:
+            live = await conn.execute(
+                refresh_families.update()
+                .where(family.family_id == successor.family_id, family.revoked_at.is_(None))
+                .values(**_extended(successor))
             )
-            if rowcount(spent) == 1:
-                live = await conn.execute(
-                    refresh_families.update()
-                    .where(family.family_id == successor.family_id, family.revoked_at.is_(None))
-                    .values(**_extended(successor))
-                )
-                if rowcount(live) != 1:
-                    await tx.rollback()
-                    return SpendResult.REVOKED
-                await conn.execute(refresh_tokens.insert().values(_token_row(successor)))
-                return SpendResult.SPENT
-            row = (
-                await conn.execute(
-                    sa.select(token.spent_at, token.expires_at, family.revoked_at)
-                    .select_from(refresh_tokens.join(refresh_families))
-                    .where(token.jti == jti)
-                )
-            ).first()
-            await tx.rollback()
+            if rowcount(live) != 1:
+                await tx.rollback()
+                return SpendResult.REVOKED
+            await conn.execute(refresh_tokens.insert().values(_token_row(successor)))
+            return SpendResult.SPENT
+        row = (
+            await conn.execute(
+                sa.select(token.spent_at, token.expires_at, family.revoked_at)
+                .select_from(refresh_tokens.join(refresh_families))
+                .where(token.jti == jti)
+            )
+        ).first()
+        await tx.rollback()
         if row is None or row.expires_at <= now:
             return SpendResult.UNKNOWN
         if row.revoked_at is not None:
@@ -348,3 +359,13 @@ def _refresh_record(row: Any, *, revoked_at: float | None) -> RefreshRecord:
         spent_at=row.spent_at, revoked_at=revoked_at,
     )
 
+
+
+def _user_query(where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    return sa.select(users.c.id, users.c.username, users.c.password_hash, users.c.disabled_at,
+                     users.c.last_login_at).where(where)
+
+
+def _user_record(row: Any) -> UserRecord:
+    return UserRecord(id=row.id, username=row.username, password_hash=row.password_hash,
+                      disabled_at=row.disabled_at, last_login_at=row.last_login_at)

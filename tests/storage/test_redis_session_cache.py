@@ -344,6 +344,33 @@ async def test_an_invalidation_waiting_unread_in_the_socket_is_honoured_before_a
         await client.close()
 
 
+async def test_a_hit_that_finds_another_reply_unread_waits_for_it_instead_of_sending_a_get():
+    # Under load a reply is nearly always on its way; a GET per read that finds one would keep
+    # another in flight for the next read, and every read would be a round trip again.
+    answered = asyncio.Event()
+
+    async def on_get(_, key, writer):
+        writer.write(b"$2\r\nv%d\r\n" % len(fake.commands))
+        await writer.drain()
+        answered.set()
+
+    async with tracking_server(on_get) as fake:
+        client = RespGet("127.0.0.1", fake.port, cache=TrackedReads())
+        assert await client.get_cached(b"a") == b"v3"
+        transport = client._connection._transport
+        transport.pause_reading()  # the reply to the next GET stays unread in the socket
+        answered.clear()
+        other = asyncio.ensure_future(client.get_cached(b"b"))
+        await answered.wait()
+        assert select.select([transport.get_extra_info("socket").fileno()], [], [], 5)[0]
+        transport.resume_reading()
+
+        assert await client.get_cached(b"a") == b"v3"  # from the cache, once the reply was read
+        assert await other == b"v4"
+        assert [args[0] for args in fake.commands].count(b"GET") == 2
+        await client.close()
+
+
 async def test_a_server_refusing_resp3_serves_reads_without_a_cache():
     async def script(_, reader, writer):
         while True:

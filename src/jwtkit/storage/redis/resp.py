@@ -129,6 +129,7 @@ class _Connection(asyncio.Protocol):
         self._watchdog: asyncio.TimerHandle | None = None
         self._cache: TrackedReads | None = None
         self._unread: select.poll | None = None  # (POSIX only: elsewhere the cache serves nothing)
+        self._parsed: list[asyncio.Future[None]] = []  # readers waiting for the next data_received
         self.lost = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -144,6 +145,22 @@ class _Connection(asyncio.Protocol):
         this a request could be served from the cache after an invalidation or the connection's end
         had already arrived."""
         return self._unread is not None and not self.lost and not self._unread.poll(0)
+
+    async def parsed(self) -> None:
+        """Return once the event loop has handed this connection what is waiting in its socket (the next
+        ``data_received``, or the connection's end): what Redis sent until then is applied to the cache.
+        A reader that found the socket not :meth:`drained` waits for this instead of sending a ``GET``:
+        under load a reply is nearly always in flight, and a ``GET`` per such read would keep one in
+        flight for the next read, and so on (every read a round trip again)."""
+        waiter: asyncio.Future[None] = self._loop.create_future()
+        self._parsed.append(waiter)
+        await waiter
+
+    def _release_parsed(self) -> None:
+        waiters, self._parsed = self._parsed, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._close(ConnectionError("the Redis connection was lost"))
@@ -200,6 +217,7 @@ class _Connection(asyncio.Protocol):
             waiter = self._waiters.popleft()[0]
             if not waiter.done():
                 waiter.set_exception(reason)
+        self._release_parsed()  # (its readers see ``lost`` and go to Redis on a new connection)
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
@@ -207,6 +225,7 @@ class _Connection(asyncio.Protocol):
             self._parse()
         except ValueError:
             self._close(ConnectionError("an unexpected reply from Redis"))
+        self._release_parsed()
 
     def _parse(self) -> None:
         buffer, start = self._buffer, 0
@@ -269,6 +288,8 @@ class RespGet:
         """The value at ``key``, ``None`` if there is none (always a round trip)."""
         return await self._get(key, None)
 
+    PARSED_WAITS = 3  # a reader waits at most this many reads of the socket before it sends its own GET
+
     async def get_cached(self, key: bytes) -> bytes | None:
         """The value at ``key`` from the tracked cache when it is usable there, else as :meth:`get`
         (concurrent reads of one key then share one ``GET``, and its reply is kept)."""
@@ -276,8 +297,13 @@ class RespGet:
         if cache is None:
             return await self._get(key, None)
         connection = self._connection
-        if (connection is None or not cache.usable(asyncio.get_running_loop().time())
-                or not connection.drained()):
+        loop = asyncio.get_running_loop()
+        waits = 0
+        while (connection is not None and not connection.lost and cache.usable(loop.time())
+               and not connection.drained() and waits < self.PARSED_WAITS):
+            await connection.parsed()  # something waits unread (an invalidation?): applied first, then look
+            connection, waits = self._connection, waits + 1
+        if connection is None or not cache.usable(loop.time()) or not connection.drained():
             return await self._get(key, key)  # its reply may refill the cache (and prove the link)
         value = cache.lookup(key)
         if value is not None:

@@ -45,7 +45,7 @@ from jwtkit.auth.models import Denial, RefreshRecord, SessionRecord, SigningKeyR
 from jwtkit.auth.ports import SpendResult, UserSpend
 
 from .engine import POSTGRESQL_CONNECT_TIMEOUT, POSTGRESQL_STATEMENT_TIMEOUT
-from .store import SIGNING_KEYS_SQL, SqlStore, signing_key_record
+from .store import SIGNING_KEYS_SQL, USER_COLUMNS, SqlStore, signing_key_record, user_record
 
 __all__ = ["PostgresDirectStore", "open_postgres_direct", "open_postgres_pool"]
 
@@ -56,13 +56,8 @@ POOL_MAX_SIZE = 10
 
 T = TypeVar("T")
 
-# ---- users: the one column list and the one row mapping (a new column goes in both)
-_USER_COLUMNS = "id, username, password_hash, disabled_at, last_login_at"
-
-
-def _user_record(row: Any) -> UserRecord:
-    return UserRecord(id=row["id"], username=row["username"], password_hash=row["password_hash"],
-                      disabled_at=row["disabled_at"], last_login_at=row["last_login_at"])
+# ---- users: store.USER_COLUMNS and store.user_record, the one column list and row mapping of every store
+_USER_COLUMNS = ", ".join(USER_COLUMNS)
 
 
 # (Built from module constants only, never from input.)
@@ -87,14 +82,9 @@ SELECT t.jti, t.family_id, t.user_id, t.issued_at, t.expires_at, t.spent_at, t.a
 FROM refresh_tokens t JOIN refresh_families f ON f.family_id = t.family_id
 WHERE t.jti = $1
 """
-# $1 jti, $2 now, $3..$9 the successor: jti, family_id, user_id, issued_at, expires_at, access_jti,
-# access_expires_at, $10 its kid. Each part reads the one before it, so they run (and lock) in order.
-_SPEND = """
-WITH spent AS (
-    UPDATE refresh_tokens SET spent_at = $2, successor_jti = $3
-    WHERE jti = $1 AND spent_at IS NULL AND expires_at > $2
-    RETURNING jti
-), family AS (
+# The family of a spent token (the ``spent`` part before it): its expiry and latest access-token expiry raised
+# to the successor's ($7, $9), its key id ($10); nothing for a revoked family, whose NULL makes the insert fail.
+_EXTEND_FAMILY = """family AS (
     UPDATE refresh_families SET
         expires_at = CASE WHEN expires_at < $7 THEN $7 ELSE expires_at END,
         kid = COALESCE($10, kid),
@@ -104,10 +94,18 @@ WITH spent AS (
             ELSE access_expires_at END
     WHERE family_id = $4 AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM spent)
     RETURNING family_id
-)
+)"""
+# $1 jti, $2 now, $3..$9 the successor: jti, family_id, user_id, issued_at, expires_at, access_jti,
+# access_expires_at, $10 its kid. Each part reads the one before it, so they run (and lock) in order.
+_SPEND = f"""
+WITH spent AS (
+    UPDATE refresh_tokens SET spent_at = $2, successor_jti = $3
+    WHERE jti = $1 AND spent_at IS NULL AND expires_at > $2
+    RETURNING jti
+), {_EXTEND_FAMILY}
 INSERT INTO refresh_tokens (jti, family_id, user_id, issued_at, expires_at, spent_at, access_jti, access_expires_at)
 VALUES ($3, (SELECT family_id FROM family), $5, $6, $7, NULL, $8, $9)
-"""
+"""  # noqa: S608 (module constants only)
 # _SPEND for a live user, whose row comes back with the outcome ($11: the user's id), in one round
 # trip: the user is read first (``alive``); the token is spent and the successor stored only for a
 # user who exists and is not disabled. A deleted or disabled user makes no error: nothing is
@@ -122,17 +120,7 @@ WITH alive AS (
     UPDATE refresh_tokens SET spent_at = $2, successor_jti = $3
     WHERE jti = $1 AND spent_at IS NULL AND expires_at > $2 AND EXISTS (SELECT 1 FROM live)
     RETURNING jti
-), family AS (
-    UPDATE refresh_families SET
-        expires_at = CASE WHEN expires_at < $7 THEN $7 ELSE expires_at END,
-        kid = COALESCE($10, kid),
-        access_expires_at = CASE
-            WHEN $9::double precision IS NULL THEN access_expires_at
-            WHEN access_expires_at IS NULL OR access_expires_at < $9 THEN $9
-            ELSE access_expires_at END
-    WHERE family_id = $4 AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM spent)
-    RETURNING family_id
-), stored AS (
+), {_EXTEND_FAMILY}, stored AS (
     INSERT INTO refresh_tokens (jti, family_id, user_id, issued_at, expires_at, spent_at, access_jti,
                                 access_expires_at)
     SELECT $3, (SELECT family_id FROM family), $5, $6, $7, NULL, $8, $9 WHERE EXISTS (SELECT 1 FROM live)
@@ -143,7 +131,7 @@ SELECT alive.*, EXISTS (SELECT 1 FROM stored) AS stored FROM (SELECT 1) AS one L
 # Why _SPEND_FOR_USER refused a live user's token (nothing changed): the user as it is now (NULLs:
 # gone since) and the token (NULLs: unknown).
 _USER_SPEND_REFUSED = f"""
-SELECT {', '.join('u.' + c for c in _USER_COLUMNS.split(', '))}, t.expires_at, f.revoked_at
+SELECT {', '.join('u.' + c for c in USER_COLUMNS)}, t.expires_at, f.revoked_at
 FROM (SELECT $1::text AS jti) AS wanted
 LEFT JOIN users u ON u.id = $2
 LEFT JOIN refresh_tokens t ON t.jti = wanted.jti
@@ -277,12 +265,12 @@ class PostgresDirectStore(SqlStore):
 
     async def get_user(self, user_id: int) -> UserRecord | None:
         row = await self._read("get_user", lambda conn: conn.fetchrow(_USER_BY_ID, user_id))
-        return None if row is None else _user_record(row)
+        return None if row is None else user_record(row)
 
     async def get_user_by_name(self, username: str) -> UserRecord | None:
         key = username_key(username)
         row = await self._read("get_user", lambda conn: conn.fetchrow(_USER_BY_KEY, key))
-        return None if row is None else _user_record(row)
+        return None if row is None else user_record(row)
 
     # ---- TokenStore (the hot half)
     async def start_family(self, first: RefreshRecord) -> None:
@@ -318,13 +306,13 @@ class PostgresDirectStore(SqlStore):
             row = await self._write("spend_refresh", lambda conn: conn.fetchrow(
                 _SPEND_FOR_USER, jti, now, s.jti, s.family_id, s.user_id, s.issued_at, s.expires_at, s.access_jti,
                 s.access_expires_at, s.kid, user_id), decides=asyncpg.NotNullViolationError)
-            user = None if row["id"] is None else _user_record(row)
+            user = None if row["id"] is None else user_record(row)
             return UserSpend(user, SpendResult.SPENT if row["stored"] else None)
         except asyncpg.NotNullViolationError:
             pass
         # A live user's token refused (nothing changed): one read says why, as spend_refresh's does.
         row = await self._read("spend_refresh", lambda conn: conn.fetchrow(_USER_SPEND_REFUSED, jti, user_id))
-        user = None if row["id"] is None else _user_record(row)
+        user = None if row["id"] is None else user_record(row)
         if user is None or user.disabled_at is not None:  # since the spend: refused for the user all the same
             return UserSpend(user, None)
         if row["expires_at"] is None or row["expires_at"] <= now:

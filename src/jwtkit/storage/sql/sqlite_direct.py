@@ -31,12 +31,11 @@ from jwtkit.auth.ports import SpendResult, UserSpend
 
 from .engine import SQLITE_BUSY_TIMEOUT_MS
 from .sqlite_connections import SqliteConnections, write
-from .store import SIGNING_KEYS_SQL, SqlStore, signing_key_record
+from .store import SIGNING_KEYS_SQL, USER_COLUMNS, SqlStore, signing_key_record, user_record
 
-__all__ = ["USER_COLUMNS", "SqliteDirectStore", "user_record"]
+__all__ = ["SqliteDirectStore"]
 
-# The users columns a UserRecord is made of, by name: a new column is one more name here.
-USER_COLUMNS = ("id", "username", "password_hash", "disabled_at", "last_login_at")
+# The users columns a UserRecord is made of (USER_COLUMNS, beside user_record in .store).
 _SELECT_USER = f"SELECT {', '.join(USER_COLUMNS)} FROM users WHERE "  # noqa: S608 (constant names)
 _SELECT_BY_NAME, _SELECT_BY_ID = _SELECT_USER + "username_key = ?", _SELECT_USER + "id = ?"
 _TOKEN_COLUMNS = ("jti", "family_id", "user_id", "issued_at", "expires_at", "spent_at", "access_jti",
@@ -45,11 +44,6 @@ _INSERT_TOKEN = (f"INSERT INTO refresh_tokens ({', '.join(_TOKEN_COLUMNS)}) "  #
                  f"VALUES ({', '.join('?' * len(_TOKEN_COLUMNS))})")
 _SELECT_REFRESH = (f"SELECT {', '.join('t.' + c for c in _TOKEN_COLUMNS)}, f.revoked_at "  # noqa: S608
                    "FROM refresh_tokens AS t JOIN refresh_families AS f ON f.family_id = t.family_id WHERE t.jti = ?")
-
-
-def user_record(row: tuple[Any, ...]) -> UserRecord:
-    """The ``UserRecord`` of a row selected as :data:`USER_COLUMNS`."""
-    return UserRecord(**dict(zip(USER_COLUMNS, row, strict=True)))
 
 
 class SqliteDirectStore(SqlStore):

@@ -59,7 +59,7 @@ class SqlStore(SqlAccounts):
     async def _one_user(self, where: sa.ColumnElement[bool]) -> UserRecord | None:
         async with unavailable_on_failure("get_user"), self.engine.connect() as conn:
             row = (await conn.execute(_user_query(where))).first()
-        return None if row is None else _user_record(row)
+        return None if row is None else user_record(row)
 
     async def get_user_by_name(self, username: str) -> UserRecord | None:
         return await self._one_user(users.c.username_key == username_key(username))
@@ -103,7 +103,7 @@ class SqlStore(SqlAccounts):
                                      successor: RefreshRecord) -> UserSpend:
         async with unavailable_on_failure("spend_refresh"), self.engine.connect() as conn, conn.begin() as tx:
             row = (await conn.execute(_user_query(users.c.id == user_id))).first()
-            user = None if row is None else _user_record(row)
+            user = None if row is None else user_record(row)
             if user is None or user.disabled_at is not None:
                 await tx.rollback()
                 return UserSpend(user, None)
@@ -319,6 +319,15 @@ SIGNING_KEYS_SQL = ("SELECT kid, alg, private_jwk, encrypted, created_at, retire
                     "ORDER BY created_at, kid")
 
 
+USER_COLUMNS = ("id", "username", "password_hash", "disabled_at", "last_login_at")
+
+
+def user_record(row: Sequence[Any]) -> UserRecord:
+    """A row whose first columns are :data:`USER_COLUMNS`, in that order, as a record (an ``sqlite3`` tuple,
+    an SQLAlchemy ``Row`` or an asyncpg ``Record`` alike; columns after them are the caller's)."""
+    return UserRecord(**{name: row[i] for i, name in enumerate(USER_COLUMNS)})
+
+
 def signing_key_record(row: Sequence[Any]) -> SigningKeyRecord:
     """A ``signing_keys`` row (its columns in the table's order) as a record."""
     kid, alg, private_jwk, encrypted, created_at, retired_at, not_after = row
@@ -360,12 +369,5 @@ def _refresh_record(row: Any, *, revoked_at: float | None) -> RefreshRecord:
     )
 
 
-
 def _user_query(where: sa.ColumnElement[bool]) -> sa.Select[Any]:
-    return sa.select(users.c.id, users.c.username, users.c.password_hash, users.c.disabled_at,
-                     users.c.last_login_at).where(where)
-
-
-def _user_record(row: Any) -> UserRecord:
-    return UserRecord(id=row.id, username=row.username, password_hash=row.password_hash,
-                      disabled_at=row.disabled_at, last_login_at=row.last_login_at)
+    return sa.select(*(users.c[name] for name in USER_COLUMNS)).where(where)

@@ -269,6 +269,14 @@ def tracking_server(on_get):
     return fake
 
 
+async def resume_once_unread(transport, sent):
+    """Once the fake has ``sent`` its bytes, check they wait unread in the paused socket, then let the loop
+    read them (at its next poll, after the caller's next call has begun)."""
+    await sent.wait()
+    assert select.select([transport.get_extra_info("socket").fileno()], [], [], 5)[0]
+    transport.resume_reading()
+
+
 async def test_an_invalidation_right_behind_the_reply_leaves_no_stale_entry():
     async def on_get(_, key, writer):  # the reply, then (a write right after the read) its invalidation
         writer.write(b"$2\r\nv1\r\n>2\r\n$10\r\ninvalidate\r\n*1\r\n$%d\r\n%s\r\n" % (len(key), key))
@@ -336,9 +344,7 @@ async def test_an_invalidation_waiting_unread_in_the_socket_is_honoured_before_a
         assert await client.get_cached(b"k") == b"v3"
         transport = client._connection._transport
         transport.pause_reading()  # the event loop does not parse what arrives next
-        await written.wait()
-        assert select.select([transport.get_extra_info("socket").fileno()], [], [], 5)[0]  # the push is there
-        transport.resume_reading()  # (read at the loop's next poll, after the call below has begun)
+        await resume_once_unread(transport, written)  # the push is there, read after the call below begins
 
         assert await client.get_cached(b"k") == b"v4"  # not the cached v3
         await client.close()
@@ -361,9 +367,7 @@ async def test_a_hit_that_finds_another_reply_unread_waits_for_it_instead_of_sen
         transport.pause_reading()  # the reply to the next GET stays unread in the socket
         answered.clear()
         other = asyncio.ensure_future(client.get_cached(b"b"))
-        await answered.wait()
-        assert select.select([transport.get_extra_info("socket").fileno()], [], [], 5)[0]
-        transport.resume_reading()
+        await resume_once_unread(transport, answered)
 
         assert await client.get_cached(b"a") == b"v3"  # from the cache, once the reply was read
         assert await other == b"v4"

@@ -102,7 +102,8 @@ def sync_verifier(opts: Options) -> Verifier:
 
 def authorization_of(raw_headers: Iterable[tuple[bytes, bytes]]) -> str | None:
     """The ``Authorization`` header of an ASGI scope's ``headers`` (None when absent), found without
-    building a header map: ASGI servers send header names lowercased, as Starlette assumes."""
+    building a header map: ASGI servers send header names lowercased, as Starlette assumes. (The server's
+    ``web.deps.authorization_header`` is its twin: the layers may not import each other.)"""
     for name, value in raw_headers:
         if name == b"authorization":
             return value.decode("latin-1")

@@ -131,12 +131,12 @@ def create_app(
     app.state.browser = browser
     install_error_handlers(app)
     app.include_router(liveness)  # first: /health, then /auth/me (see `liveness` above)
+    app.include_router(tokens.router)  # then the other paths a client calls all day: refresh, /session/me
+    app.include_router(sessions.router)
     app.include_router(meta)
     app.include_router(readiness_router(feed_check=feed_check))
     if metrics is not None:
         app.add_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
-    app.include_router(tokens.router)
-    app.include_router(sessions.router)
     app.include_router(password.router)
     app.include_router(oauth.router)
     app.include_router(docs.router)

@@ -46,6 +46,26 @@ class _UserJSON(Response):
         self.raw_headers = [(b"content-length", b"%d" % len(body)), (b"content-type", b"application/json")]
 
 
+class _PairJSON(Response):
+    """A token pair answer: the bytes ``TokenPairOut`` would serialize to (compact), with
+    ``Cache-Control: no-store`` and ``Pragma: no-cache`` (RFC 6749 §5.1), built without the
+    response model's validation and serialization, the generic ``__init__`` and a header merge:
+    the refresh endpoint's answer, ~40k instructions less a request. The tokens are our own
+    compact JWS (base64url and dots: nothing to escape in a JSON string)."""
+
+    media_type = "application/json"
+
+    def __init__(self, pair: TokenPair) -> None:  # no super().__init__: everything is set here
+        body = b'{"access_token":"%s","refresh_token":"%s","token_type":%s,"expires_in":%d}' % (
+            pair.access_token.encode(), pair.refresh_token.encode(), _json_string(pair.token_type).encode(),
+            pair.expires_in)
+        self.status_code = 200
+        self.background = None
+        self.body = body
+        self.raw_headers = [(b"content-length", b"%d" % len(body)), (b"content-type", b"application/json"),
+                            (b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
+
+
 def _pair(pair: TokenPair) -> TokenPairOut:
     return TokenPairOut(access_token=pair.access_token, refresh_token=pair.refresh_token,
                         token_type=pair.token_type, expires_in=pair.expires_in)
@@ -80,12 +100,12 @@ async def register(body: CredentialsIn, request: Request) -> UserOut:
              responses=errors(400, 401, 413, 415, 422, 429, 503,
                               s401="`invalid_credentials`: unknown user or wrong password (one answer for both)"),
              openapi_extra=CREDENTIALS_BODY)
-async def token(request: Request, response: Response) -> TokenPairOut:
+async def token(request: Request, response: Response) -> TokenPairOut | Response:
     """Log in: an access/refresh pair for JSON ``{username, password}`` or the OAuth 2 password form.
     The refresh form (``grant_type=refresh_token``) is taken here too, as at ``/auth/token/refresh``."""
     if request.headers.get("content-type", "").startswith(FORM) and \
             (await request.form()).get("grant_type") == "refresh_token":
-        return await refresh(request, response)  # RFC 6749 §6 at the token endpoint (RFC 8414 metadata)
+        return await refresh(request)  # RFC 6749 §6 at the token endpoint (RFC 8414 metadata)
     credentials = await read_credentials(request)
     service = service_of(request)
     pair = await service.login(credentials.username, credentials.password, client=client_address(request),
@@ -98,7 +118,7 @@ async def token(request: Request, response: Response) -> TokenPairOut:
 @router.post("/token/refresh", response_model=TokenPairOut, operation_id="refreshToken",
              summary="Spend a refresh token for a new pair", responses=errors(400, 401, 413, 415, 422, 503),
              openapi_extra=REFRESH_BODY)
-async def refresh(request: Request, response: Response) -> TokenPairOut:
+async def refresh(request: Request) -> Response:
     """Spend a refresh token for a new pair (JSON ``{refresh_token}`` or the RFC 6749 §6 form).
     A spent token presented again revokes its whole family."""
     body = await read_refresh(request)
@@ -106,8 +126,7 @@ async def refresh(request: Request, response: Response) -> TokenPairOut:
         pair = await service_of(request).refresh(body.refresh_token)
     except InvalidTokenError as exc:
         raise with_expiry(exc, body.refresh_token) from None
-    response.headers.update(NO_STORE)
-    return _pair(pair)
+    return _PairJSON(pair)
 
 
 @router.post("/token/verify", operation_id="verifyToken", summary="Check a token of ours",

@@ -4,6 +4,9 @@ cost of the one primitive a path cannot skip, so a ratio can be read against its
 - an ES256 signature check (pyca ``cryptography``, through jwtkit's ``Verifier`` without its token cache,
   which sits at the library floor): every cold ``/auth/me`` pays it, so the cold ratio can be at most
   ``/health``'s CPU ÷ (``/health``'s CPU + this);
+- an ES256 signature (``jwtkit.encode``): a refresh signs two (the new access and refresh tokens)
+  after one verification, so its sequential latency is at least ``/health``'s plus one verification
+  and two signatures;
 - a durable one-row commit on PostgreSQL (asyncpg, ``synchronous_commit`` as the server has it): every
   refresh writes one, so its sequential latency is at least ``/health``'s plus this.
 """
@@ -30,6 +33,23 @@ def es256_verify_us(tokens: int = 500, rounds: int = 11) -> float:
         started = time.perf_counter()
         for token in minted:
             verifier.verify(token)
+        per_round.append((time.perf_counter() - started) / tokens * 1e6)
+    return statistics.median(per_round)
+
+
+def es256_sign_us(tokens: int = 500, rounds: int = 11) -> float:
+    """µs per ES256 signature of refresh-token-like claims (the median over rounds of each round's mean)."""
+    import jwtkit
+
+    key = jwtkit.Key.generate("ES256", kid="ceiling")
+    exp = int(time.time()) + 3600
+    claims = [{"sub": str(i), "user_id": i, "fid": secrets.token_urlsafe(16), "iat": exp - 3600,
+               "token_type": "refresh", "jti": secrets.token_urlsafe(16), "exp": exp} for i in range(tokens)]
+    per_round = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for payload in claims:
+            jwtkit.encode(payload, key)
         per_round.append((time.perf_counter() - started) / tokens * 1e6)
     return statistics.median(per_round)
 

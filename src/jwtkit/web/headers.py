@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["CONTENT_SECURITY_POLICY", "SecurityHeaders"]
+__all__ = ["CONTENT_SECURITY_POLICY", "NO_STORE", "SecurityHeaders"]
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 """Swagger UI sets inline ``style`` attributes and ``data:`` images; its script is our own file."""
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+"""On every answer that carries a token or a secret (RFC 6749 §5.1)."""
 
 _NOSNIFF = (b"x-content-type-options", b"nosniff")
 _HTML_HEADERS = [(b"content-security-policy", CONTENT_SECURITY_POLICY.encode()), (b"x-frame-options", b"DENY")]

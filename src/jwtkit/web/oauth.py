@@ -36,6 +36,7 @@ from jwtkit.auth.errors import ServiceUnavailableError
 from jwtkit.auth.service import AuthService
 
 from .deps import service_of
+from .headers import NO_STORE
 from .schemas import ErrorOut, IntrospectionOut, OAuthErrorOut, ServerMetadataOut
 
 __all__ = ["METADATA_PATH", "OAuthError", "router"]
@@ -45,7 +46,6 @@ router = APIRouter(tags=["oauth"])
 METADATA_PATH = "/.well-known/oauth-authorization-server"
 FORM = "application/x-www-form-urlencoded"
 TOKEN_TYPE_HINTS = ("access_token", "refresh_token")
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 BASIC_CHALLENGE = 'Basic realm="jwtkit"'
 RETRY_AFTER = 5
 _MAX_FIELDS = 32

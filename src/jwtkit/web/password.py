@@ -17,6 +17,7 @@ from jwtkit.auth.models import Principal
 
 from .credentials import client_address
 from .deps import bearer_principal, service_of
+from .headers import NO_STORE
 from .openapi import errors
 from .schemas import TokenPairOut
 
@@ -24,7 +25,6 @@ __all__ = ["PasswordChangeIn", "router"]
 
 router = APIRouter(prefix="/auth", tags=["accounts"])
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 class PasswordChangeIn(BaseModel):

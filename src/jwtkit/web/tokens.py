@@ -19,6 +19,7 @@ from jwtkit.auth.models import Principal, TokenPair
 from .credentials import CREDENTIALS_BODY, REFRESH_BODY, client_address, device_cookie, read_credentials, read_refresh
 from .deps import bearer_principal, bearer_principal_to_revoke, service_of, with_expiry
 from .devices import remember_device
+from .headers import NO_STORE
 from .openapi import BEARER, errors
 from .schemas import CredentialsIn, RefreshIn, TokenIn, TokenPairOut, UserOut
 
@@ -26,7 +27,6 @@ __all__ = ["add_me", "router"]
 
 router = APIRouter(prefix="/auth", tags=["tokens"])
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 FORM = "application/x-www-form-urlencoded"
 _json_string = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes for a str
 

@@ -77,6 +77,12 @@ class BearerAuthenticationError(AuthenticationError):
         self.denial = denial
 
 
+@functools.lru_cache(maxsize=1024)
+def _credential_scopes(scopes: frozenset[str]) -> tuple[str, ...]:
+    """``request.auth.scopes`` for a token's scopes (sorted, then ``"authenticated"``), once per distinct set."""
+    return (*sorted(scopes), "authenticated")
+
+
 def _response(denial: bearer.Denial) -> Response:
     return JSONResponse(denial.body, status_code=denial.status, headers=denial.headers)
 
@@ -126,7 +132,7 @@ class JWTAuthBackend(AuthenticationBackend):
             claims = await bearer.verify_async(self.verifier, token)
         except bearer.BearerRefused as refusal:
             raise BearerAuthenticationError(refusal.denial) from None
-        return AuthCredentials([*sorted(bearer.scopes_of(claims)), "authenticated"]), JWTUser(claims)
+        return AuthCredentials(_credential_scopes(bearer.scopes_of(claims))), JWTUser(claims)
 
     @staticmethod
     def on_error(conn: HTTPConnection, exc: Exception) -> Response:

@@ -9,6 +9,7 @@ reason goes to the ``jwtkit.integrations`` logger.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -141,16 +142,27 @@ def check_access(claims: Mapping[str, Any]) -> None:
 
 def scopes_of(claims: Mapping[str, Any]) -> frozenset[str]:
     """The token's scopes: ``scope`` (space-separated, RFC 8693 §4.2) and ``scp`` (a list)."""
-    found: set[str] = set()
     scope = claims.get("scope")
+    scp = claims.get("scp")
+    if scp is None:  # the usual token: one ``scope`` string, split once per distinct string
+        return _split_scope(scope) if isinstance(scope, str) else _NO_SCOPES
+    found: set[str] = set()
     if isinstance(scope, str):
         found.update(scope.split())
-    scp = claims.get("scp")
     if isinstance(scp, str):
         found.update(scp.split())
     elif isinstance(scp, list):
         found.update(item for item in scp if isinstance(item, str))
     return frozenset(found)
+
+
+_NO_SCOPES: frozenset[str] = frozenset()
+
+
+@functools.lru_cache(maxsize=1024)
+def _split_scope(scope: str) -> frozenset[str]:
+    """``scope``'s names (only verified tokens' strings reach here; the cache is bounded)."""
+    return frozenset(scope.split())
 
 
 def identity_of(claims: Mapping[str, Any]) -> Any:
@@ -225,6 +237,36 @@ async def verify_async(verifier: AsyncVerifier, token: str) -> dict[str, Any]:
         raise BearerRefused(unavailable(error)) from None
     if claims.get("token_type", "access") != "access":  # check_access's rule, inline on the hot path
         verified(claims)
+    return claims
+
+
+async def claims_of(verifier: AsyncVerifier, raw_headers: Iterable[tuple[bytes, bytes]],
+                    scopes: Iterable[str] = ()) -> dict[str, Any] | None:
+    """The verified claims of the bearer token in an ASGI scope's ``headers`` (None without one), with
+    ``scopes`` required: :func:`authorization_of`, :func:`bearer_token`, :func:`verify_async` and
+    :func:`require_scopes` in one frame, the integrations' per-request path.
+
+    Raises:
+        BearerRefused: 401 ``invalid_token``, 403 ``insufficient_scope`` or 503.
+    """
+    for name, value in raw_headers:
+        if name == b"authorization":
+            token = bearer_token(value.decode("latin-1"))
+            break
+    else:
+        return None
+    if token is None:
+        return None
+    try:
+        claims = await verifier.verify(token)
+    except JWTError as error:
+        raise BearerRefused(refused(error)) from None
+    except JWKSUnavailableError as error:
+        raise BearerRefused(unavailable(error)) from None
+    if claims.get("token_type", "access") != "access":  # check_access's rule, inline on the hot path
+        verified(claims)
+    if scopes:
+        require_scopes(claims, scopes)
     return claims
 
 

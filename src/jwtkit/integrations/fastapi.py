@@ -88,20 +88,12 @@ class JWTBearer(SecurityBase):
         self.optional = _OptionalJWTBearer(self)
 
     async def __call__(self, request: Request, security_scopes: SecurityScopes) -> dict[str, Any]:
-        claims = await self._claims(request, security_scopes.scopes)
-        if claims is None:
-            raise _http_error(bearer.BearerRefused(bearer.missing()))
-        return claims
-
-    async def _claims(self, request: Request, scopes: Iterable[str]) -> dict[str, Any] | None:
         try:
-            token = bearer.bearer_token(bearer.authorization_of(request.scope["headers"]))
-            if token is None:
-                return None
-            claims = await bearer.verify_async(self.verifier, token)
-            bearer.require_scopes(claims, scopes)
+            claims = await bearer.claims_of(self.verifier, request.scope["headers"], security_scopes.scopes)
         except bearer.BearerRefused as refusal:
             raise _http_error(refusal) from None
+        if claims is None:
+            raise _http_error(bearer.BearerRefused(bearer.missing()))
         return claims
 
 
@@ -109,9 +101,12 @@ class _OptionalJWTBearer(SecurityBase):
     """``Depends(auth.optional)``: the claims, or None without a token (a bad token is still a 401)."""
 
     def __init__(self, required: JWTBearer) -> None:
-        self._required = required
+        self.verifier = required.verifier
         self.model = required.model
         self.scheme_name = required.scheme_name
 
     async def __call__(self, request: Request, security_scopes: SecurityScopes) -> dict[str, Any] | None:
-        return await self._required._claims(request, security_scopes.scopes)
+        try:
+            return await bearer.claims_of(self.verifier, request.scope["headers"], security_scopes.scopes)
+        except bearer.BearerRefused as refusal:
+            raise _http_error(refusal) from None

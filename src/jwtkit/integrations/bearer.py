@@ -227,34 +227,16 @@ def verified(claims: dict[str, Any]) -> dict[str, Any]:
     return claims
 
 
-async def verify_async(verifier: AsyncVerifier, token: str) -> dict[str, Any]:
-    """Verify ``token`` (BearerRefused with a 401 or a 503 when it cannot be used)."""
-    try:
-        claims = await verifier.verify(token)
-    except JWTError as error:
-        raise BearerRefused(refused(error)) from None
-    except JWKSUnavailableError as error:
-        raise BearerRefused(unavailable(error)) from None
-    if claims.get("token_type", "access") != "access":  # check_access's rule, inline on the hot path
-        verified(claims)
-    return claims
-
-
 async def claims_of(verifier: AsyncVerifier, raw_headers: Iterable[tuple[bytes, bytes]],
                     scopes: Iterable[str] = ()) -> dict[str, Any] | None:
     """The verified claims of the bearer token in an ASGI scope's ``headers`` (None without one), with
-    ``scopes`` required: :func:`authorization_of`, :func:`bearer_token`, :func:`verify_async` and
-    :func:`require_scopes` in one frame, the integrations' per-request path.
+    ``scopes`` required: the token verified, the access-token rule and the scopes checked in one frame,
+    the integrations' per-request path.
 
     Raises:
         BearerRefused: 401 ``invalid_token``, 403 ``insufficient_scope`` or 503.
     """
-    for name, value in raw_headers:
-        if name == b"authorization":
-            token = bearer_token(value.decode("latin-1"))
-            break
-    else:
-        return None
+    token = bearer_token(authorization_of(raw_headers))
     if token is None:
         return None
     try:
@@ -271,7 +253,7 @@ async def claims_of(verifier: AsyncVerifier, raw_headers: Iterable[tuple[bytes, 
 
 
 def verify_sync(verifier: Verifier, token: str) -> dict[str, Any]:
-    """:func:`verify_async` for sync frameworks."""
+    """Verify ``token`` for sync frameworks (BearerRefused with a 401 or a 503 when it cannot be used)."""
     try:
         claims = verifier.verify(token)
     except JWTError as error:

@@ -134,7 +134,7 @@ class JWTAuthBackend(AuthenticationBackend):
             token = bearer.bearer_token(authorization)
             if token is None:
                 return None
-            claims = await self.verifier.verify(token)  # bearer.verify_async, inline on the per-request path
+            claims = await self.verifier.verify(token)  # as bearer.claims_of does, from a header string
             if claims.get("token_type", "access") != "access":
                 bearer.verified(claims)
         except bearer.BearerRefused as refusal:

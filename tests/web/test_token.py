@@ -9,6 +9,7 @@ import pytest
 import jwtkit
 from jwtkit.auth.settings import AuthSettings
 from jwtkit.web.credentials import client_bucket
+from jwtkit.web.schemas import TokenPairOut
 
 from .conftest import FAST_HASHING, PASSWORD, WITH_POSTGRESQL, bearer, register
 
@@ -25,6 +26,23 @@ async def test_login_with_json_returns_a_bearer_pair(client, settings):
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == settings.access_ttl
     assert response.headers["cache-control"] == "no-store"
+
+
+async def test_a_refresh_answers_the_pair_as_compact_json_that_no_cache_keeps(client, settings):
+    # the refresh answer is built as bytes, not by the response model: it must be what the model would give
+    await register(client)
+    pair = (await client.post("/auth/token", json={"username": "alice", "password": PASSWORD})).json()
+    response = await client.post("/auth/token/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert response.status_code == 200
+    body = response.json()
+    assert response.content == TokenPairOut(**body).model_dump_json().encode()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == settings.access_ttl
+    assert body["refresh_token"] != pair["refresh_token"]
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["content-length"] == str(len(response.content))
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["pragma"] == "no-cache"
 
 
 async def test_login_with_the_oauth2_password_form_returns_a_pair(client):

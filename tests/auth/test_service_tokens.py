@@ -264,9 +264,9 @@ async def test_verify_token_verifies_an_access_token_once(service, pair, monkeyp
     calls = []
     verify = service.keys.verify
 
-    def counting(token):
+    def counting(token, token_type):
         calls.append(token)
-        return verify(token)
+        return verify(token, token_type)
 
     monkeypatch.setattr(service.keys, "verify", counting)
     await service.verify_token(pair.access_token)

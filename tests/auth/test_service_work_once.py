@@ -19,9 +19,9 @@ def signed(monkeypatch):
     records = []
     resign = jwtkit.auth.flows.resign_pair
 
-    def counting(key, settings, user, record):
+    def counting(key, refresh_key, settings, user, record):
         records.append(record)
-        return resign(key, settings, user, record)
+        return resign(key, refresh_key, settings, user, record)
 
     monkeypatch.setattr(jwtkit.auth.flows, "resign_pair", counting)
     return records

@@ -59,7 +59,8 @@ class TokenFlows:
         Raises:
             InvalidTokenError: the token is not valid (``reason`` says why).
         """
-        checked = check_claims(self._keys.verify(token), token_type, max_access_lifetime=self._max_access_lifetime)
+        claims = self._keys.verify(token, token_type)
+        checked = check_claims(claims, token_type, max_access_lifetime=self._max_access_lifetime)
         if self._at_jwt and checked.token_type == "access":
             check_access_typ(str(token))  # RFC 9068 §4 (verify() took only a str)
         return checked
@@ -97,7 +98,8 @@ class TokenFlows:
 
     async def start_family(self, user: UserRecord) -> TokenPair:
         """A new refresh family (one login) and its first pair."""
-        pair, first = issue_pair(self._keys.active, self._settings, user, secrets.token_urlsafe(16), self._clock())
+        pair, first = issue_pair(self._keys.active, self._keys.refresh_signer, self._settings, user,
+                                 secrets.token_urlsafe(16), self._clock())
         await self._tokens.start_family(first)
         return pair
 
@@ -107,7 +109,7 @@ class TokenFlows:
         if self._view.family_denied(claims.family_id):
             raise InvalidTokenError("refresh family revoked")
         now = self._clock()
-        key = self._keys.active
+        key, refresh_key = self._keys.active, self._keys.refresh_signer
         successor = new_refresh_record(key, self._settings, claims.user_id, claims.family_id, now)
         # One round trip (where the store can): the user is checked and the token spent together.
         spend = await self._tokens.spend_refresh_for_user(claims.user_id, claims.jti, now=now, successor=successor)
@@ -118,10 +120,10 @@ class TokenFlows:
             raise InvalidTokenError("user disabled", kind="ended")
         if result is SpendResult.SPENT:
             self._events.refresh("ok", user.id)
-            return resign_pair(key, self._settings, user, successor)
+            return resign_pair(key, refresh_key, self._settings, user, successor)
         if result is SpendResult.REUSED:
-            replayed = await replay_within_grace(self._tokens, self._keys.active, self._settings, user, claims.jti,
-                                                 now=now)
+            replayed = await replay_within_grace(self._tokens, self._keys.active, self._keys.refresh_signer,
+                                                 self._settings, user, claims.jti, now=now)
             if replayed is not None:
                 self._events.refresh("grace", user.id)
                 return replayed

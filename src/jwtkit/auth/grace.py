@@ -32,9 +32,11 @@ log = logging.getLogger(__name__)
 
 
 async def replay_within_grace(
-    tokens: TokenStore, key: Key, settings: AuthSettings, user: UserRecord, jti: str, *, now: float
+    tokens: TokenStore, key: Key, refresh_key: Key, settings: AuthSettings, user: UserRecord, jti: str, *,
+    now: float,
 ) -> TokenPair | None:
-    """The pair that spending ``jti`` issued, re-signed with ``key``, when that spend happened
+    """The pair that spending ``jti`` issued, re-signed with ``key`` (its refresh token with
+    ``refresh_key``), when that spend happened
     within ``settings.refresh_reuse_grace`` seconds before ``now`` and the family is not revoked;
     None otherwise (the caller then treats the spend as reuse).
 
@@ -49,4 +51,4 @@ async def replay_within_grace(
         return None  # outside the grace, revoked, or spent by a jwtkit from before schema version 7
     log.info("refresh token %s spent again within the %g s grace: answered with its successor %s",
              jti, grace, successor.jti)
-    return resign_pair(key, settings, user, successor)
+    return resign_pair(key, refresh_key, settings, user, successor)

@@ -1,6 +1,12 @@
 """The signing-key ring: keys stored in the database (private JWK encrypted at rest with
 AES-256-GCM under a key derived by HKDF-SHA256 from ``key_encryption_secret``), the active key,
 the retired keys still published, and ONE prebuilt ``jwtkit.Verifier`` per ring version.
+
+Refresh tokens are signed with HS256 under a key derived (HKDF-SHA256) from each asymmetric signing
+key's private part, with the same ``kid``: only the server that issued a refresh token ever checks
+it (RFC 6749 §1.5: it is never sent to a resource server), so it needs no public key, and an HS256
+check and signature cost a few µs where ES256's cost ~100. The derived keys are never published;
+every process holding the signing key derives the same one, so several servers need nothing new.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from jwtkit.core.b64 import b64url_decode
 from jwtkit.core.keys import Key
 from jwtkit.core.keyset import KeySet
 from jwtkit.core.tokens import Verifier
@@ -26,6 +33,8 @@ from .settings import AuthSettings
 log = logging.getLogger(__name__)
 
 _HKDF_INFO = b"jwtkit signing-key encryption v1"
+_REFRESH_KEY_INFO = b"jwtkit refresh-token HS256 key v1"
+REFRESH_ALG = "HS256"
 _PREFIX = "v1."
 REQUIRED_CLAIMS = ("exp", "iat", "jti", "token_type", "fid", "user_id")
 
@@ -75,6 +84,8 @@ class KeyRing:
     active: Key
     published: tuple[tuple[Key, SigningKeyRecord], ...]  # public keys, active and retired-but-live
     verifier: Verifier
+    refresh_signer: Key  # signs refresh tokens: derived from ``active``
+    refresh_verifier: Verifier  # the derived keys of every live asymmetric key; HS256 only; no cache
 
     @classmethod
     def build(
@@ -91,8 +102,10 @@ class KeyRing:
         if not active_records:
             raise LookupError("no active signing key")
         newest = max(active_records, key=lambda r: (r.created_at, r.kid))
-        active = Key.from_jwk(cipher.open(newest))
-        published = tuple((Key.from_jwk(cipher.open(r)).public_key(), r) for r in live)
+        private = {r.kid: Key.from_jwk(cipher.open(r)) for r in live}
+        active = private[newest.kid]
+        published = tuple((private[r.kid].public_key(), r) for r in live)
+        refresh_keys = [refresh_key_of(key) for key in private.values()]
         verifier = Verifier(
             KeySet(key for key, _ in published),
             algorithms=sorted({record.alg for _, record in published}),
@@ -101,7 +114,15 @@ class KeyRing:
             required=REQUIRED_CLAIMS,
             cache_size=settings.verified_token_cache,
         )
-        return cls(active=active, published=published, verifier=verifier)
+        refresh_verifier = Verifier(  # each refresh token is spent once: nothing to cache
+            KeySet(refresh_keys),
+            algorithms=[REFRESH_ALG],
+            issuer=settings.issuer,
+            audience=settings.audience,
+            required=REQUIRED_CLAIMS,
+        )
+        return cls(active=active, published=published, verifier=verifier,
+                   refresh_signer=refresh_keys[list(private).index(newest.kid)], refresh_verifier=refresh_verifier)
 
     def jwks(self, *, now: float) -> dict[str, object]:
         return {
@@ -111,6 +132,14 @@ class KeyRing:
                 if record.not_after is None or record.not_after > now
             ]
         }
+
+
+def refresh_key_of(key: Key) -> Key:
+    """The HS256 key that signs and checks the refresh tokens of the (asymmetric) signing ``key``,
+    with its ``kid``: HKDF-SHA256 of its private part (JWK ``d``)."""
+    secret = b64url_decode(key.to_jwk(private=True)["d"].encode("ascii"))
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_REFRESH_KEY_INFO).derive(secret)
+    return Key.from_secret(derived, alg=REFRESH_ALG, kid=key.kid)
 
 
 def _new_kid() -> str:

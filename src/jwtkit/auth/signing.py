@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from jwtkit.core.keys import Key
-from jwtkit.errors import JWTError
+from jwtkit.core.tokens import Verifier
+from jwtkit.errors import AlgorithmNotAllowedError, InvalidClaimError, JWTError, KeyNotFoundError
 
 from .background import BackgroundTasks
 from .errors import InvalidTokenError
@@ -51,17 +52,33 @@ class SigningKeys:
         """The key that signs new tokens."""
         return self.ring.active
 
-    def verify(self, token: object) -> dict[str, Any]:
-        """The claims of ``token`` once the ring's Verifier accepts it (signature, ``exp``,
-        ``iss``/``aud``, required claims present).
+    @property
+    def refresh_signer(self) -> Key:
+        """The key that signs new refresh tokens (HS256, derived from :attr:`active`)."""
+        return self.ring.refresh_signer
+
+    def verify(self, token: object, token_type: str | None) -> dict[str, Any]:
+        """The claims of ``token`` once the ring accepts it (signature, ``exp``, ``iss``/``aud``,
+        required claims present): an access token by the signing keys; a refresh token by the
+        HS256 keys derived from them, or, signed before refresh tokens were HS256, by the signing
+        keys; ``token_type`` None: either. A token the derived keys accept must be a refresh token.
 
         Raises:
-            InvalidTokenError: it does not.
+            InvalidTokenError: it is not accepted.
         """
         if not isinstance(token, str):
             raise InvalidTokenError("token is not a string")
+        ring, now = self.ring, self._clock()
         try:
-            return self.ring.verifier.verify(token, now=self._clock())
+            if token_type == "refresh":  # check_claims then refuses anything but a refresh token
+                try:
+                    return ring.refresh_verifier.verify(token, now=now)
+                except _NOT_THIS_VERIFIERS as exc:
+                    return _verify_instead(ring.verifier, token, now, exc)  # signed before HS256 refresh tokens
+            try:
+                return ring.verifier.verify(token, now=now)
+            except _NOT_THIS_VERIFIERS as exc:
+                return _refresh_claims(_verify_instead(ring.refresh_verifier, token, now, exc))
         except JWTError as exc:
             raise InvalidTokenError(f"{exc.code}: {exc.reason}") from None
 
@@ -164,3 +181,26 @@ class SigningKeys:
             await self.load(create=False)
         except Exception:
             log.exception("could not reload the signing keys")
+
+
+_NOT_THIS_VERIFIERS = (AlgorithmNotAllowedError, KeyNotFoundError)  # its keys or algorithms are not the token's
+
+
+def _verify_instead(verifier: Verifier, token: str, now: float, refused: JWTError) -> dict[str, Any]:
+    """``verifier``'s claims of ``token``, which another verifier ``refused`` for want of its key or
+    algorithm; when ``verifier`` has neither either, that first refusal is the one that stands."""
+    try:
+        return verifier.verify(token, now=now)
+    except _NOT_THIS_VERIFIERS:
+        raise refused from None
+
+
+def _refresh_claims(claims: dict[str, Any]) -> dict[str, Any]:
+    """``claims``, which a derived refresh key accepted, must be a refresh token's: that key signs
+    nothing else. (One sent where an access token belongs is then refused by ``check_claims``,
+    which names its ``token_type``.)"""
+    kind = claims.get("token_type")
+    if kind != "refresh":
+        raise InvalidClaimError(f"token_type is {kind!r:.40}, but its key signs refresh tokens only",
+                                claim="token_type")
+    return claims

@@ -4,7 +4,8 @@ claims of a token are checked once the key ring's ``Verifier`` has checked its s
 
 Access: ``token_type: "access"``, ``jti``, ``fid`` (refresh family), ``user_id``, ``username``,
 ``sub``, ``iat``, ``exp`` (+ ``iss``/``aud`` when configured). Refresh: ``token_type: "refresh"``,
-its own ``jti``, the same ``fid``, ``user_id``, ``sub``, ``iat``, ``exp``. Header ``kid``.
+its own ``jti``, the same ``fid``, ``user_id``, ``sub``, ``iat``, ``exp``; signed HS256 with the
+key derived from the signing key (see ``jwtkit.auth.keyring``). Header ``kid`` (the signing key's).
 
 With ``access_token_profile="rfc9068"`` access tokens also carry ``client_id`` and ``scope`` (and
 always ``iss``, ``aud``) under the header ``typ: at+jwt`` (RFC 9068 §2.1, §2.2), and
@@ -60,17 +61,20 @@ def new_refresh_record(key: Key, settings: AuthSettings, user_id: int, family_id
 
 
 def issue_pair(
-    key: Key, settings: AuthSettings, user: UserRecord, family_id: str, now: float
+    key: Key, refresh_key: Key, settings: AuthSettings, user: UserRecord, family_id: str, now: float
 ) -> tuple[TokenPair, RefreshRecord]:
-    """Sign a new access/refresh pair with ``key``; return it and the refresh token's record."""
+    """Sign a new access/refresh pair (the access token with ``key``, the refresh token with
+    ``refresh_key``); return it and the refresh token's record."""
     record = new_refresh_record(key, settings, user.id, family_id, now)
-    return resign_pair(key, settings, user, record), record
+    return resign_pair(key, refresh_key, settings, user, record), record
 
 
-def resign_pair(key: Key, settings: AuthSettings, user: UserRecord, record: RefreshRecord) -> TokenPair:
-    """Sign the pair ``record`` describes (the refresh token and the access token issued with it):
-    the same claims, ``jti``s, ``iat`` and ``exp``s as when it was issued; only the signature may
-    differ (ECDSA signatures are randomized anyway, and ``key`` may have been rotated in since).
+def resign_pair(key: Key, refresh_key: Key, settings: AuthSettings, user: UserRecord,
+                record: RefreshRecord) -> TokenPair:
+    """Sign the pair ``record`` describes (the refresh token with ``refresh_key``, the access
+    token issued with it with ``key``): the same claims, ``jti``s, ``iat`` and ``exp``s as when it
+    was issued; only the signature may differ (ECDSA signatures are randomized anyway, and the
+    keys may have been rotated in since).
 
     Raises:
         ValueError: ``record`` does not describe its access token (stored before schema version 7).
@@ -91,7 +95,8 @@ def resign_pair(key: Key, settings: AuthSettings, user: UserRecord, record: Refr
         access_token = encode(access, key, headers={"typ": AT_JWT})
     else:
         access_token = encode(access, key)
-    return TokenPair(access_token=access_token, refresh_token=encode(refresh, key), expires_in=access_exp - iat)
+    return TokenPair(access_token=access_token, refresh_token=encode(refresh, refresh_key),
+                     expires_in=access_exp - iat)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

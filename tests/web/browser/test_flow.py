@@ -75,15 +75,27 @@ def test_the_whole_flow_register_me_refresh_reuse_revoked_login_logout(page, ser
     assert page.csp_violations() == []
 
 
-def test_the_flow_s_tokens_open_in_the_debugger(page):
+def test_the_flow_s_access_token_opens_in_the_debugger_and_verifies_with_the_jwks(page):
     page.open()
     page.page.fill("#username", "open-alice")
     click(page, "#register", 1)
     click(page, "#jwt-login", 2)
-    page.page.click(".token-card[data-kind=refresh] button")
+    page.page.click(".token-card[data-kind=access] button")
     token = page.page.input_value("#token")
-    assert jwtkit.decode_unverified(token)[1]["token_type"] == "refresh"
+    assert jwtkit.decode_unverified(token)[1]["token_type"] == "access"
     page.page.wait_for_selector("#verdict[data-state=ok]")
+
+
+def test_the_flow_s_refresh_token_opens_in_the_debugger_as_checkable_by_this_server_only(page):
+    page.open()
+    page.page.fill("#username", "open-bob")
+    click(page, "#register", 1)
+    click(page, "#jwt-login", 2)
+    page.page.click(".token-card[data-kind=refresh] button")
+    header, claims = jwtkit.decode_unverified(page.page.input_value("#token"))
+    assert (header["alg"], claims["token_type"]) == ("HS256", "refresh")
+    page.page.wait_for_selector("#verdict[data-state=idle]")
+    assert "only this server holds" in page.page.inner_text("#verdict")
 
 
 def test_the_session_mode_logs_in_with_an_httponly_cookie_the_page_cannot_read(page):

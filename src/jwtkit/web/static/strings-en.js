@@ -105,6 +105,7 @@ export const en = {
   "verdict.bad": "Signature does NOT verify ({alg}, {where}): the token was changed, or signed with another key.",
   "verdict.shortSecret": "The secret is shorter than the hash: RFC 7518 §3.2 forbids it, and jwtkit refuses it.",
   "verdict.timeRefused": "The signature is good, but the time window is not: a server refuses this token.",
+  "verdict.serverOnly": "A refresh token, signed {alg} with a secret only this server holds: the JWKS publishes public keys for access tokens, but a refresh token only ever goes back to the server that issued it, which checks it when you refresh.",
   "verdict.revocation": "The server also checks revocation (jti and family): only it knows whether this token was logged out.",
   "verdict.tampered": "You edited the token: the signature was made over the original bytes, so it no longer matches.",
 

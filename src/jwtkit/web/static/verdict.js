@@ -51,6 +51,10 @@ export async function verifyNow(state, el) {
   const parsed = state.parsed;
   const source = document.querySelector("input[name=key-source]:checked").value;
   const alg = String(parsed.header.alg);
+  if (source === "jwks" && alg.startsWith("HS") && parsed.payload?.token_type === "refresh") {
+    showVerdict(el.verdict, "idle", t("verdict.serverOnly", { alg }));  // our refresh tokens: no public key exists
+    return;
+  }
   showVerdict(el.verdict, "busy", t("verdict.busy"));
   let kind;
   let text;

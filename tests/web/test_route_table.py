@@ -45,7 +45,7 @@ def test_the_hot_endpoints_are_called_without_fastapis_request_handler():
 
 
 def test_no_dependency_applies_to_the_first_router():
-    # a RequestRoute's endpoint is called alone: a dependency of its router or of the app would not run
+    # one would give the hot endpoints FastAPI's request handler back (and its cost)
     assert liveness.dependencies == []
     assert create_app(_never).router.dependencies == []
 

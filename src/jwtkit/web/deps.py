@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
 from typing import Any, cast
 
+import fastapi.routing
 from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.routing import APIRoute
 from fastapi.security.base import SecurityBase
@@ -119,19 +122,33 @@ class RequestRoute(APIRoute):
     here) cost more than ``/auth/me``'s own work: ~100k instructions a request. The OpenAPI
     operation is FastAPI's, from the same arguments, and errors reach the same handlers.
 
-    Any other endpoint gets FastAPI's handler. Add it to a router included without dependencies
-    (they would not run: ``jwtkit.web.app``'s first router, tested in tests/web/test_route_table.py).
+    Any other endpoint gets FastAPI's handler, and so does one whose router (or app) adds
+    dependencies: older FastAPI copies them into the route's own, newer builds each inclusion's
+    handler with this method while its route context, which holds them, is current.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        if takes_request_alone(self):
+        if takes_request_alone(self, _included_dependant(self)):
             return cast("Callable[[Request], Coroutine[Any, Any, Response]]", self.endpoint)
         return super().get_route_handler()
 
 
-def takes_request_alone(route: APIRoute) -> bool:
-    """Whether FastAPI would call ``route``'s endpoint with the request and nothing else."""
-    d = route.dependant
+def _included_dependant(route: APIRoute) -> Dependant:
+    """The dependant FastAPI is building ``route``'s handler for: that of the inclusion whose
+    context is current (newer FastAPI builds one handler per inclusion), else the route's own."""
+    current = getattr(fastapi.routing, "_effective_route_context_var", None)
+    context = current.get() if isinstance(current, ContextVar) else None
+    if context is not None and getattr(context, "original_route", None) is route:
+        dependant = getattr(context, "dependant", None)
+        if isinstance(dependant, Dependant):
+            return dependant
+    return route.dependant
+
+
+def takes_request_alone(route: APIRoute, dependant: Dependant | None = None) -> bool:
+    """Whether FastAPI would call ``route``'s endpoint with the request and nothing else (with
+    ``dependant``, by default the route's own)."""
+    d = route.dependant if dependant is None else dependant
     params = inspect.signature(route.endpoint).parameters.values()
     return (inspect.iscoroutinefunction(route.endpoint) and d.request_param_name is not None and len(params) == 1
             and next(iter(params)).kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)

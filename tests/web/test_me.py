@@ -141,10 +141,10 @@ async def test_openapi_documents_401_and_the_retryable_503_of_auth_me(client):
 def test_me_renders_any_username_as_jsonresponse_would(username):
     from fastapi.responses import JSONResponse
 
-    from jwtkit.web.tokens import _UserJSON
+    from jwtkit.web.tokens import UserJSON
 
     expected = JSONResponse({"id": 12345678901234, "username": username})
-    answer = _UserJSON(12345678901234, username)
+    answer = UserJSON(12345678901234, username)
     assert answer.body == expected.body
     assert answer.raw_headers == expected.raw_headers
     assert (answer.status_code, answer.background) == (200, None)

@@ -63,6 +63,18 @@ async def test_session_me_answers_the_user(client):
     assert response.json() == {"id": user["id"], "username": "alice"}
 
 
+async def test_session_me_answers_the_bytes_and_headers_jsonresponse_would(client):
+    from fastapi.responses import JSONResponse
+
+    user = await register(client)
+    await session_login(client)
+    response = await client.get("/session/me")
+    expected = JSONResponse({"id": user["id"], "username": "alice"})
+    assert response.content == expected.body
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["content-length"] == str(len(expected.body))
+
+
 async def test_every_login_gets_a_fresh_session_id(client):
     await register(client)
     first = session_cookie(await session_login(client)).value

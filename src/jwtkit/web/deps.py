@@ -8,8 +8,16 @@ I/O-free ``authenticate``. It is also an OpenAPI security scheme, so /docs shows
 
 from __future__ import annotations
 
-from fastapi import Request
+import inspect
+from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
+from typing import Any, cast
+
+import fastapi.routing
+from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+from fastapi.routing import APIRoute
 from fastapi.security.base import SecurityBase
 
 from jwtkit.auth.errors import InvalidTokenError
@@ -22,7 +30,7 @@ from jwtkit.errors import JWTError
 from .credentials import SESSION_COOKIE
 from .errors import MissingCredentialsError
 
-__all__ = ["MAX_AUTHORIZATION_LENGTH", "SESSION_COOKIE", "BearerPrincipal", "bearer_principal",
+__all__ = ["MAX_AUTHORIZATION_LENGTH", "SESSION_COOKIE", "BearerPrincipal", "RequestRoute", "bearer_principal",
            "bearer_principal_to_revoke", "service_of", "with_expiry"]
 
 MAX_AUTHORIZATION_LENGTH = len("Bearer ") + MAX_TOKEN_SIZE
@@ -104,3 +112,47 @@ def with_expiry(exc: InvalidTokenError, token: str) -> InvalidTokenError:
 bearer_principal = BearerPrincipal()
 bearer_principal_to_revoke = BearerPrincipal(allow_stale=True)
 """For logout: works while revocations are stale (revoking is always safe)."""
+
+
+class RequestRoute(APIRoute):
+    """The route of a hot endpoint that takes the request alone and answers a ``Response``
+    (``async def endpoint(request: Request) -> Response``, no dependencies): FastAPI calls it
+    without its generic request handler, whose dependency solving, response-model and telemetry
+    steps (a ``Response`` for header merging, the query, header and cookie mappings, all unused
+    here) cost more than ``/auth/me``'s own work: ~100k instructions a request. The OpenAPI
+    operation is FastAPI's, from the same arguments, and errors reach the same handlers.
+
+    Any other endpoint gets FastAPI's handler, and so does one whose router (or app) adds
+    dependencies: older FastAPI copies them into the route's own, newer builds each inclusion's
+    handler with this method while its route context, which holds them, is current.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        if takes_request_alone(self, _included_dependant(self)):
+            return cast("Callable[[Request], Coroutine[Any, Any, Response]]", self.endpoint)
+        return super().get_route_handler()
+
+
+def _included_dependant(route: APIRoute) -> Dependant:
+    """The dependant FastAPI is building ``route``'s handler for: that of the inclusion whose
+    context is current (newer FastAPI builds one handler per inclusion), else the route's own."""
+    current = getattr(fastapi.routing, "_effective_route_context_var", None)
+    context = current.get() if isinstance(current, ContextVar) else None
+    if context is not None and getattr(context, "original_route", None) is route:
+        dependant = getattr(context, "dependant", None)
+        if isinstance(dependant, Dependant):
+            return dependant
+    return route.dependant
+
+
+def takes_request_alone(route: APIRoute, dependant: Dependant | None = None) -> bool:
+    """Whether FastAPI would call ``route``'s endpoint with the request and nothing else (with
+    ``dependant``, by default the route's own)."""
+    d = route.dependant if dependant is None else dependant
+    params = inspect.signature(route.endpoint).parameters.values()
+    return (inspect.iscoroutinefunction(route.endpoint) and d.request_param_name is not None and len(params) == 1
+            and next(iter(params)).kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+            and not (d.path_params or d.query_params or d.header_params or d.cookie_params or d.body_params
+                     or d.dependencies)
+            and d.websocket_param_name is d.http_connection_param_name is d.response_param_name is None
+            and d.background_tasks_param_name is d.security_scopes_param_name is None)

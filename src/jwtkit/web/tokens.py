@@ -17,13 +17,13 @@ from jwtkit.auth.errors import InvalidTokenError
 from jwtkit.auth.models import Principal, TokenPair
 
 from .credentials import CREDENTIALS_BODY, REFRESH_BODY, client_address, device_cookie, read_credentials, read_refresh
-from .deps import bearer_principal, bearer_principal_to_revoke, service_of, with_expiry
+from .deps import RequestRoute, bearer_principal, bearer_principal_to_revoke, service_of, with_expiry
 from .devices import remember_device
 from .headers import NO_STORE
 from .openapi import BEARER, errors
 from .schemas import CredentialsIn, RefreshIn, TokenIn, TokenPairOut, UserOut
 
-__all__ = ["add_me", "router"]
+__all__ = ["UserJSON", "add_me", "router"]
 
 router = APIRouter(prefix="/auth", tags=["tokens"])
 
@@ -31,7 +31,7 @@ FORM = "application/x-www-form-urlencoded"
 _json_string = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes for a str
 
 
-class _UserJSON(Response):
+class UserJSON(Response):
     """``GET /auth/me``'s answer: ``{"id":…,"username":…}``, the bytes and headers ``JSONResponse``
     gives (compact, non-ASCII kept), built without the generic ``__init__`` and JSON encoder
     (header mapping, media-type checks, a dict to walk): ~2 µs less per request."""
@@ -74,10 +74,11 @@ def _pair(pair: TokenPair) -> TokenPairOut:
 async def me(request: Request) -> Response:
     """The user of the Bearer access token, from its claims alone (no database read)."""
     # The hot path: the same dependency, awaited directly, and the body rendered without a response
-    # model. FastAPI's dependency solving and response validation cost ~20 + ~15 µs a request here,
-    # as much as a tenth of the floor's whole request (see benchmarks/bench_server.py).
+    # model, by an endpoint of the request alone that FastAPI calls without its request handler
+    # (``RequestRoute``): its dependency solving and response validation cost ~20 + ~15 µs a request
+    # here, as much as a tenth of the floor's whole request (see benchmarks/bench_server.py).
     principal = await bearer_principal(request)
-    return _UserJSON(principal.user_id, principal.username)
+    return UserJSON(principal.user_id, principal.username)
 
 
 def add_me(hot: APIRouter) -> None:
@@ -85,7 +86,7 @@ def add_me(hot: APIRouter) -> None:
     its included routers in order, and each one passed costs a few µs; see ``jwtkit.web.app``)."""
     hot.add_api_route("/auth/me", me, methods=["GET"], tags=["tokens"], response_model=UserOut, operation_id="getMe",
                       summary="The user of an access token", responses=errors(401, 503),
-                      openapi_extra={"security": BEARER})
+                      openapi_extra={"security": BEARER}, route_class_override=RequestRoute)
 
 
 @router.post("/register", status_code=201, response_model=UserOut, operation_id="register",

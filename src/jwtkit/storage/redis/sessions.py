@@ -33,9 +33,10 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import cast
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
@@ -69,6 +70,11 @@ class RedisSessionStore:
         self._prefix = f"{prefix}session:"
         self._expiry = f"{prefix}sessions:expiry"
         self._by_user = f"{prefix}sessions:user:"
+        # The parse of each value read from the reader's cache (which hands out the same bytes again):
+        # value -> (data, expires_at), for data without lists or objects; the oldest leave first.
+        self._parsed: dict[bytes, tuple[dict[str, Any], float]] = {}
+        self._parsed_order: deque[bytes] = deque()
+        self._parsed_max = reader.cache.max_entries if reader is not None and reader.cache is not None else 0
 
     def redis_key(self, key_hash: str) -> str:
         """The Redis key holding the session ``key_hash``."""
@@ -97,7 +103,7 @@ class RedisSessionStore:
             value = await (self._client.get(key) if reader is None else reader.get_cached(key.encode()))
             if value is None:
                 return None
-            record = _record(key_hash, value)
+            record = self._parse(key_hash, value) if self._parsed_max else _record(key_hash, value)
             if reader is not None and reader.cache is not None and record.expires_at <= time.time():
                 # Perhaps a cached copy Redis has not expired yet (by its clock): what Redis says now.
                 reader.forget([key.encode()])
@@ -146,6 +152,21 @@ class RedisSessionStore:
                     pipe.srem(users_set, *members)
                     gone, _, _ = await pipe.execute()
         return int(gone)
+
+    def _parse(self, key_hash: str, value: bytes | str) -> SessionRecord:
+        """``_record(key_hash, value)``, the JSON decoded once per distinct value: ~15k instructions
+        less on a session read from the cache. Every call gets its own record and ``data`` dict."""
+        parsed = self._parsed.get(value) if type(value) is bytes else None
+        if parsed is not None:
+            return SessionRecord(key_hash=key_hash, data=dict(parsed[0]), expires_at=parsed[1])
+        record = _record(key_hash, value)
+        if type(value) is bytes and not any(type(item) in (dict, list) for item in record.data.values()):
+            order = self._parsed_order
+            while len(self._parsed) >= self._parsed_max and order:
+                self._parsed.pop(order.popleft(), None)
+            self._parsed[value] = (dict(record.data), record.expires_at)
+            order.append(value)
+        return record
 
     @contextmanager
     def _forgetting(self, keys: list[bytes]) -> Iterator[None]:

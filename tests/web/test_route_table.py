@@ -5,8 +5,9 @@ endpoints are ``RequestRoute``s, called without FastAPI's request handler."""
 
 from fastapi import FastAPI
 
-from jwtkit.web import create_app
+from jwtkit.web import create_app, tokens
 from jwtkit.web.app import liveness
+from jwtkit.web.credentials import REFRESH_BODY
 from jwtkit.web.deps import RequestRoute, takes_request_alone
 from jwtkit.web.openapi import BEARER, COOKIE
 
@@ -76,3 +77,16 @@ def test_session_me_keeps_its_openapi_operation_in_the_first_router():
     assert operation["operationId"] == "sessionMe"
     assert operation["security"] == COOKIE
     assert set(operation["responses"]) == {"200", "401", "503"}
+
+
+def test_the_refresh_endpoint_is_called_without_fastapis_request_handler():
+    (route,) = [r for r in tokens.router.routes if r.path == "/auth/token/refresh"]  # type: ignore[attr-defined]
+    assert isinstance(route, RequestRoute)
+    assert takes_request_alone(route)
+
+
+def test_the_refresh_endpoint_keeps_its_openapi_operation():
+    operation = create_app(_never).openapi()["paths"]["/auth/token/refresh"]["post"]
+    assert operation["operationId"] == "refreshToken"
+    assert operation["requestBody"] == REFRESH_BODY["requestBody"]
+    assert set(operation["responses"]) == {"200", "400", "401", "413", "415", "422", "503"}

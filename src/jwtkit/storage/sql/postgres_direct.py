@@ -4,11 +4,11 @@ Why: through the async SQLAlchemy engine one session lookup on PostgreSQL cost ~
 and three round trips (the pool's pre-ping, the statement, the rollback on check-in), and more
 than five concurrent requests made its overflow connections open and close per request. Here
 the methods a request calls (users, sessions, starting and spending refresh tokens) and the
-revocation poll's two reads (denials since a time, the signing keys) run on an asyncpg pool:
-each is ONE prepared statement (asyncpg caches the prepared statement per connection), one
-round trip, nothing on check-in (the pool's reset is a no-op: these statements leave no session
-state; a connection returned inside a transaction is still rolled back by asyncpg). Everything
-else (revocations, key changes, purging) is inherited unchanged.
+revocation poll's two reads (denials since a time, the signing keys) run on a lean pool of
+asyncpg connections (``.pg_pool``): each is ONE prepared statement (asyncpg caches the prepared
+statement per connection), one round trip, nothing on check-in (these statements leave no
+session state; a connection that may be mid-statement or inside a transaction is dropped).
+Everything else (revocations, key changes, purging) is inherited unchanged.
 
 Same schema (made by :func:`.schema.ensure_schema`), same semantics, same locks:
 
@@ -45,6 +45,7 @@ from jwtkit.auth.models import Denial, RefreshRecord, SessionRecord, SigningKeyR
 from jwtkit.auth.ports import SpendResult, UserSpend
 
 from .engine import POSTGRESQL_CONNECT_TIMEOUT, POSTGRESQL_STATEMENT_TIMEOUT
+from .pg_pool import ConnectionPool
 from .store import SIGNING_KEYS_SQL, USER_COLUMNS, SqlStore, signing_key_record, user_record
 
 __all__ = ["PostgresDirectStore", "open_postgres_direct", "open_postgres_pool"]
@@ -170,11 +171,11 @@ _FAILURES: tuple[type[BaseException], ...] = (asyncpg.PostgresError, asyncpg.Int
 
 
 async def open_postgres_pool(engine: AsyncEngine, *, schema: str | None = None,
-                             statement_timeout: float = POSTGRESQL_STATEMENT_TIMEOUT) -> asyncpg.Pool:
-    """An asyncpg pool to the engine's database, with the engine's connection settings: the
-    URL's host, user, password, database and options, ``schema`` as the ``search_path``, the
-    connect and statement timeouts. Opens one connection now (so a server that cannot be
-    reached fails here).
+                             statement_timeout: float = POSTGRESQL_STATEMENT_TIMEOUT) -> ConnectionPool:
+    """A pool of asyncpg connections to the engine's database, with the engine's connection
+    settings: the URL's host, user, password, database and options, ``schema`` as the
+    ``search_path``, the connect and statement timeouts. Opens one connection now (so a server
+    that cannot be reached fails here).
 
     Raises:
         ServiceUnavailableError: the database cannot be reached.
@@ -183,10 +184,12 @@ async def open_postgres_pool(engine: AsyncEngine, *, schema: str | None = None,
     params = {**params, "timeout": POSTGRESQL_CONNECT_TIMEOUT, "command_timeout": statement_timeout}
     if schema is not None:  # validated by make_engine, which made ``engine`` with it
         params["server_settings"] = {"search_path": schema}
+
+    async def connect() -> asyncpg.Connection:
+        return await asyncpg.connect(**params)
+
     async with _unavailable("opening the connection pool"):
-        pool: asyncpg.Pool = await asyncpg.create_pool(min_size=1, max_size=POOL_MAX_SIZE, reset=_keep_session,
-                                                       **params)
-    return pool
+        return await ConnectionPool.open(connect, max_size=POOL_MAX_SIZE)
 
 
 async def open_postgres_direct(
@@ -208,10 +211,6 @@ async def open_postgres_direct(
     return store, close
 
 
-async def _keep_session(_connection: asyncpg.Connection) -> None:
-    """The pool's reset on release: nothing (see the module docstring)."""
-
-
 class PostgresDirectStore(SqlStore):
     """:class:`SqlStore` whose per-request methods use ``pool`` (see the module docstring);
     ``close`` closes the pool (the engine is the caller's, as for ``SqlStore``).
@@ -225,7 +224,7 @@ class PostgresDirectStore(SqlStore):
         ServiceUnavailableError: the database is unreachable or failing.
     """
 
-    def __init__(self, engine: AsyncEngine, pool: asyncpg.Pool, *, clock: Callable[[], float] = time.time,
+    def __init__(self, engine: AsyncEngine, pool: ConnectionPool, *, clock: Callable[[], float] = time.time,
                  statement_timeout: float = POSTGRESQL_STATEMENT_TIMEOUT) -> None:
         super().__init__(engine, clock=clock)
         self.pool = pool
@@ -239,19 +238,33 @@ class PostgresDirectStore(SqlStore):
         """``query`` on a pooled connection; once more on another if the server had closed it."""
         async with _unavailable(what):
             try:
-                async with self.pool.acquire(timeout=self._acquire_timeout) as conn:
-                    return await query(conn)
+                return await self._on_connection(query)
             except _CONNECTION_LOST as exc:
                 log.info("retrying %s on a fresh connection after %s", what, type(exc).__name__)
-            async with self.pool.acquire(timeout=self._acquire_timeout) as conn:
-                return await query(conn)
+            return await self._on_connection(query)
 
     async def _write(self, what: str, query: Callable[[asyncpg.Connection], Awaitable[T]], *,
                      decides: type[Exception] | None = None) -> T:
         """``query`` on a pooled connection; ``decides``, an error the caller turns into an answer,
         is raised as it is (unlogged)."""
-        async with _unavailable(what, decides), self.pool.acquire(timeout=self._acquire_timeout) as conn:
-            return await query(conn)
+        async with _unavailable(what, decides):
+            return await self._on_connection(query)
+
+    async def _on_connection(self, query: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """``query`` on a connection of the pool, given back clean, or dropped when it may not be
+        (see ``jwtkit.storage.sql.pg_pool``)."""
+        pool = self.pool
+        conn = await pool.acquire(self._acquire_timeout)
+        try:
+            result = await query(conn)
+        except asyncpg.PostgresError:  # the server answered: the connection is fine
+            pool.release_nowait(conn)
+            raise
+        except BaseException:
+            pool.release_nowait(conn, broken=True)
+            raise
+        pool.release_nowait(conn)
+        return result
 
     # ---- UserStore
     async def create_user(self, username: str, password_hash: str, *, now: float) -> UserRecord:

@@ -122,8 +122,8 @@ class TokenFlows:
             self._events.refresh("ok", user.id)
             return resign_pair(key, refresh_key, self._settings, user, successor)
         if result is SpendResult.REUSED:
-            replayed = await replay_within_grace(self._tokens, self._keys.active, self._keys.refresh_signer,
-                                                 self._settings, user, claims.jti, now=now)
+            replayed = await replay_within_grace(self._tokens, key, refresh_key, self._settings, user, claims.jti,
+                                                 now=now)
             if replayed is not None:
                 self._events.refresh("grace", user.id)
                 return replayed

@@ -105,7 +105,7 @@ class KeyRing:
         private = {r.kid: Key.from_jwk(cipher.open(r)) for r in live}
         active = private[newest.kid]
         published = tuple((private[r.kid].public_key(), r) for r in live)
-        refresh_keys = [refresh_key_of(key) for key in private.values()]
+        refresh_keys = {kid: refresh_key_of(key) for kid, key in private.items()}
         verifier = Verifier(
             KeySet(key for key, _ in published),
             algorithms=sorted({record.alg for _, record in published}),
@@ -115,14 +115,14 @@ class KeyRing:
             cache_size=settings.verified_token_cache,
         )
         refresh_verifier = Verifier(  # each refresh token is spent once: nothing to cache
-            KeySet(refresh_keys),
+            KeySet(refresh_keys.values()),
             algorithms=[REFRESH_ALG],
             issuer=settings.issuer,
             audience=settings.audience,
             required=REQUIRED_CLAIMS,
         )
         return cls(active=active, published=published, verifier=verifier,
-                   refresh_signer=refresh_keys[list(private).index(newest.kid)], refresh_verifier=refresh_verifier)
+                   refresh_signer=refresh_keys[newest.kid], refresh_verifier=refresh_verifier)
 
     def jwks(self, *, now: float) -> dict[str, object]:
         return {

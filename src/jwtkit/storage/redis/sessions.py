@@ -33,7 +33,6 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, cast
@@ -71,9 +70,9 @@ class RedisSessionStore:
         self._expiry = f"{prefix}sessions:expiry"
         self._by_user = f"{prefix}sessions:user:"
         # The parse of each value read from the reader's cache (which hands out the same bytes again):
-        # value -> (data, expires_at), for data without lists or objects; the oldest leave first.
+        # value -> (data, expires_at), for data without lists or objects; the oldest (first in the
+        # dict's insertion order) leave first.
         self._parsed: dict[bytes, tuple[dict[str, Any], float]] = {}
-        self._parsed_order: deque[bytes] = deque()
         self._parsed_max = reader.cache.max_entries if reader is not None and reader.cache is not None else 0
 
     def redis_key(self, key_hash: str) -> str:
@@ -161,11 +160,10 @@ class RedisSessionStore:
             return SessionRecord(key_hash=key_hash, data=dict(parsed[0]), expires_at=parsed[1])
         record = _record(key_hash, value)
         if type(value) is bytes and not any(type(item) in (dict, list) for item in record.data.values()):
-            order = self._parsed_order
-            while len(self._parsed) >= self._parsed_max and order:
-                self._parsed.pop(order.popleft(), None)
-            self._parsed[value] = (dict(record.data), record.expires_at)
-            order.append(value)
+            remembered = self._parsed
+            while len(remembered) >= self._parsed_max:
+                del remembered[next(iter(remembered))]
+            remembered[value] = (dict(record.data), record.expires_at)
         return record
 
     @contextmanager

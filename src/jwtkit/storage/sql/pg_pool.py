@@ -78,13 +78,8 @@ class ConnectionPool:
             asyncpg.InterfaceError: the pool is closed.
             OSError, asyncpg.PostgresError: a new connection could not be opened.
         """
-        idle = self._idle
-        while idle:
-            conn = idle.pop()
-            if not conn.is_closed():
-                return conn
-            self._open -= 1  # the server closed it while it was idle
-        return await self._acquire_waiting(timeout)
+        conn = self._pop_idle()
+        return conn if conn is not None else await self._acquire_waiting(timeout)
 
     def release_nowait(self, conn: asyncpg.Connection, *, broken: bool = False) -> None:
         """Take ``conn`` back: to the first waiter, or to the idle list; terminated instead when
@@ -124,11 +119,9 @@ class ConnectionPool:
         while True:
             if self._closed:
                 raise asyncpg.InterfaceError("the connection pool is closed")
-            while self._idle:
-                conn = self._idle.pop()
-                if not conn.is_closed():
-                    return conn
-                self._open -= 1
+            conn = self._pop_idle()
+            if conn is not None:
+                return conn
             if self._open < self._max_size:
                 return await self._new()
             waiter: asyncio.Future[asyncpg.Connection | None] = loop.create_future()
@@ -149,6 +142,16 @@ class ConnectionPool:
             if handed is not None:
                 return handed
             # None: a connection was dropped; its slot is free, so loop and open one
+
+    def _pop_idle(self) -> asyncpg.Connection | None:
+        """The most recently released idle connection the server has not closed, or None."""
+        idle = self._idle
+        while idle:
+            conn = idle.pop()
+            if not conn.is_closed():
+                return conn
+            self._open -= 1  # the server closed it while it was idle
+        return None
 
     async def _new(self) -> asyncpg.Connection:
         self._open += 1

@@ -100,10 +100,11 @@ async def test_a_refresh_token_of_a_rotated_out_key_still_refreshes(service, pai
     assert header_of(new.refresh_token)["kid"] == service.keys.active.kid != header_of(pair.refresh_token)["kid"]
 
 
-async def test_a_refresh_token_of_a_retired_key_is_refused(service, pair):
+async def test_a_refresh_token_of_a_retired_key_is_refused_for_its_key(service, pair):
     await service.retire_key(service.keys.active.kid)
-    with pytest.raises(InvalidTokenError):
+    with pytest.raises(InvalidTokenError) as caught:
         await service.refresh(pair.refresh_token)
+    assert reason(caught).startswith("key_not_found")  # the key is gone, not only its sessions
 
 
 async def test_refresh_tokens_of_an_elliptic_key_refresh_after_a_change_of_algorithm(open_service):

@@ -209,12 +209,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             if args.profile:
                 result["profiles"] = {}
                 for name, scopes in paths.items():
-                    profiler = cProfile.Profile()
-                    profiler.enable()
-                    await run_path(app, scopes, args.requests)
-                    profiler.disable()
-                    out = io.StringIO()
-                    stats = pstats.Stats(profiler, stream=out)
+                    stats, out = await profiled(lambda scopes=scopes: run_path(app, scopes, args.requests))
                     stats.sort_stats(args.sort).print_stats(args.lines)
                     shares = breakdown(stats)
                     out.write("share of profiled time: " + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()) + "\n")
@@ -229,6 +224,16 @@ GROUPS = (("jwtkit/core", "jwtkit core"), ("jwtkit/auth", "jwtkit auth"), ("jwtk
           ("jwtkit/", "jwtkit other"), ("fastapi", "FastAPI"), ("starlette", "Starlette"),
           ("opentelemetry", "OpenTelemetry API (FastAPI's)"), ("asyncio", "asyncio"), ("selectors", "asyncio"),
           ("profile_auth_me", "harness"))
+
+
+async def profiled(run: Callable[[], Awaitable[object]]) -> tuple[pstats.Stats, io.StringIO]:
+    """A cProfile of ``await run()``: its stats, which print to the returned buffer."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    await run()
+    profiler.disable()
+    out = io.StringIO()
+    return pstats.Stats(profiler, stream=out), out
 
 
 def breakdown(stats: pstats.Stats) -> dict[str, float]:

@@ -42,10 +42,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
 import gc
-import io
-import pstats
 import secrets
 import sys
 import tempfile
@@ -58,7 +55,7 @@ from typing import Any, NamedTuple, cast
 
 from bench_scaleout import POSTGRES_URL, postgres_dsn, postgres_schema
 from harness.ceilings import postgres_commit_ms
-from profile_auth_me import Sink, cacheless_verifier, http_scope, receive, start
+from profile_auth_me import Sink, cacheless_verifier, http_scope, profiled, receive, start
 from profile_login import without_waits
 from starlette.types import ASGIApp as ASGI
 from starlette.types import Message
@@ -260,12 +257,7 @@ async def measure(settings: ServerSettings, args: argparse.Namespace) -> dict[st
                                            await run_store(flows, store_chain, args.requests, after=crypto))
         result: dict[str, Any] = {"figures": figures}
         if args.profile:
-            profiler = cProfile.Profile()
-            profiler.enable()
-            await run_http(app, http_chain, args.requests)
-            profiler.disable()
-            out = io.StringIO()
-            stats = pstats.Stats(profiler, stream=out)
+            stats, out = await profiled(lambda: run_http(app, http_chain, args.requests))
             for entry in [k for k in stats.stats if "gc.collect" in k[2]]:  # type: ignore[attr-defined]
                 del stats.stats[entry]  # type: ignore[attr-defined]  # run_http's, before its clock starts
             without_waits(stats).sort_stats("tottime").print_stats(args.lines)

@@ -1,5 +1,6 @@
-"""Work done once: a refresh signs only what the store let it spend, the revoking process
-applies its denials once (not again from its own feed message), a rotation reloads the ring once."""
+"""Work done once: a refresh signs one pair, the one the store let it spend (signed after the
+store's answer, or during its wait where it waits: PostgreSQL), the revoking process applies its
+denials once (not again from its own feed message), a rotation reloads the ring once."""
 
 import asyncio
 
@@ -15,28 +16,43 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture
 def signed(monkeypatch):
-    """The records of the pairs signed by the token flows."""
+    """``(when, record)`` of each pair the token flows signed: "ahead" while the store spends,
+    "after" once it answered."""
     records = []
-    resign = jwtkit.auth.flows.resign_pair
+    resign, sign = jwtkit.auth.flows.resign_pair, jwtkit.auth.flows.sign_pair
 
-    def counting(key, refresh_key, settings, user, record):
-        records.append(record)
+    def resigning(key, refresh_key, settings, user, record):
+        records.append(("after", record))
         return resign(key, refresh_key, settings, user, record)
 
-    monkeypatch.setattr(jwtkit.auth.flows, "resign_pair", counting)
+    def signing_ahead(key, refresh_key, settings, user_id, username, record):
+        records.append(("ahead", record))
+        return sign(key, refresh_key, settings, user_id, username, record)
+
+    monkeypatch.setattr(jwtkit.auth.flows, "resign_pair", resigning)
+    monkeypatch.setattr(jwtkit.auth.flows, "sign_pair", signing_ahead)
     return records
 
 
-async def test_a_refresh_signs_the_successor_the_store_spent_with(service, alice, signed):
+async def test_a_refresh_signs_one_pair_the_successor_the_store_spent_with(service, alice, signed):
     pair = await service.login("alice", PASSWORD, client="c")
 
     new = await service.refresh(pair.refresh_token)
 
-    (record,) = signed
+    ((_, record),) = signed
     assert service.authenticate(new.access_token).jti == record.access_jti
 
 
-async def test_a_reused_refresh_token_signs_nothing(service, alice, signed):
+async def test_a_refresh_signs_ahead_only_where_the_store_waits(service, alice, signed, backend):
+    pair = await service.login("alice", PASSWORD, client="c")
+
+    await service.refresh(pair.refresh_token)
+
+    ((when, _),) = signed
+    assert when == ("ahead" if backend.startswith("postgresql") else "after")
+
+
+async def test_a_reused_refresh_token_signs_nothing_once_refused(service, alice, signed, backend):
     pair = await service.login("alice", PASSWORD, client="c")
     await service.refresh(pair.refresh_token)
     signed.clear()
@@ -44,7 +60,7 @@ async def test_a_reused_refresh_token_signs_nothing(service, alice, signed):
     with pytest.raises(InvalidTokenError):
         await service.refresh(pair.refresh_token)
 
-    assert signed == []
+    assert [when for when, _ in signed] == (["ahead"] if backend.startswith("postgresql") else [])
 
 
 async def test_the_revoking_process_applies_its_denials_once(service, alice, monkeypatch):

@@ -1,9 +1,11 @@
 """``TokenFlows``: the Bearer-token use case — issue a pair at login, verify an access token
 (the one verification path), rotate a refresh token with reuse detection, log out, revoke.
 
-A refresh decides before it signs: the successor's record (its ``jti``s and ``exp``s) is computed
-without signing, the store checks the user and spends the old token with it in one conditional
-update (one round trip where it can), and only a ``SPENT`` answer is signed.
+A refresh decides before it hands out a pair: the successor's record (its ``jti``s and ``exp``s)
+is computed without signing, the store checks the user and spends the old token with it in one
+conditional update (one round trip where it can), and only a ``SPENT`` answer is answered with a
+pair. Where the store waits (PostgreSQL: a round trip and a WAL flush), the pair is signed during
+that wait for the user the refresh token names, and used only if the store's user is that user.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from .errors import InvalidTokenError
 from .events import NO_EVENTS, AuthEvents
 from .grace import replay_within_grace
 from .models import Denial, Principal, TokenPair, UserRecord
+from .overlap import start_now
 from .ports import SpendResult, TokenStore, UserStore
 from .publishing import FeedPublisher
 from .revocation import RevocationView
@@ -28,7 +31,9 @@ from .tokens import (
     check_claims,
     issue_pair,
     new_refresh_record,
+    refresh_username,
     resign_pair,
+    sign_pair,
 )
 
 __all__ = ["TokenFlows"]
@@ -112,7 +117,16 @@ class TokenFlows:
         key, refresh_key = self._keys.active, self._keys.refresh_signer
         successor = new_refresh_record(key, self._settings, claims.user_id, claims.family_id, now)
         # One round trip (where the store can): the user is checked and the token spent together.
-        spend = await self._tokens.spend_refresh_for_user(claims.user_id, claims.jti, now=now, successor=successor)
+        spending = start_now(self._tokens.spend_refresh_for_user(claims.user_id, claims.jti, now=now,
+                                                                 successor=successor))
+        ahead, username = None, refresh_username(claims)
+        if not spending.done and username is not None:
+            try:  # while the store works; wasted only when it refuses
+                ahead = sign_pair(key, refresh_key, self._settings, claims.user_id, username, successor)
+            except BaseException:
+                await spending  # never leave the spend half-run, holding its connection
+                raise
+        spend = await spending
         user, result = spend.user, spend.result
         if user is None:
             raise InvalidTokenError("user no longer exists")
@@ -120,6 +134,8 @@ class TokenFlows:
             raise InvalidTokenError("user disabled", kind="ended")
         if result is SpendResult.SPENT:
             self._events.refresh("ok", user.id)
+            if ahead is not None and user.username == username and user.id == claims.user_id:
+                return ahead
             return resign_pair(key, refresh_key, self._settings, user, successor)
         if result is SpendResult.REUSED:
             replayed = await replay_within_grace(self._tokens, key, refresh_key, self._settings, user, claims.jti,

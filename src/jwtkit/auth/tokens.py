@@ -4,8 +4,10 @@ claims of a token are checked once the key ring's ``Verifier`` has checked its s
 
 Access: ``token_type: "access"``, ``jti``, ``fid`` (refresh family), ``user_id``, ``username``,
 ``sub``, ``iat``, ``exp`` (+ ``iss``/``aud`` when configured). Refresh: ``token_type: "refresh"``,
-its own ``jti``, the same ``fid``, ``user_id``, ``sub``, ``iat``, ``exp``; signed HS256 with the
-key derived from the signing key (see ``jwtkit.auth.keyring``). Header ``kid`` (the signing key's).
+its own ``jti``, the same ``fid``, ``user_id``, ``username``, ``sub``, ``iat``, ``exp``; signed HS256
+with the key derived from the signing key (see ``jwtkit.auth.keyring``). Header ``kid`` (the
+signing key's). A refresh token's ``username`` lets a refresh sign its successor pair while the
+store spends it (:func:`refresh_username`); the store's user decides, so it is only ever a guess.
 
 With ``access_token_profile="rfc9068"`` access tokens also carry ``client_id`` and ``scope`` (and
 always ``iss``, ``aud``) under the header ``typ: at+jwt`` (RFC 9068 §2.1, §2.2), and
@@ -31,7 +33,7 @@ from .models import Principal, RefreshRecord, TokenPair, UserRecord
 from .settings import AuthSettings
 
 __all__ = ["ACCESS_LIFETIME_LEEWAY", "AT_JWT", "TokenClaims", "check_access_typ", "check_claims", "issue_pair",
-           "new_refresh_record", "resign_pair"]
+           "new_refresh_record", "refresh_username", "resign_pair", "sign_pair"]
 
 #: Seconds an access token's ``exp - iat`` may exceed the server's ``access_ttl``. Ours have exactly
 #: ``access_ttl``; a token whose key leaked could otherwise be minted to live for months.
@@ -79,16 +81,26 @@ def resign_pair(key: Key, refresh_key: Key, settings: AuthSettings, user: UserRe
     Raises:
         ValueError: ``record`` does not describe its access token (stored before schema version 7).
     """
+    return sign_pair(key, refresh_key, settings, user.id, user.username, record)
+
+
+def sign_pair(key: Key, refresh_key: Key, settings: AuthSettings, user_id: int, username: str,
+              record: RefreshRecord) -> TokenPair:
+    """:func:`resign_pair` for the user ``user_id`` named ``username``.
+
+    Raises:
+        ValueError: ``record`` does not describe its access token (stored before schema version 7).
+    """
     if record.access_jti is None or record.access_expires_at is None:
         raise ValueError("the refresh record does not describe its access token")
     iat, access_exp = int(record.issued_at), int(record.access_expires_at)
-    common: dict[str, Any] = {"sub": str(user.id), "user_id": user.id, "fid": record.family_id, "iat": iat}
+    common: dict[str, Any] = {"sub": str(user_id), "user_id": user_id, "fid": record.family_id, "iat": iat,
+                              "username": username}
     if settings.issuer is not None:
         common["iss"] = settings.issuer
     if settings.audience is not None:
         common["aud"] = settings.audience
-    access = common | {"token_type": "access", "jti": record.access_jti, "username": user.username,
-                       "exp": access_exp}
+    access = common | {"token_type": "access", "jti": record.access_jti, "exp": access_exp}
     refresh = common | {"token_type": "refresh", "jti": record.jti, "exp": int(record.expires_at)}
     if settings.access_token_profile == "rfc9068":  # RFC 9068 §2.2
         access |= {"client_id": settings.access_token_client_id, "scope": settings.access_token_scope}
@@ -97,6 +109,13 @@ def resign_pair(key: Key, refresh_key: Key, settings: AuthSettings, user: UserRe
         access_token = encode(access, key)
     return TokenPair(access_token=access_token, refresh_token=encode(refresh, refresh_key),
                      expires_in=access_exp - iat)
+
+
+def refresh_username(claims: TokenClaims) -> str | None:
+    """The ``username`` a refresh token names (older refresh tokens name none): a
+    guess at its user's name, for signing ahead; the store's answer decides."""
+    username = claims.raw.get("username")
+    return username if type(username) is str else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,7 +14,9 @@
     uvicorn --factory _integration_apps:starlette_jwtkit     jwtkit's JWTAuthBackend + requires (AsyncJWKSClient)
     uvicorn --factory _integration_apps:fastapi_verify_only  a FastAPI route that verifies the bearer token's ES256
                                                              signature every time and does nothing else:
-                                                             bench_stateful's in-server ceiling for cold /auth/me
+                                                             bench_stateful's in-server ceiling for cold /auth/me;
+                                                             with BENCH_PG_DSN, also POST /write: one durable
+                                                             PostgreSQL INSERT, the ceiling for a refresh
     gunicorn '_integration_apps:flask_jwtkit()'              jwtkit's JWTAuth + jwt_required (JWKSClient)
     gunicorn '_integration_apps:flask_jwt_extended()'        flask-jwt-extended (no JWKS support: the public key
                                                              is read from the JWKS once, at start)
@@ -25,6 +27,7 @@ the factories, which FastAPI could not resolve from strings.
 
 import json
 import os
+import time
 import urllib.request
 from typing import Annotated, Any
 
@@ -137,12 +140,34 @@ def starlette_jwtkit() -> Any:
 
 
 def fastapi_verify_only() -> Any:
+    import contextlib
+
     from fastapi import FastAPI, Request
 
     import jwtkit
 
     verifier = jwtkit.Verifier(jwtkit.JWKSClient(_jwks_url()), algorithms=["ES256"])  # no cache: every time
-    app = FastAPI()
+    dsn = os.environ.get("BENCH_PG_DSN")  # JSON of asyncpg.connect()'s keywords, with "schema"
+    writes: dict[str, Any] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Any) -> Any:
+        if dsn is None:
+            yield
+            return
+        import asyncpg
+
+        params = json.loads(dsn)
+        schema = params.pop("schema")
+        table = f'"{schema}".ceiling_writes'
+        conn = await asyncpg.connect(**params)
+        await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        await conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (id bigserial PRIMARY KEY, token text, at float8)")
+        writes["insert"] = await conn.prepare(f"INSERT INTO {table} (token, at) VALUES ($1, $2) RETURNING id")
+        yield
+        await conn.close()
+
+    app = FastAPI(lifespan=lifespan)
 
     @app.get("/open")
     async def open_route() -> dict[str, Any]:
@@ -151,6 +176,12 @@ def fastapi_verify_only() -> Any:
     @app.get("/verify")
     async def verify(request: Request) -> dict[str, Any]:  # a bad token is a 500 here: bench_stateful sends none
         return {"sub": verifier.verify(request.headers["authorization"][7:])["sub"]}
+
+    @app.post("/write")
+    async def write(request: Request) -> dict[str, Any]:
+        """One durable one-row INSERT (autocommit) of the JSON body's token, on one bare connection."""
+        token = (await request.json())["token"]
+        return {"id": await writes["insert"].fetchval(token, time.time())}
 
     return app
 

@@ -85,6 +85,7 @@ HEALTH_SEQ, REFRESH_SEQ = "/health, 1 connection", "refresh, 1 connection"
 REFRESH, LOGIN, REGISTER = "refresh ({n} chains)", "login ({n} connections)", "register ({n} connections)"
 PEER_JWT, PEER_USER, PEER_SESSION = "/jwt/claims (JWT only)", "/users/me (JWT + user row)", "/session/me (+ user row)"
 CEILING, CEILING_OPEN, CEILING_VERIFY = "ceiling app", "/open (FastAPI, nothing)", "/verify (one ES256 check, cold tokens)"
+CEILING_OPEN_SEQ, CEILING_WRITE_SEQ = "/open, 1 connection", "/write (one durable PostgreSQL INSERT), 1 connection"
 NOT_OURS = ("peer", CEILING)
 
 
@@ -248,6 +249,13 @@ def ceiling_cells(target: Target, tokens: list[str], args: argparse.Namespace, w
 
     target.cells = {CEILING_OPEN: timed(target.server, wrk_cell("/open", {})),
                     CEILING_VERIFY: timed(target.server, wrk_cell("/verify", [bearer(t) for t in tokens]))}
+    if os.environ.get("BENCH_PG_DSN"):  # the least a FastAPI route answers with one durable write, sequentially
+        port = int(base.rsplit(":", 1)[1])
+        write = Rotation([request_bytes("POST", "/write", {}, json.dumps({"token": tokens[0]}).encode(), port=port)])
+        assert call("POST", base + "/write", body={"token": tokens[0]})[0] == 200, "ceiling app /write"
+        opened = Rotation([request_bytes("GET", "/open", {}, port=port)])
+        target.cells |= {CEILING_OPEN_SEQ: timed(target.server, lambda d: run_conversations(port, [opened], d)),
+                         CEILING_WRITE_SEQ: timed(target.server, lambda d: run_conversations(port, [write], d))}
 
 
 def form(url: str, data: dict[str, str]) -> tuple[int, Any, bytes]:
@@ -375,11 +383,24 @@ def ceiling_lines(results: dict[str, dict[str, list[dict[str, Any]]]], verify_us
         if HEALTH_SEQ in runs:
             health_ms = statistics.median(x["p50_ms"] for x in runs[HEALTH_SEQ])
             crypto_ms = refresh_us / 1000
-            commit = commit_ms if commit_ms is not None and label == BACKENDS["postgres"] else 0.0
-            lines.append(f"- {label}: a refresh's sequential latency is at least "
-                         f"{(health_ms + crypto_ms + commit) / health_ms:.1f}× /health's ({health_ms:.2f} ms + "
-                         f"its cryptography, {crypto_ms:.2f} ms"
-                         + (f", + the commit, {commit:.2f} ms)" if commit else ")"))
+            if commit_ms is not None and label == BACKENDS["postgres"]:
+                # the pair is signed while the commit is awaited (jwtkit.auth.overlap): the longer one counts
+                lines.append(f"- {label}: a refresh's sequential latency is at least "
+                             f"{(health_ms + max(crypto_ms, commit_ms)) / health_ms:.1f}× /health's ({health_ms:.2f}"
+                             f" ms + the commit, {commit_ms:.2f} ms, during which it signs: its cryptography, "
+                             f"{crypto_ms:.2f} ms)")
+            else:
+                lines.append(f"- {label}: a refresh's sequential latency is at least "
+                             f"{(health_ms + crypto_ms) / health_ms:.1f}× /health's ({health_ms:.2f} ms + "
+                             f"its cryptography, {crypto_ms:.2f} ms)")
+    if CEILING_WRITE_SEQ in results.get(CEILING, {}):
+        ceiling = results[CEILING]
+        write_x = statistics.median(w["p50_ms"] / o["p50_ms"] for w, o in zip(
+            ceiling[CEILING_WRITE_SEQ], ceiling[CEILING_OPEN_SEQ], strict=True))
+        write_ms = statistics.median(w["p50_ms"] for w in ceiling[CEILING_WRITE_SEQ])
+        lines.append(f"- the ceiling app: a FastAPI route that makes one durable one-row INSERT on a bare asyncpg "
+                     f"connection and nothing else answers sequentially at {write_x:.1f}× its /open "
+                     f"({write_ms:.2f} ms p50, same rounds): what any such route pays for one durable write")
     return lines
 
 
@@ -487,6 +508,9 @@ def main() -> int:
             if targets and not args.no_ceiling:
                 issuer = targets[0]
                 os.environ["BENCH_JWKS_URL"] = issuer.server.url + "/.well-known/jwks.json"
+                if "postgres" in backends:
+                    os.environ["BENCH_PG_DSN"] = json.dumps(postgres_dsn() | {"schema": stack.enter_context(
+                        postgres_schema())})
                 target = Target(CEILING, stack.enter_context(start_app("uvicorn", "fastapi_verify_only", pin.server,
                                                                        tmp / "ceiling.log")))
                 ceiling_cells(target, issuer.cold_tokens, args, wrk, tmp, pin.load)

@@ -8,7 +8,8 @@ cost of the one primitive a path cannot skip, so a ratio can be read against its
   token (HS256, the key derived from the signing key) and signs the new pair (the access token ES256,
   the refresh token HS256), so its sequential latency is at least ``/health``'s plus these;
 - a durable one-row commit on PostgreSQL (asyncpg, ``synchronous_commit`` as the server has it): every
-  refresh writes one, so its sequential latency is at least ``/health``'s plus this.
+  refresh writes one, so its sequential latency is at least ``/health``'s plus this (its signatures are
+  made while the commit is awaited: the longer of the two counts).
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@ log lines written while a request runs carry it (and the user id once a login kn
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import re
 
@@ -12,7 +14,7 @@ from jwtkit.auth.service import AuthService
 from jwtkit.storage.memory import open_memory_stores
 from jwtkit.web import create_app
 from jwtkit.web.event_log import LoggedEvents
-from jwtkit.web.request_id import MAX_REQUEST_ID_LENGTH, current_context, request_id_of
+from jwtkit.web.request_id import MAX_REQUEST_ID_LENGTH, LogContext, _context, current_context, request_id_of
 from jwtkit.wiring.log_format import JsonFormatter, log_config, redact
 
 from .conftest import PASSWORD, bearer, register, serve
@@ -113,8 +115,6 @@ class JsonLines(logging.Handler):
 
 
 async def test_event_lines_carry_the_request_id_and_the_user(settings, clock):
-    import json
-
     async def factory() -> AuthService:
         return await AuthService.open(settings, open_memory_stores(), clock=clock, events=LoggedEvents())
 
@@ -131,6 +131,7 @@ async def test_event_lines_carry_the_request_id_and_the_user(settings, clock):
             assert response.status_code == 200
             await client.post("/auth/token", json={"username": "alice", "password": "wrong"},
                               headers={"X-Request-ID": "login-2"})
+            await asyncio.sleep(0)  # event lines are written on the loop's next turn, after the answer
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous)
@@ -141,3 +142,39 @@ async def test_event_lines_carry_the_request_id_and_the_user(settings, clock):
     assert entries[1]["event"] == "login failed"
     assert entries[1]["request_id"] == "login-2"
     assert "user_id" not in entries[1]
+
+
+async def test_an_event_line_is_written_on_the_loop_s_next_turn_in_the_request_s_context():
+    handler = JsonLines()
+    logger = logging.getLogger("jwtkit.events")
+    logger.addHandler(handler)
+    previous = logger.level
+    logger.setLevel(logging.INFO)
+    token = _context.set(LogContext("req-7"))
+    try:
+        LoggedEvents().refresh("ok", 7)
+        written_at_once = list(handler.lines)
+        _context.reset(token)  # the request is over before the loop turns
+        await asyncio.sleep(0)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+    assert written_at_once == []
+    (line,) = [json.loads(text) for text in handler.lines]
+    assert (line["event"], line["request_id"], line["user_id"]) == ("refresh ok (user 7)", "req-7", 7)
+
+
+def test_an_event_line_outside_an_event_loop_is_written_at_once():
+    handler = JsonLines()
+    logger = logging.getLogger("jwtkit.events")
+    logger.addHandler(handler)
+    previous = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        LoggedEvents().login("failed", None)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+    assert [json.loads(text)["event"] for text in handler.lines] == ["login failed"]

@@ -1,11 +1,11 @@
 """The order of the route table: FastAPI tries the routes (and included routers) in order, and
 every router passed costs a few µs per request, so the floor (``/health``) comes first, the hot
-path (``/auth/me``) second and ``/session/me`` third, before every other endpoint. The two hot
-endpoints are ``RequestRoute``s, called without FastAPI's request handler."""
+path (``/auth/me``) second, ``/session/me`` third and the refresh fourth, before every other
+endpoint. The three are ``RequestRoute``s, called without FastAPI's request handler."""
 
 from fastapi import FastAPI
 
-from jwtkit.web import create_app, tokens
+from jwtkit.web import create_app
 from jwtkit.web.app import liveness
 from jwtkit.web.credentials import REFRESH_BODY
 from jwtkit.web.deps import RequestRoute, takes_request_alone
@@ -35,6 +35,10 @@ def test_health_is_matched_first_and_auth_me_second():
 
 def test_session_me_is_matched_third():
     assert api_paths_in_order(create_app(_never))[2] == "/session/me"
+
+
+def test_the_refresh_is_matched_fourth():
+    assert api_paths_in_order(create_app(_never))[3] == "/auth/token/refresh"
 
 
 def test_the_hot_endpoints_are_called_without_fastapis_request_handler():
@@ -80,13 +84,14 @@ def test_session_me_keeps_its_openapi_operation_in_the_first_router():
 
 
 def test_the_refresh_endpoint_is_called_without_fastapis_request_handler():
-    (route,) = [r for r in tokens.router.routes if r.path == "/auth/token/refresh"]  # type: ignore[attr-defined]
+    (route,) = [r for r in liveness.routes if r.path == "/auth/token/refresh"]  # type: ignore[attr-defined]
     assert isinstance(route, RequestRoute)
     assert takes_request_alone(route)
 
 
 def test_the_refresh_endpoint_keeps_its_openapi_operation():
     operation = create_app(_never).openapi()["paths"]["/auth/token/refresh"]["post"]
+    assert operation["tags"] == ["tokens"]
     assert operation["operationId"] == "refreshToken"
     assert operation["requestBody"] == REFRESH_BODY["requestBody"]
     assert set(operation["responses"]) == {"200", "400", "401", "413", "415", "422", "503"}

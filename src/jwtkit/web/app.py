@@ -47,7 +47,8 @@ DEFAULT_MAINTENANCE_INTERVAL = 60.0
 """Seconds between maintenance rounds: purge expired refresh tokens, denylist entries, sessions and
 keys; reload the denylist and key ring from the database (``AuthService.run_maintenance``)."""
 
-# The first router of the route table holds the floor and the hot paths, /health, /auth/me, /session/me:
+# The first router of the route table holds the floor and the hot paths, /health, /auth/me, /session/me,
+# then the refresh:
 # FastAPI tries a request against its included routers in order, and each router passed costs
 # ~3-5 µs of CPU (benchmarks/profile_auth_me.py), as much as a third of what /auth/me adds to /health.
 # The two hot endpoints are ``RequestRoute``s (.deps): a dependency added here would give them FastAPI's
@@ -64,6 +65,7 @@ async def health() -> dict[str, str]:
 
 tokens.add_me(liveness)
 sessions.add_me(liveness)
+tokens.add_refresh(liveness)
 
 
 @meta.get("/.well-known/jwks.json", operation_id="jwks", summary="The public keys that verify our tokens")
@@ -134,7 +136,7 @@ def create_app(
     app.state.browser = browser
     install_error_handlers(app)
     app.include_router(liveness)  # first: /health, then /auth/me, /session/me (see `liveness` above)
-    app.include_router(tokens.router)  # then the other paths a client calls all day: refresh
+    app.include_router(tokens.router)  # then the other paths a client calls: login, register
     app.include_router(sessions.router)
     app.include_router(meta)
     app.include_router(readiness_router(feed_check=feed_check))

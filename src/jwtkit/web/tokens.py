@@ -127,11 +127,13 @@ async def refresh(request: Request) -> Response:
     return _PairJSON(pair)
 
 
-# A RequestRoute (.deps): called without FastAPI's request handler, ~100k instructions a refresh.
-router.add_api_route("/token/refresh", refresh, methods=["POST"], response_model=TokenPairOut,
-                     operation_id="refreshToken", summary="Spend a refresh token for a new pair",
-                     responses=errors(400, 401, 413, 415, 422, 503), openapi_extra=REFRESH_BODY,
-                     route_class_override=RequestRoute)
+def add_refresh(hot: APIRouter) -> None:
+    """Serve ``POST /auth/token/refresh`` from ``hot``, the app's first router (as :func:`add_me`), a
+    ``RequestRoute`` (.deps): called without FastAPI's request handler, ~100k instructions a refresh."""
+    hot.add_api_route("/auth/token/refresh", refresh, methods=["POST"], tags=["tokens"], response_model=TokenPairOut,
+                      operation_id="refreshToken", summary="Spend a refresh token for a new pair",
+                      responses=errors(400, 401, 413, 415, 422, 503), openapi_extra=REFRESH_BODY,
+                      route_class_override=RequestRoute)
 
 
 @router.post("/token/verify", operation_id="verifyToken", summary="Check a token of ours",

@@ -114,28 +114,33 @@ class JsonLines(logging.Handler):
         self.lines.append(self.format(record))
 
 
-async def test_event_lines_carry_the_request_id_and_the_user(settings, clock):
-    async def factory() -> AuthService:
-        return await AuthService.open(settings, open_memory_stores(), clock=clock, events=LoggedEvents())
-
+@pytest.fixture
+def event_lines():
+    """The JSON lines the ``jwtkit.events`` logger writes during the test (at INFO)."""
     handler = JsonLines()
     logger = logging.getLogger("jwtkit.events")
     logger.addHandler(handler)
     previous = logger.level
     logger.setLevel(logging.INFO)
-    try:
-        async with serve(create_app(factory, maintenance_interval=None)) as client:
-            await register(client)
-            response = await client.post("/auth/token", json={"username": "alice", "password": PASSWORD},
-                                         headers={"X-Request-ID": "login-1"})
-            assert response.status_code == 200
-            await client.post("/auth/token", json={"username": "alice", "password": "wrong"},
-                              headers={"X-Request-ID": "login-2"})
-            await asyncio.sleep(0)  # event lines are written on the loop's next turn, after the answer
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
-    entries = [json.loads(line) for line in handler.lines]
+    yield handler.lines
+    logger.removeHandler(handler)
+    logger.setLevel(previous)
+
+
+async def test_event_lines_carry_the_request_id_and_the_user(settings, clock, event_lines):
+    async def factory() -> AuthService:
+        return await AuthService.open(settings, open_memory_stores(), clock=clock, events=LoggedEvents())
+
+    async with serve(create_app(factory, maintenance_interval=None)) as client:
+        await register(client)
+        response = await client.post("/auth/token", json={"username": "alice", "password": PASSWORD},
+                                     headers={"X-Request-ID": "login-1"})
+        assert response.status_code == 200
+        await client.post("/auth/token", json={"username": "alice", "password": "wrong"},
+                          headers={"X-Request-ID": "login-2"})
+        await asyncio.sleep(0)  # event lines are written on the loop's next turn, after the answer
+
+    entries = [json.loads(line) for line in event_lines]
     assert entries[0]["event"] == "login ok (user 1)"
     assert entries[0]["request_id"] == "login-1"
     assert entries[0]["user_id"] == 1
@@ -144,37 +149,19 @@ async def test_event_lines_carry_the_request_id_and_the_user(settings, clock):
     assert "user_id" not in entries[1]
 
 
-async def test_an_event_line_is_written_on_the_loop_s_next_turn_in_the_request_s_context():
-    handler = JsonLines()
-    logger = logging.getLogger("jwtkit.events")
-    logger.addHandler(handler)
-    previous = logger.level
-    logger.setLevel(logging.INFO)
+async def test_an_event_line_is_written_on_the_loop_s_next_turn_in_the_request_s_context(event_lines):
     token = _context.set(LogContext("req-7"))
-    try:
-        LoggedEvents().refresh("ok", 7)
-        written_at_once = list(handler.lines)
-        _context.reset(token)  # the request is over before the loop turns
-        await asyncio.sleep(0)
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
+    LoggedEvents().refresh("ok", 7)
+    written_at_once = list(event_lines)
+    _context.reset(token)  # the request is over before the loop turns
+    await asyncio.sleep(0)
 
     assert written_at_once == []
-    (line,) = [json.loads(text) for text in handler.lines]
+    (line,) = [json.loads(text) for text in event_lines]
     assert (line["event"], line["request_id"], line["user_id"]) == ("refresh ok (user 7)", "req-7", 7)
 
 
-def test_an_event_line_outside_an_event_loop_is_written_at_once():
-    handler = JsonLines()
-    logger = logging.getLogger("jwtkit.events")
-    logger.addHandler(handler)
-    previous = logger.level
-    logger.setLevel(logging.INFO)
-    try:
-        LoggedEvents().login("failed", None)
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
+def test_an_event_line_outside_an_event_loop_is_written_at_once(event_lines):
+    LoggedEvents().login("failed", None)
 
-    assert [json.loads(text)["event"] for text in handler.lines] == ["login failed"]
+    assert [json.loads(text)["event"] for text in event_lines] == ["login failed"]

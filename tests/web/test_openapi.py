@@ -117,6 +117,19 @@ async def test_refresh_documents_both_bodies(schema):
     assert form["properties"]["grant_type"]["enum"] == ["refresh_token"]
 
 
+async def test_the_token_endpoint_documents_the_password_and_the_refresh_grant_forms(schema):
+    body = schema["paths"]["/auth/token"]["post"]["requestBody"]["content"]
+    forms = body["application/x-www-form-urlencoded"]["schema"]["oneOf"]
+    assert [form["properties"]["grant_type"]["enum"] for form in forms] == [["password"], ["refresh_token"]]
+    assert [form["required"] for form in forms] == [["username", "password"], ["grant_type", "refresh_token"]]
+    assert body["application/json"]["schema"]["required"] == ["username", "password"]
+
+
+async def test_session_login_documents_the_password_form_alone(schema):
+    form = schema["paths"]["/session/login"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
+    assert form["schema"]["properties"]["grant_type"]["enum"] == ["password"]
+
+
 JSON = {"Content-Type": "application/json"}
 # (method, path, request, the status the server answers): each must be documented on its operation
 REAL_ERRORS = [

@@ -18,32 +18,42 @@ from jwtkit.auth.errors import AuthError
 
 from .schemas import CredentialsIn, RefreshIn, _In
 
-__all__ = ["CREDENTIALS_BODY", "DEVICE_COOKIE", "REFRESH_BODY", "SESSION_COOKIE", "UnsupportedGrantTypeError",
-           "UnsupportedMediaTypeError", "client_address", "client_bucket", "device_cookie", "read_credentials",
-           "read_refresh", "set_device_cookie"]
+__all__ = ["CREDENTIALS_BODY", "DEVICE_COOKIE", "REFRESH_BODY", "SESSION_COOKIE", "TOKEN_BODY",
+           "UnsupportedGrantTypeError", "UnsupportedMediaTypeError", "client_address", "client_bucket", "device_cookie",
+           "read_credentials", "read_refresh", "set_device_cookie"]
 
 Body = TypeVar("Body", bound=_In)
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def _json_or_form(model: type[_In], grant_type: str, required: list[str], fields: dict[str, Any]) -> dict[str, Any]:
-    """The OpenAPI ``requestBody`` of an endpoint that reads ``model`` as JSON or as a form with
-    ``grant_type`` (such bodies are read by hand, so declared by hand)."""
-    form = {"type": "object", "required": required,
+def _form(grant_type: str, required: list[str], fields: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI schema of an OAuth 2 form with ``grant_type``."""
+    return {"type": "object", "required": required,
             "properties": {"grant_type": {"type": "string", "enum": [grant_type]}, **fields}}
+
+
+def _json_or_form(model: type[_In], form: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI ``requestBody`` of an endpoint that reads ``model`` as JSON or ``form`` (such
+    bodies are read by hand, so declared by hand)."""
     return {"requestBody": {"required": True, "content": {
         "application/json": {"schema": model.model_json_schema()},
         "application/x-www-form-urlencoded": {"schema": form},
     }}}
 
 
-CREDENTIALS_BODY = _json_or_form(CredentialsIn, "password", ["username", "password"],
-                                 {"username": {"type": "string"}, "password": {"type": "string", "format": "password"}})
-"""OpenAPI ``requestBody`` of the two login endpoints."""
+_PASSWORD_FORM = _form("password", ["username", "password"],
+                       {"username": {"type": "string"}, "password": {"type": "string", "format": "password"}})
+_REFRESH_FORM = _form("refresh_token", ["grant_type", "refresh_token"], {"refresh_token": {"type": "string"}})
 
-REFRESH_BODY = _json_or_form(RefreshIn, "refresh_token", ["grant_type", "refresh_token"],
-                             {"refresh_token": {"type": "string"}})
+CREDENTIALS_BODY = _json_or_form(CredentialsIn, _PASSWORD_FORM)
+"""OpenAPI ``requestBody`` of ``POST /session/login``."""
+
+TOKEN_BODY = _json_or_form(CredentialsIn, {"oneOf": [_PASSWORD_FORM, _REFRESH_FORM]})
+"""OpenAPI ``requestBody`` of ``POST /auth/token``: the credentials as JSON, or either grant's form
+(RFC 6749 §4.3.2 password, §6 refresh), as the token endpoint of the server's metadata takes them."""
+
+REFRESH_BODY = _json_or_form(RefreshIn, _REFRESH_FORM)
 """OpenAPI ``requestBody`` of ``POST /auth/token/refresh`` (RFC 6749 §6)."""
 
 

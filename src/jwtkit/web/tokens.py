@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from jwtkit.auth.errors import InvalidTokenError
 from jwtkit.auth.models import Principal, TokenPair
 
-from .credentials import CREDENTIALS_BODY, REFRESH_BODY, client_address, device_cookie, read_credentials, read_refresh
+from .credentials import REFRESH_BODY, TOKEN_BODY, client_address, device_cookie, read_credentials, read_refresh
 from .deps import RequestRoute, bearer_principal, bearer_principal_to_revoke, service_of, with_expiry
 from .devices import remember_device
 from .headers import NO_STORE
@@ -100,7 +100,7 @@ async def register(body: CredentialsIn, request: Request) -> UserOut:
 @router.post("/token", response_model=TokenPairOut, operation_id="issueToken", summary="Log in: an access/refresh pair",
              responses=errors(400, 401, 413, 415, 422, 429, 503,
                               s401="`invalid_credentials`: unknown user or wrong password (one answer for both)"),
-             openapi_extra=CREDENTIALS_BODY)
+             openapi_extra=TOKEN_BODY)
 async def token(request: Request, response: Response) -> TokenPairOut | Response:
     """Log in: an access/refresh pair for JSON ``{username, password}`` or the OAuth 2 password form.
     The refresh form (``grant_type=refresh_token``) is taken here too, as at ``/auth/token/refresh``."""

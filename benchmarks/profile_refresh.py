@@ -22,7 +22,7 @@ loop, interleaved over ``--repeats`` runs of ``--requests`` each (the run with t
   the access claims, ES256, and of the refresh claims, HS256 with the key derived from the signing key);
 - the store's call, then the verification and the two signatures: the primitives where a refresh runs them,
   right after the loop waited for the store (caches cold), less the store call: their cost in situ;
-- on PostgreSQL, a durable one-row ``INSERT`` + ``COMMIT`` (``harness/ceilings.py``, p50 of 300).
+- on PostgreSQL, a durable one-row autocommitted ``INSERT`` (``harness/ceilings.py``, p50 of 300).
 
 CPU is the process's (``time.process_time``: every thread) and the event loop thread's (``time.thread_time``);
 wall is ``time.perf_counter``. The store's wall − CPU is what the loop waited for: on PostgreSQL the round trip
@@ -31,7 +31,8 @@ the refresh broken down (``/health`` + the HTTP work over it + verify + 2 signs 
 cost more in situ + the store + the rest of the service; on PostgreSQL the two signatures run during the
 store's wait, ``jwtkit.auth.overlap``, so they are counted with the rest of the service); the *physics floor*
 of a sequential refresh, ``/health`` + verify + 2 signs on SQLite, ``/health`` + verify + the commit (or the
-signatures, were they longer) on PostgreSQL, as a multiple of ``/health`` beside the measured one. ``--profile`` adds a cProfile of the HTTP refresh (the loop's waits on the selector left out).
+signatures, were they longer) on PostgreSQL, as a multiple of ``/health`` beside the measured one.
+``--profile`` adds a cProfile of the HTTP refresh (the loop's waits on the selector left out).
 
 What this cannot see: uvicorn's per-request work (parsing, the transport, the access log line), which a
 server adds to ``/health`` and to a refresh alike, so a multiple measured over sockets is lower than the one

@@ -51,7 +51,7 @@ async def pool_pids(store):
         return [await conn.fetchval("SELECT pg_backend_pid()") for conn in held]
     finally:
         for conn in held:
-            await store.pool.release(conn)
+            store.pool.release_nowait(conn)
 
 
 async def test_postgresql_urls_get_the_direct_store_for_every_per_request_port(stores):

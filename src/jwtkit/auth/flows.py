@@ -134,7 +134,7 @@ class TokenFlows:
             raise InvalidTokenError("user disabled", kind="ended")
         if result is SpendResult.SPENT:
             self._events.refresh("ok", user.id)
-            if ahead is not None and user.username == username and user.id == claims.user_id:
+            if ahead is not None and user.username == username:  # the store's user is claims.user_id
                 return ahead
             return resign_pair(key, refresh_key, self._settings, user, successor)
         if result is SpendResult.REUSED:

@@ -51,7 +51,7 @@ keys; reload the denylist and key ring from the database (``AuthService.run_main
 # then the refresh:
 # FastAPI tries a request against its included routers in order, and each router passed costs
 # ~3-5 µs of CPU (benchmarks/profile_auth_me.py), as much as a third of what /auth/me adds to /health.
-# The two hot endpoints are ``RequestRoute``s (.deps): a dependency added here would give them FastAPI's
+# The three after /health are ``RequestRoute``s (.deps): a dependency added here would give them FastAPI's
 # request handler back, and its cost (~100k instructions a request).
 liveness = APIRouter()
 meta = APIRouter(tags=["meta"])
@@ -135,7 +135,7 @@ def create_app(
                               "with 431 before it reaches an endpoint.")
     app.state.browser = browser
     install_error_handlers(app)
-    app.include_router(liveness)  # first: /health, then /auth/me, /session/me (see `liveness` above)
+    app.include_router(liveness)  # first: /health, /auth/me, /session/me, the refresh (see `liveness` above)
     app.include_router(tokens.router)  # then the other paths a client calls: login, register
     app.include_router(sessions.router)
     app.include_router(meta)

@@ -23,7 +23,7 @@ from .headers import NO_STORE
 from .openapi import BEARER, errors
 from .schemas import CredentialsIn, RefreshIn, TokenIn, TokenPairOut, UserOut
 
-__all__ = ["UserJSON", "add_me", "router"]
+__all__ = ["UserJSON", "add_me", "add_refresh", "router"]
 
 router = APIRouter(prefix="/auth", tags=["tokens"])
 

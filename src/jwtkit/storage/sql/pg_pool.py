@@ -93,10 +93,6 @@ class ConnectionPool:
         if not self._hand_to_waiter(conn):
             self._idle.append(conn)
 
-    async def release(self, conn: asyncpg.Connection) -> None:
-        """:meth:`release_nowait`, awaitable (as asyncpg's ``Pool.release``)."""
-        self.release_nowait(conn)
-
     async def close(self) -> None:
         """Close the idle connections; the ones in use are terminated when released; waiters and
         later callers get ``asyncpg.InterfaceError``."""

@@ -26,6 +26,7 @@ from jwtkit.auth.service import AuthService
 
 from . import docs, oauth, password, sessions, tokens
 from .deps import service_of
+from .direct import DirectRoutes, direct_routes
 from .errors import install_error_handlers
 from .headers import SecurityHeaders
 from .limits import DEFAULT_MAX_BODY_SIZE, BodySizeLimit, checked_max_body_size
@@ -51,8 +52,8 @@ keys; reload the denylist and key ring from the database (``AuthService.run_main
 # then the refresh:
 # FastAPI tries a request against its included routers in order, and each router passed costs
 # ~3-5 µs of CPU (benchmarks/profile_auth_me.py), as much as a third of what /auth/me adds to /health.
-# The three after /health are ``RequestRoute``s (.deps): a dependency added here would give them FastAPI's
-# request handler back, and its cost (~100k instructions a request).
+# The three after /health are ``RequestRoute``s (.deps), served ahead of FastAPI's router (.direct); a
+# dependency added here would give them FastAPI's router and request handler back, and their cost.
 liveness = APIRouter()
 meta = APIRouter(tags=["meta"])
 
@@ -151,7 +152,9 @@ def create_app(
     if not registration:
         close_registration(app)
     # the last added is the outermost: the proxy's view of the client first, then CORS (its
-    # preflights never reach the rest), then the security headers on everything below
+    # preflights never reach the rest), then the security headers on everything below; innermost,
+    # the hot endpoints served ahead of the router (.direct)
+    app.add_middleware(DirectRoutes, routes=direct_routes([liveness]), handlers=app.exception_handlers)
     app.add_middleware(BodySizeLimit, max_body_size=max_body_size)
     app.add_middleware(SecurityHeaders)
     add_cors(app, browser.cors_origins)

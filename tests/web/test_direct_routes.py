@@ -1,0 +1,254 @@
+"""``DirectRoutes``: the app's ``RequestRoute`` endpoints answered ahead of FastAPI's router, by
+exact method and path, with the app's exception handlers; everything else goes to the app as before."""
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.exceptions import HTTPException
+from starlette.types import Receive, Scope, Send
+
+from jwtkit.auth.errors import InvalidTokenError
+from jwtkit.web import create_app
+from jwtkit.web.app import liveness
+from jwtkit.web.deps import RequestRoute
+from jwtkit.web.direct import DirectRoutes, direct_routes
+
+pytestmark = pytest.mark.anyio
+
+
+class Teapot(Exception):
+    pass
+
+
+class SmallTeapot(Teapot):
+    pass
+
+
+async def hot(request: Request) -> Response:
+    return Response(f"direct {request.method} {request.url.path}", media_type="text/plain")
+
+
+async def raising(request: Request) -> Response:
+    raise {"/teapot": SmallTeapot(), "/gone": HTTPException(410), "/bug": RuntimeError("bug"),
+           "/missing": HTTPException(404)}[request.url.path]
+
+
+async def teapot_handler(request: Request, exc: Exception) -> Response:
+    return Response(f"handled {type(exc).__name__} at {request.url.path}", status_code=418)
+
+
+async def gone_handler(request: Request, exc: Exception) -> Response:
+    return Response("gone by status", status_code=410)
+
+
+def hot_router() -> APIRouter:
+    router = APIRouter()
+    router.add_api_route("/hot", hot, methods=["GET", "POST"], route_class_override=RequestRoute)
+    for path in ("/teapot", "/gone", "/bug", "/missing"):
+        router.add_api_route(path, raising, methods=["GET"], route_class_override=RequestRoute)
+    return router
+
+
+class Recorder:
+    """The app behind ``DirectRoutes``: records what reached it and answers ``routed``."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.paths.append(scope.get("path", scope["type"]))
+        if scope["type"] == "http":
+            await Response("routed", media_type="text/plain")(scope, receive, send)
+
+
+def direct_over(inner: Any, handlers: dict[Any, Any] | None = None) -> DirectRoutes:
+    return DirectRoutes(inner, routes=direct_routes([hot_router()]), handlers={} if handlers is None else handlers)
+
+
+async def call(app: Any, method: str, url: str, **options: Any) -> httpx.Response:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, **options), base_url="http://test") as client:
+        return await client.request(method, url)
+
+
+# ---- what is served directly
+
+
+def test_the_table_holds_each_method_of_each_request_route():
+    table = direct_routes([hot_router()])
+    assert {("GET", "/hot"), ("POST", "/hot"), ("GET", "/teapot")} <= set(table)
+    assert table[("GET", "/hot")].endpoint is hot
+
+
+def test_head_is_left_to_fastapi():
+    assert all(method != "HEAD" for method, _ in direct_routes([hot_router()]))
+
+
+def test_a_route_of_fastapis_own_class_is_not_served_directly():
+    router = APIRouter()
+    router.add_api_route("/plain", hot, methods=["GET"])
+    assert direct_routes([router]) == {}
+
+
+def test_an_endpoint_with_parameters_is_not_served_directly():
+    async def with_query(request: Request, q: int) -> Response:
+        return Response(str(q))
+
+    router = APIRouter()
+    router.add_api_route("/q", with_query, methods=["GET"], route_class_override=RequestRoute)
+    assert direct_routes([router]) == {}
+
+
+def test_a_router_with_dependencies_is_not_served_directly():
+    async def note(request: Request) -> None:
+        pass
+
+    router = APIRouter(dependencies=[Depends(note)])
+    router.add_api_route("/hot", hot, methods=["GET"], route_class_override=RequestRoute)
+    assert direct_routes([router]) == {}
+
+
+def test_a_routers_prefix_is_part_of_the_path_it_serves():
+    router = APIRouter(prefix="/p")
+    router.add_api_route("/hot", hot, methods=["GET"], route_class_override=RequestRoute)
+    assert set(direct_routes([router])) == {("GET", "/p/hot")}
+
+
+async def test_a_listed_request_is_answered_by_its_endpoint_without_the_app():
+    inner = Recorder()
+    response = await call(direct_over(inner), "POST", "/hot")
+    assert (response.status_code, response.text) == (200, "direct POST /hot")
+    assert inner.paths == []
+
+
+async def test_another_method_goes_to_the_app():
+    inner = Recorder()
+    assert (await call(direct_over(inner), "PUT", "/hot")).text == "routed"
+    assert inner.paths == ["/hot"]
+
+
+async def test_a_trailing_slash_goes_to_the_app():
+    inner = Recorder()
+    assert (await call(direct_over(inner), "GET", "/hot/")).text == "routed"
+
+
+async def test_a_request_under_a_root_path_goes_to_the_app():
+    inner = Recorder()
+    response = await call(direct_over(inner), "GET", "/api/hot", root_path="/api")
+    assert response.text == "routed"
+
+
+async def test_a_head_request_goes_to_the_app():
+    inner = Recorder()
+    await call(direct_over(inner), "HEAD", "/hot")
+    assert inner.paths == ["/hot"]
+
+
+async def test_other_scope_types_go_to_the_app():
+    inner = Recorder()
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "lifespan.startup"}
+
+    async def send(message: Any) -> None:
+        pass
+
+    await direct_over(inner)({"type": "lifespan"}, receive, send)
+    assert inner.paths == ["lifespan"]
+
+
+async def test_the_route_and_endpoint_are_in_the_scope_as_the_router_puts_them():
+    seen: dict[str, Any] = {}
+
+    async def look(scope: Scope, receive: Receive, send: Send) -> None:
+        await direct(scope, receive, send)
+        seen.update(route=scope.get("route"), endpoint=scope.get("endpoint"))
+
+    direct = direct_over(Recorder())
+    await call(look, "GET", "/hot")
+    assert seen["route"].path == "/hot"
+    assert seen["endpoint"] is hot
+
+
+# ---- errors
+
+
+async def test_an_exception_is_answered_by_the_handler_of_its_nearest_class():
+    response = await call(direct_over(Recorder(), {Teapot: teapot_handler}), "GET", "/teapot")
+    assert (response.status_code, response.text) == (418, "handled SmallTeapot at /teapot")
+
+
+async def test_an_http_exception_is_answered_by_the_handler_of_its_status_first():
+    handlers = {410: gone_handler, HTTPException: teapot_handler}
+    response = await call(direct_over(Recorder(), handlers), "GET", "/gone")
+    assert (response.status_code, response.text) == (410, "gone by status")
+
+
+async def test_an_http_exception_without_a_status_handler_gets_its_class_handler():
+    handlers = {410: gone_handler, HTTPException: teapot_handler}
+    response = await call(direct_over(Recorder(), handlers), "GET", "/missing")
+    assert (response.status_code, response.text) == (418, "handled HTTPException at /missing")
+
+
+async def test_a_sync_handler_is_called_too():
+    def sync_handler(request: Request, exc: Exception) -> Response:
+        return Response("sync", status_code=418)
+
+    response = await call(direct_over(Recorder(), {Teapot: sync_handler}), "GET", "/teapot")
+    assert (response.status_code, response.text) == (418, "sync")
+
+
+async def test_an_exception_without_a_handler_propagates():
+    with pytest.raises(RuntimeError, match="bug"):
+        await call(direct_over(Recorder(), {Teapot: teapot_handler}), "GET", "/bug")
+
+
+async def test_the_handler_of_exception_is_left_to_the_server_error_middleware():
+    with pytest.raises(RuntimeError, match="bug"):
+        await call(direct_over(Recorder(), {Exception: teapot_handler}), "GET", "/bug")
+
+
+async def test_in_a_fastapi_app_an_unhandled_exception_is_a_500_from_its_exception_handler():
+    app = FastAPI()
+    app.include_router(hot_router())
+
+    async def on_bug(request: Request, exc: Exception) -> Response:
+        return Response("our 500", status_code=500)
+
+    app.add_exception_handler(Exception, on_bug)
+    app.add_middleware(DirectRoutes, routes=direct_routes([hot_router()]), handlers=app.exception_handlers)
+    response = await call(app, "GET", "/bug", raise_app_exceptions=False)
+    assert (response.status_code, response.text) == (500, "our 500")
+
+
+async def test_handlers_registered_after_the_middleware_count():
+    handlers: dict[Any, Any] = {}
+    direct = direct_over(Recorder(), handlers)
+    handlers[Teapot] = teapot_handler
+    assert (await call(direct, "GET", "/teapot")).status_code == 418
+
+
+# ---- the server's table
+
+
+async def _never() -> None:  # the lifespan is not entered
+    raise AssertionError("not opened")
+
+
+def test_the_server_serves_its_three_hot_endpoints_directly():
+    assert set(direct_routes([liveness])) == {("GET", "/auth/me"), ("GET", "/session/me"),
+                                              ("POST", "/auth/token/refresh")}
+
+
+def test_the_server_app_has_the_direct_routes_innermost():
+    app = create_app(_never)
+    assert app.user_middleware[-1].cls is DirectRoutes  # the last of the list is the innermost
+
+
+def test_the_servers_invalid_token_handler_is_the_one_the_direct_routes_use():
+    app = create_app(_never)
+    (direct,) = [m for m in app.user_middleware if m.cls is DirectRoutes]
+    assert direct.kwargs["handlers"] is app.exception_handlers
+    assert any(isinstance(InvalidTokenError("x"), cls) for cls in app.exception_handlers if isinstance(cls, type)
+               and cls is not Exception)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import random
 import secrets
 import statistics
@@ -68,6 +69,12 @@ def server(src: Path, backend: str, tmp: Path, prefix: list[str]) -> Iterator[An
         yield stack.enter_context(processes.jwtkit_serve(tmp / "server.log", *args, prefix=tuple(prefix), env=env))
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (``/proc/PID/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def chain_of(target: Any) -> RefreshChain:
     """A refresh chain of a newly registered user of ``target``."""
     username = f"ab{secrets.token_hex(4)}"
@@ -86,6 +93,7 @@ def main() -> int:
     pin = pinning()
     pin.load_here()
     p50: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[tuple[str, str], list[float]] = {}
     with contextlib.ExitStack() as stack:
         base_tree = stack.enter_context(worktree(args.base))
         trees = {"this checkout": ROOT / "src", f"base {args.base}": base_tree / "src"}
@@ -95,15 +103,17 @@ def main() -> int:
             target = stack.enter_context(server(src, args.backend, tmp, pin.server))
             chain = chain_of(target)
             health = Rotation([request_bytes("GET", "/health", {}, port=target.port)])
-            cells += [(label, "/health", target.port, health), (label, "refresh", target.port, chain)]
-        for _, _, port, conversation in cells:  # warm-up
-            run_conversations(port, [conversation], 1.0)
+            cells += [(label, "/health", target, health), (label, "refresh", target, chain)]
+        for _, _, target, conversation in cells:  # warm-up
+            run_conversations(target.port, [conversation], 1.0)
         rng = random.Random(10)
         for round_ in range(args.rounds):
             rng.shuffle(cells)
-            for label, path, port, conversation in cells:
-                result = run_conversations(port, [conversation], args.duration)
+            for label, path, target, conversation in cells:
+                before = cpu_seconds(target.pid)
+                result = run_conversations(target.port, [conversation], args.duration)
                 p50.setdefault((label, path), []).append(result["p50_ms"])
+                cpu.setdefault((label, path), []).append((cpu_seconds(target.pid) - before) / result["requests"] * 1e6)
             print(f"round {round_ + 1} of {args.rounds} done", file=sys.stderr)
     print(f"{args.backend}, {args.rounds} rounds x {args.duration:g} s, one connection, p50 ms per round:")
     for label in trees:
@@ -111,6 +121,8 @@ def main() -> int:
         ratio = statistics.median(r / h for r, h in zip(refresh, health, strict=True))
         print(f"  {label}: /health {statistics.median(health):.3f}, refresh {statistics.median(refresh):.3f} "
               f"(refresh ÷ /health {ratio:.2f}); refresh per round {', '.join(f'{x:.3f}' for x in refresh)}")
+        print(f"    server CPU µs per request (median of rounds): /health {statistics.median(cpu[(label, '/health')]):.0f}, "
+              f"refresh {statistics.median(cpu[(label, 'refresh')]):.0f}")
     return 0
 
 

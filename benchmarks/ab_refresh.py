@@ -10,8 +10,10 @@ Each server runs its own tree's ``src`` (``PYTHONPATH``) with this checkout's in
 to CPU 1 as ``bench_stateful.py`` pins its servers; the load (this script's asyncio generator, one keep-alive
 connection: a refresh chain, as a client runs it) on CPU 0. PostgreSQL gets a fresh schema per server
 (dropped at the end) and a private ``redis-server`` each; SQLite a file per server. Per round and server: the
-p50 of ``/health`` and of the refresh, each ``--duration`` seconds, in an order shuffled per round. Printed:
-each server's median p50s and the median of its per-round refresh ÷ ``/health`` ratios. The README's
+p50 of ``/health`` and of the refresh, each ``--duration`` seconds, in an order shuffled per round, and the
+server process's CPU per request (user + system, ``/proc``). Printed: each server's median p50s, the median of
+its per-round refresh ÷ ``/health`` ratios, and its median CPU µs per request of each (steadier than latency on a
+machine whose other load comes and goes). The README's
 before/after figures for a refresh come from this script; read differences under ~20 µs as noise.
 """
 

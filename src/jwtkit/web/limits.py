@@ -1,10 +1,13 @@
 """``BodySizeLimit``: a pure ASGI middleware that refuses request bodies over a size limit with 413.
 
-It counts bytes as they arrive rather than trusting ``Content-Length`` alone (a chunked body has
-none, and a lying one is cut off), and buffers at most ``max_body_size`` bytes before the app
-sees anything: the app then reads an already-checked body, so no framework code can turn the
-overflow into some other error. Requests without a body (no ``Content-Length`` and no
-``Transfer-Encoding``, or ``Content-Length: 0``) pass straight through at no cost.
+A request whose ``Content-Length`` is over the limit is refused before anything is read. One
+within it passes straight through: the ASGI server frames an HTTP/1.1 body by its
+``Content-Length`` (RFC 9112 §6.3), so the app can never receive more than that (a client that
+sends more has sent the start of a malformed next request, which the server refuses). A chunked
+body has no length to trust: its bytes are counted as they arrive and buffered, at most
+``max_body_size`` of them, before the app sees anything: the app then reads an already-checked
+body, so no framework code can turn the overflow into some other error. Requests without a body
+(no ``Content-Length`` and no ``Transfer-Encoding``) pass straight through too.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ class BodySizeLimit:
             if int(declared) > self.max_body_size:
                 await self._refuse(send, 413, "payload_too_large", self._too_large)
                 return
-            if int(declared) == 0 and not chunked:
+            if not chunked:  # framed by its Content-Length: the server delivers no byte past it
                 await self.app(scope, receive, send)
                 return
         chunks: list[bytes] = []

@@ -154,7 +154,7 @@ def create_app(
     # the last added is the outermost: the proxy's view of the client first, then CORS (its
     # preflights never reach the rest), then the security headers on everything below; innermost,
     # the hot endpoints served ahead of the router (.direct)
-    app.add_middleware(DirectRoutes, routes=direct_routes([liveness]), handlers=app.exception_handlers)
+    app.add_middleware(DirectRoutes, routes=direct_routes(app), handlers=app.exception_handlers)
     app.add_middleware(BodySizeLimit, max_body_size=max_body_size)
     app.add_middleware(SecurityHeaders)
     add_cors(app, browser.cors_origins)

@@ -17,17 +17,22 @@ goes on to Starlette's server-error middleware (500). ``scope["route"]`` and ``s
 are set as the router sets them (the metrics label a request with its route's path).
 
 Only an exact match is served: another method (405), a trailing slash (the redirect), a request
-under a ``root_path``, a HEAD request and every other scope type go to the app as before.
+under a ``root_path``, a HEAD request and every other scope type go to the app as before. So does
+every request while FastAPI's native OpenTelemetry is on (a tracer or meter provider configured):
+its router names the span and the ``http.route`` attribute, which a request answered here would lack.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
-from fastapi import APIRouter
+import fastapi.routing
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -41,30 +46,48 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 ExceptionHandler = Callable[[Request, Exception], Awaitable[Response] | Response]
 
 
-def direct_routes(routers: Iterable[APIRouter]) -> dict[tuple[str, str], APIRoute]:
-    """The ``(method, path)`` of every ``RequestRoute`` of ``routers`` whose endpoint takes the request
-    alone (a router with dependencies gives none: FastAPI must solve them), HEAD left to FastAPI."""
+def direct_routes(app: FastAPI) -> dict[tuple[str, str], APIRoute]:
+    """The ``(method, path)`` of every ``RequestRoute`` of ``app`` that FastAPI would call with the request
+    alone, as the app includes it: its path with the including routers' prefixes, and no dependency of the
+    app, of an inclusion or of the route (FastAPI must solve those). A path an earlier route of the table
+    already answers (the router matches in order) stays FastAPI's, and so does HEAD. Call it once every
+    router is included."""
+    if app.router.dependencies:
+        return {}
     table: dict[tuple[str, str], APIRoute] = {}
-    for router in routers:
-        if router.dependencies:
+    taken: set[tuple[str, str]] = set()
+    for entry in _route_table(app):
+        route = getattr(entry, "original_route", entry)
+        path, methods = getattr(entry, "path", None), getattr(entry, "methods", None)
+        if not isinstance(path, str) or not methods:
             continue
-        for route in router.routes:
-            if isinstance(route, RequestRoute) and takes_request_alone(route):
-                for method in (route.methods or set()) - {"HEAD"}:
-                    table.setdefault((method, route.path), route)  # (the router's prefix included)
+        dependant = getattr(entry, "dependant", None)
+        direct = (isinstance(route, RequestRoute) and "{" not in path
+                  and takes_request_alone(route, dependant if isinstance(dependant, Dependant) else None))
+        for method in set(methods) - {"HEAD"}:
+            if (method, path) not in taken and direct:
+                table[(method, path)] = cast(APIRoute, route)
+            taken.add((method, path))
     return table
+
+
+def _route_table(app: FastAPI) -> Iterable[Any]:
+    """The app's routes in matching order: the contexts of newer FastAPI (each included router's routes
+    with what its inclusion adds: prefix, dependencies), or the flat list older FastAPI copies them into."""
+    contexts = getattr(fastapi.routing, "iter_route_contexts", None)
+    return contexts(app.router.routes) if callable(contexts) else list(app.router.routes)
 
 
 class DirectRoutes:
     """Answer the requests ``routes`` names with their endpoints; pass everything else to ``app``.
 
-    ``handlers`` is the app's ``exception_handlers`` mapping (read when an exception is raised, so
-    handlers added later count): class or status code to handler; those of ``Exception`` and 500
-    are left to the server-error middleware outside, as Starlette's exception middleware leaves them.
+    ``handlers`` is the app's ``exception_handlers`` mapping (read when an exception is raised):
+    class or status code to handler; those of ``Exception`` and 500 are left to the server-error
+    middleware outside, as Starlette's exception middleware leaves them.
 
-    Example::
+    Example (once every router is included)::
 
-        app.add_middleware(DirectRoutes, routes=direct_routes([hot_router]), handlers=app.exception_handlers)
+        app.add_middleware(DirectRoutes, routes=direct_routes(app), handlers=app.exception_handlers)
     """
 
     def __init__(self, app: ASGIApp, *, routes: Mapping[tuple[str, str], APIRoute],
@@ -75,7 +98,7 @@ class DirectRoutes:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = self.routes.get((scope["method"], scope["path"])) if scope["type"] == "http" else None
-        if route is None or scope.get("root_path"):
+        if route is None or scope.get("root_path") or scope.get("fastapi.telemetry") is not None:
             await self.app(scope, receive, send)
             return
         endpoint: Endpoint = route.endpoint
@@ -88,8 +111,13 @@ class DirectRoutes:
             handler = self._handler_of(exc)
             if handler is None:
                 raise
-            answered = handler(request, exc)
-            response = await answered if inspect.isawaitable(answered) else answered
+            if inspect.iscoroutinefunction(handler):
+                response = await handler(request, exc)
+            else:  # as Starlette calls a plain def handler: on its thread pool
+                plain = cast(Callable[[Request, Exception], Response], handler)
+                response = await run_in_threadpool(plain, request, exc)
+            if response is None:  # as Starlette: the handler answered nothing, so nothing is sent
+                return
         await response(scope, receive, send)
 
     def _handler_of(self, exc: Exception) -> ExceptionHandler | None:

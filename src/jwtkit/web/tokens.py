@@ -83,7 +83,8 @@ async def me(request: Request) -> Response:
 
 def add_me(hot: APIRouter) -> None:
     """Serve ``GET /auth/me`` from ``hot``, the app's first router (with ``/health``: FastAPI tries
-    its included routers in order, and each one passed costs a few µs; see ``jwtkit.web.app``)."""
+    its included routers in order, and each one passed costs a few µs; see ``jwtkit.web.app``). As a
+    ``RequestRoute`` it is answered ahead of the router by ``DirectRoutes`` (.direct) in the server's app."""
     hot.add_api_route("/auth/me", me, methods=["GET"], tags=["tokens"], response_model=UserOut, operation_id="getMe",
                       summary="The user of an access token", responses=errors(401, 503),
                       openapi_extra={"security": BEARER}, route_class_override=RequestRoute)
@@ -129,7 +130,8 @@ async def refresh(request: Request) -> Response:
 
 def add_refresh(hot: APIRouter) -> None:
     """Serve ``POST /auth/token/refresh`` from ``hot``, the app's first router (as :func:`add_me`), a
-    ``RequestRoute`` (.deps): called without FastAPI's request handler, ~100k instructions a refresh."""
+    ``RequestRoute`` (.deps): called without FastAPI's request handler, ~100k instructions a refresh, and
+    answered ahead of its router by ``DirectRoutes`` (.direct) in the server's app."""
     hot.add_api_route("/auth/token/refresh", refresh, methods=["POST"], tags=["tokens"], response_model=TokenPairOut,
                       operation_id="refreshToken", summary="Spend a refresh token for a new pair",
                       responses=errors(400, 401, 413, 415, 422, 503), openapi_extra=REFRESH_BODY,

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import random
 import secrets
 import statistics
@@ -37,7 +36,7 @@ from bench_stateful import RefreshChain
 from harness import ROOT
 from harness.http import call, login
 from harness.load import Rotation, request_bytes, run_conversations
-from harness.machine import pinning
+from harness.machine import cpu_seconds, pinning
 from harness.servers import checkout_env, private_redis, processes
 
 PASSWORD = "correct horse battery staple"
@@ -69,12 +68,6 @@ def server(src: Path, backend: str, tmp: Path, prefix: list[str]) -> Iterator[An
         else:
             args += ["--database", f"sqlite+aiosqlite:///{tmp / 'jwtkit.sqlite3'}"]
         yield stack.enter_context(processes.jwtkit_serve(tmp / "server.log", *args, prefix=tuple(prefix), env=env))
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` so far (``/proc/PID/stat``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def chain_of(target: Any) -> RefreshChain:

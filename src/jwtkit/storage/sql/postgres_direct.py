@@ -39,11 +39,11 @@ from typing import Any, TypeVar
 import asyncpg  # type: ignore[import-untyped]  # (no type information shipped)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from jwtkit.auth.errors import ServiceUnavailableError, UsernameTakenError
+from jwtkit.auth.errors import UsernameTakenError
 from jwtkit.auth.models import Denial, RefreshRecord, SessionRecord, SigningKeyRecord, UserRecord, username_key
 from jwtkit.auth.ports import SpendResult, UserSpend
 
-from .engine import POSTGRESQL_CONNECT_TIMEOUT, POSTGRESQL_STATEMENT_TIMEOUT
+from .engine import POSTGRESQL_CONNECT_TIMEOUT, POSTGRESQL_STATEMENT_TIMEOUT, storage_unavailable
 from .pg_pool import ConnectionPool
 from .store import SIGNING_KEYS_SQL, USER_COLUMNS, SqlStore, signing_key_record, user_record
 
@@ -190,7 +190,7 @@ async def open_postgres_pool(engine: AsyncEngine, *, schema: str | None = None,
     try:
         return await ConnectionPool.open(connect, max_size=POOL_MAX_SIZE)
     except _FAILURES as exc:
-        raise _unavailable("opening the connection pool", exc) from exc
+        raise storage_unavailable("opening the connection pool", exc) from exc
 
 
 async def open_postgres_direct(
@@ -244,7 +244,7 @@ class PostgresDirectStore(SqlStore):
                 log.info("retrying %s on a fresh connection after %s", what, type(exc).__name__)
             return await self._on_connection(query)
         except _FAILURES as exc:
-            raise _unavailable(what, exc) from exc
+            raise storage_unavailable(what, exc) from exc
 
     async def _write(self, what: str, query: Callable[[asyncpg.Connection], Awaitable[T]], *,
                      decides: type[Exception] | None = None) -> T:
@@ -255,7 +255,7 @@ class PostgresDirectStore(SqlStore):
         except _FAILURES as exc:
             if decides is not None and isinstance(exc, decides):
                 raise
-            raise _unavailable(what, exc) from exc
+            raise storage_unavailable(what, exc) from exc
 
     async def _on_connection(self, query: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         """``query`` on a connection of the pool, given back clean, or dropped when it may not be
@@ -376,13 +376,3 @@ def _refresh_record(row: Any, *, revoked_at: float | None) -> RefreshRecord:
         expires_at=row["expires_at"], access_expires_at=row["access_expires_at"], access_jti=row["access_jti"],
         spent_at=row["spent_at"], revoked_at=revoked_at,
     )
-
-
-def _unavailable(what: str, exc: BaseException) -> ServiceUnavailableError:
-    """The error a database or connection failure becomes (the caller chains ``exc``), logged with
-    its class name and SQLSTATE, never its text (which may quote a row or a parameter). (A plain
-    function, not a context manager around the statement: one of those costs every request ~10 µs.)"""
-    sqlstate = getattr(exc, "sqlstate", None)
-    described = type(exc).__name__ + (f" (SQLSTATE {sqlstate})" if isinstance(sqlstate, str) else "")
-    log.warning("storage failure during %s: %s", what, described)
-    return ServiceUnavailableError()

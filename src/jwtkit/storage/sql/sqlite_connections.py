@@ -39,7 +39,7 @@ from typing import TypeVar
 
 from jwtkit.auth.errors import ServiceUnavailableError
 
-from .engine import SQLITE_BUSY_TIMEOUT_MS, describe_failure
+from .engine import SQLITE_BUSY_TIMEOUT_MS, describe_failure, storage_unavailable
 
 __all__ = ["CHECKPOINT_EVERY", "Operation", "SqliteConnections", "write"]
 
@@ -75,12 +75,12 @@ class SqliteConnections:
         try:
             inline = _connect(path, busy_timeout_ms=0)
         except (sqlite3.Error, OSError) as exc:
-            raise _unavailable("opening the database", exc) from exc
+            raise storage_unavailable("opening the database", exc) from exc
         try:
             inline.execute("PRAGMA wal_autocheckpoint=0")
         except sqlite3.Error as exc:
             inline.close()
-            raise _unavailable("opening the database", exc) from exc
+            raise storage_unavailable("opening the database", exc) from exc
         return cls(path, inline, busy_timeout_ms=busy_timeout_ms)
 
     async def run(self, what: str, operation: Operation[T], *, commits: bool = False) -> T:
@@ -97,9 +97,9 @@ class SqliteConnections:
             result = operation(connection)
         except sqlite3.Error as exc:
             if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in _BUSY:
-                raise _unavailable(what, exc) from exc
+                raise storage_unavailable(what, exc) from exc
         except OSError as exc:
-            raise _unavailable(what, exc) from exc
+            raise storage_unavailable(what, exc) from exc
         else:
             if commits:
                 self._committed()
@@ -107,7 +107,7 @@ class SqliteConnections:
         try:
             return await asyncio.get_running_loop().run_in_executor(self._thread, self._on_thread, operation)
         except (sqlite3.Error, OSError, RuntimeError) as exc:  # RuntimeError: closed meanwhile
-            raise _unavailable(what, exc) from exc
+            raise storage_unavailable(what, exc) from exc
 
     async def close(self) -> None:
         """Close both connections and stop the thread (closing again does nothing)."""
@@ -171,8 +171,3 @@ def _connect(path: str, *, busy_timeout_ms: int) -> sqlite3.Connection:
         connection.close()
         raise
     return connection
-
-
-def _unavailable(what: str, exc: BaseException) -> ServiceUnavailableError:
-    log.warning("storage failure during %s: %s", what, describe_failure(exc))
-    return ServiceUnavailableError()

@@ -325,7 +325,7 @@ USER_COLUMNS = ("id", "username", "password_hash", "disabled_at", "last_login_at
 def user_record(row: Sequence[Any]) -> UserRecord:
     """A row whose first columns are :data:`USER_COLUMNS`, in that order, as a record (an ``sqlite3`` tuple,
     an SQLAlchemy ``Row`` or an asyncpg ``Record`` alike; columns after them are the caller's)."""
-    # (Spelt out, not a mapping of USER_COLUMNS splatted: a refresh builds one, ~2 µs less.)
+    # (Spelt out rather than a mapping of USER_COLUMNS splatted into it: every refresh builds one.)
     return UserRecord(id=row[0], username=row[1], password_hash=row[2], disabled_at=row[3], last_login_at=row[4])
 
 

@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
 """What PostgreSQL itself costs a refresh, and what a one-row spend would save (issue 10).
 
-    .venv/bin/python benchmarks/probe_pg_spend.py [--rounds 6]
+    .venv/bin/python benchmarks/probe_pg_spend.py [--repeats 2400] [--async-commit]
 
-On one asyncpg connection to PostgreSQL on 127.0.0.1:5432 (a scratch schema, dropped at the end),
-interleaved, p50 and mean of 400 per round:
+On one asyncpg connection to the benchmarks' PostgreSQL (``bench_scaleout.POSTGRES_URL``, a fresh schema,
+dropped at the end), the three statements below one after the other, ``--repeats`` times; p50 and mean of each:
 
 - ``three-row``: the store's own refresh statement (``_SPEND_FOR_USER``: the user read, the token
   marked spent, its family extended, the successor inserted), on a chain of tokens as a client spends them;
 - ``one-row``: the same decision on a sketched table where the family row holds its current token
   (one conditional UPDATE: the redesign the README weighs);
 - ``SELECT 1``: the round trip alone.
+
+Then, for reference, ``harness.ceilings.postgres_commit_ms``: a durable autocommitted one-row INSERT (what
+``bench_stateful`` reports as the commit's ceiling).
 
 Run it once as is (``synchronous_commit`` on: each spend waits for its WAL flush) and once with
 ``--async-commit`` (off): the difference is the flush.
@@ -25,13 +28,14 @@ import time
 import uuid
 
 import asyncpg  # type: ignore[import-untyped]
+from bench_scaleout import POSTGRES_URL, postgres_dsn, postgres_schema
+from harness.ceilings import postgres_commit_ms
 
 from jwtkit.auth.models import RefreshRecord
 from jwtkit.storage.sql import open_sql_stores
 from jwtkit.storage.sql.postgres_direct import _SPEND_FOR_USER
+from jwtkit.storage.sql.store import USER_COLUMNS
 
-DSN = "postgresql://postgres@127.0.0.1/test"
-SCHEMA = "exp_probe_pg_spend"
 ONE_ROW_TABLE = """
 CREATE TABLE fam1 (family_id varchar(64) PRIMARY KEY,
     user_id int NOT NULL REFERENCES users(id) ON DELETE CASCADE, created_at double precision NOT NULL,
@@ -40,8 +44,8 @@ CREATE TABLE fam1 (family_id varchar(64) PRIMARY KEY,
     prev_spent_at double precision, revoked_at double precision, kid varchar(64));
 CREATE INDEX ON fam1 (expires_at); CREATE INDEX ON fam1 (kid)
 """
-ONE_ROW_SPEND = """
-WITH alive AS (SELECT id, username, password_hash, disabled_at, last_login_at FROM users WHERE id = $1),
+ONE_ROW_SPEND = f"""
+WITH alive AS (SELECT {', '.join(USER_COLUMNS)} FROM users WHERE id = $1),
 live AS (SELECT 1 FROM alive WHERE disabled_at IS NULL),
 spent AS (
     UPDATE fam1 SET current_jti = $4, prev_jti = current_jti, prev_spent_at = $3, issued_at = $3,
@@ -50,22 +54,21 @@ spent AS (
           AND EXISTS (SELECT 1 FROM live)
     RETURNING 1)
 SELECT alive.*, EXISTS (SELECT 1 FROM spent) AS stored FROM (SELECT 1) AS one LEFT JOIN alive ON true
-"""
+"""  # built from module constants only
 
 
 def new_id() -> str:
     return uuid.uuid4().hex
 
 
-async def main(rounds: int, async_commit: bool) -> None:
-    admin = await asyncpg.connect(DSN)
-    await admin.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-    stores = await open_sql_stores("postgresql+asyncpg://postgres@127.0.0.1/test", schema=SCHEMA)
+async def measure(schema: str, repeats: int, async_commit: bool) -> dict[str, list[float]]:
+    """Each statement's wall seconds, ``repeats`` of each, interleaved."""
+    stores = await open_sql_stores(POSTGRES_URL, schema=schema)
+    settings = {"search_path": schema, "synchronous_commit": "off" if async_commit else "on"}
+    conn = await asyncpg.connect(**postgres_dsn(), server_settings=settings)
     try:
         now = time.time()
         user = await stores.users.create_user("probe", "x", now=now)
-        settings = {"search_path": SCHEMA, "synchronous_commit": "off" if async_commit else "on"}
-        conn = await asyncpg.connect(DSN, server_settings=settings)
         await conn.execute(ONE_ROW_TABLE)
         family, jti = new_id(), new_id()
         await stores.tokens.start_family(RefreshRecord(
@@ -76,7 +79,7 @@ async def main(rounds: int, async_commit: bool) -> None:
                            family1, user.id, now, current1, now + 86400)
         three, one, select1 = [await conn.prepare(q) for q in (_SPEND_FOR_USER, ONE_ROW_SPEND, "SELECT 1")]
         times: dict[str, list[float]] = {"three-row": [], "one-row": [], "SELECT 1": []}
-        for _ in range(rounds * 400):
+        for _ in range(repeats):
             t, successor = time.time(), new_id()
             start = time.perf_counter()
             row = await three.fetchrow(jti, t, successor, family, user.id, t, t + 86400, new_id(), t + 300, "k1",
@@ -92,19 +95,25 @@ async def main(rounds: int, async_commit: bool) -> None:
             start = time.perf_counter()
             await select1.fetchval()
             times["SELECT 1"].append(time.perf_counter() - start)
-        await conn.close()
-        print(f"synchronous_commit {'off' if async_commit else 'on'}")
-        for name, values in times.items():
-            print(f"{name:10} p50 {statistics.median(values) * 1e6:7.1f} µs  mean {statistics.fmean(values) * 1e6:7.1f} µs")
+        return times
     finally:
+        await conn.close()
         await stores.close()
-        await admin.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        await admin.close()
+
+
+def main(repeats: int, async_commit: bool) -> None:
+    with postgres_schema() as schema:
+        times = asyncio.run(measure(schema, repeats, async_commit))
+    print(f"synchronous_commit {'off' if async_commit else 'on'}")
+    for name, values in times.items():
+        print(f"{name:10} p50 {statistics.median(values) * 1e6:7.1f} µs  mean {statistics.fmean(values) * 1e6:7.1f} µs")
+    print(f"a durable one-row INSERT (harness.ceilings.postgres_commit_ms, synchronous_commit as the server's): "
+          f"p50 {postgres_commit_ms(postgres_dsn()) * 1e3:.1f} µs")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--repeats", type=int, default=2400, help="statements of each kind (default 2400)")
     parser.add_argument("--async-commit", action="store_true", help="synchronous_commit off (no WAL flush wait)")
     args = parser.parse_args()
-    asyncio.run(main(args.rounds, args.async_commit))
+    main(args.repeats, args.async_commit)

@@ -83,6 +83,26 @@ async def test_the_verifier_is_built_once_per_key_ring(service, pair):
     assert service.keys.ring.verifier is verifier
 
 
+async def test_an_access_token_is_remembered_after_it_authenticated(service, pair):
+    assert not service.remembers(pair.access_token)
+    service.authenticate(pair.access_token)
+    assert service.remembers(pair.access_token)
+
+
+async def test_a_remembered_access_token_is_still_refused_once_revoked(service, pair):
+    service.authenticate(pair.access_token)
+    await service.logout(service.authenticate(pair.access_token), pair.refresh_token)
+    assert service.remembers(pair.access_token)  # the signature is remembered; the token is not accepted
+    assert refused(service, pair.access_token)
+
+
+async def test_a_refused_token_is_not_remembered(service, pair):
+    header, claims = jwtkit.decode_unverified(pair.access_token)
+    forged = jwtkit.encode(claims, jwtkit.Key.generate("ES256", kid=header["kid"]))
+    refused(service, forged)
+    assert not service.remembers(forged)
+
+
 # ---- refresh rotation and reuse
 
 

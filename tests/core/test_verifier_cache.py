@@ -182,3 +182,70 @@ def _outcome(verifier, token, now):
         return verifier.verify(token, now=now)
     except jwtkit.JWTError as error:
         return type(error)
+
+
+# ---- remembers(): whether verify() of a token would skip its signature check
+
+
+def test_a_token_is_remembered_once_its_signature_verified(key):
+    verifier = Verifier(key.public_key(), algorithms=["ES256"], cache_size=8)
+    token = token_for(key)
+    assert not verifier.remembers(token)
+    verifier.verify(token, now=NOW)
+    assert verifier.remembers(token)
+
+
+def test_a_remembered_token_costs_no_signature_check(key, signature_checks):
+    verifier = Verifier(key.public_key(), algorithms=["ES256"], cache_size=8)
+    token = token_for(key)
+    verifier.verify(token, now=NOW)
+    signature_checks.clear()
+    assert verifier.remembers(token)
+    verifier.verify(token, now=NOW)
+    assert signature_checks == []
+
+
+def test_a_token_whose_signature_failed_is_not_remembered(key):
+    verifier = Verifier(key.public_key(), algorithms=["ES256"], cache_size=8)
+    bad = token_for(key)[:-4] + "AAAA"
+    with pytest.raises(jwtkit.JWTError):
+        verifier.verify(bad, now=NOW)
+    assert not verifier.remembers(bad)
+
+
+def test_a_verifier_without_a_cache_remembers_nothing(key):
+    verifier = Verifier(key.public_key(), algorithms=["ES256"])
+    token = token_for(key)
+    verifier.verify(token, now=NOW)
+    assert not verifier.remembers(token)
+
+
+def test_a_token_given_as_bytes_is_never_remembered(key):
+    # verify() caches str tokens only: bytes are checked every time, so remembers() must say so
+    verifier = Verifier(key.public_key(), algorithms=["ES256"], cache_size=8)
+    token = token_for(key)
+    verifier.verify(token.encode(), now=NOW)
+    verifier.verify(token, now=NOW)
+    assert not verifier.remembers(token.encode())
+
+
+class _SwitchableKeys:
+    """A KeySource whose key set the test replaces."""
+
+    def __init__(self, keyset):
+        self.current = keyset
+
+    def keyset(self):
+        return self.current
+
+    def keyset_for(self, kid):
+        return self.current
+
+
+def test_a_new_key_set_from_the_source_forgets_what_was_remembered(key):
+    source = _SwitchableKeys(jwtkit.KeySet([key.public_key()]))
+    verifier = Verifier(source, algorithms=["ES256"], cache_size=8)
+    token = token_for(key)
+    verifier.verify(token, now=NOW)
+    source.current = jwtkit.KeySet([key.public_key()])
+    assert not verifier.remembers(token)

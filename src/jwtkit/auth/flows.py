@@ -74,6 +74,10 @@ class TokenFlows:
         """See ``AuthService.authenticate``."""
         return self._admit(self.claims(access_token, "access"), allow_stale=allow_stale)
 
+    def remembers(self, access_token: str) -> bool:
+        """See ``AuthService.remembers``."""
+        return self._keys.remembers(access_token)
+
     async def verify_token(self, token: str) -> None:
         """See ``AuthService.verify_token``."""
         await self.live_claims(token)

@@ -199,6 +199,12 @@ class AuthService(AccountAdministration):
         """
         return self._tokens.authenticate(access_token, allow_stale=allow_stale)
 
+    def remembers(self, access_token: str) -> bool:
+        """Whether ``access_token``'s signature verified before and is remembered, so that
+        :meth:`authenticate` of it costs no cryptography (its claims and revocation are checked
+        again all the same). Checks nothing itself."""
+        return self._tokens.remembers(access_token)
+
     async def verify_token(self, token: str) -> None:
         """Check any token of ours: an access token as :meth:`authenticate` does, a refresh
         token also against storage (issued, unspent, unrevoked).

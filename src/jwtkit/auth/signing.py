@@ -82,6 +82,11 @@ class SigningKeys:
         except JWTError as exc:
             raise InvalidTokenError(f"{exc.code}: {exc.reason}") from None
 
+    def remembers(self, token: str) -> bool:
+        """Whether ``token`` is an access token whose signature the ring verified before and
+        remembers (``verify`` of it costs no cryptography). Nothing is checked here."""
+        return self.ring.verifier.remembers(token)
+
     def jwks(self) -> dict[str, Any]:
         """The public JWKS: the active key and retired keys whose tokens may still be alive."""
         return self.ring.jwks(now=self._clock())

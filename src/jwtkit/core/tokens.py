@@ -192,6 +192,17 @@ class Verifier:
             claims[name] = _copy_json(verified[name])
         return claims
 
+    def remembers(self, token: str | bytes) -> bool:
+        """Whether ``token``'s signature verified before and is still remembered (``cache_size``):
+        then :meth:`verify` checks only its claims, without cryptography. False without a cache.
+        Nothing is checked here; call :meth:`verify` for the claims either way."""
+        cache = self._cache
+        if cache is None or type(token) is not str:
+            return False
+        if self._source is not None:
+            cache = self._cache_for_current_keys(self._source)
+        return token in cache
+
     def _cache_for_current_keys(self, source: KeySource) -> dict[str, _Cached]:
         keyset = source.keyset()
         cache = self._cache

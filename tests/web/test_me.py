@@ -1,9 +1,13 @@
 """GET /auth/me: 200 {id, username} for a live access token; 401 with an RFC 6750 challenge otherwise.
 A refresh token is never accepted as an access token."""
 
+import asyncio
+
 import pytest
 
 import jwtkit
+from jwtkit.web import deps
+from jwtkit.web.batching import LoopBatch
 
 from .conftest import bearer, login, register
 
@@ -148,3 +152,47 @@ def test_me_renders_any_username_as_jsonresponse_would(username):
     assert answer.body == expected.body
     assert answer.raw_headers == expected.raw_headers
     assert (answer.status_code, answer.background) == (200, None)
+
+
+# ---- signature checks of requests that arrive together run together (jwtkit.web.batching)
+
+
+async def test_concurrent_requests_with_new_tokens_each_get_their_own_user(client):
+    tokens = {}
+    for name in ("alice", "bob", "carol"):
+        await register(client, name)
+        tokens[name] = (await login(client, name))["access_token"]
+    head, payload, signature = tokens["bob"].split(".")
+    tampered = f"{head}.{payload}.{signature[:-4]}AAAA"
+    answers = await asyncio.gather(*(client.get("/auth/me", headers=bearer(t)) for t in [*tokens.values(), tampered]))
+    assert [a.json().get("username") for a in answers[:3]] == ["alice", "bob", "carol"]
+    assert answers[3].status_code == 401
+
+
+async def test_an_expired_token_checked_together_with_a_live_one_is_still_told_its_expiry(client, clock, settings):
+    await register(client, "alice")
+    await register(client, "bob")
+    expired = (await login(client, "alice"))["access_token"]
+    clock.advance(settings.access_ttl + 1)
+    live = (await login(client, "bob"))["access_token"]
+    gone, here = await asyncio.gather(client.get("/auth/me", headers=bearer(expired)),
+                                      client.get("/auth/me", headers=bearer(live)))
+    assert here.status_code == 200
+    assert gone.status_code == 401
+    assert 'error_description="The token expired at ' in gone.headers["www-authenticate"]
+
+
+async def test_a_token_whose_signature_is_remembered_is_not_queued_for_a_check(client, monkeypatch):
+    queued = []
+
+    class Spy(LoopBatch):
+        def run(self, fn):
+            queued.append(fn)
+            return super().run(fn)
+
+    monkeypatch.setattr(deps, "_checks", Spy())
+    await register(client)
+    token = (await login(client))["access_token"]
+    for _ in range(3):
+        assert (await client.get("/auth/me", headers=bearer(token))).status_code == 200
+    assert len(queued) == 1

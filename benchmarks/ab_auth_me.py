@@ -20,12 +20,9 @@ import contextlib
 import random
 import statistics
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
-from ab_refresh import chain_of, server, worktree
-from harness import ROOT
+from ab_refresh import chain_of, side_by_side
 from harness.http import bearer, call
 from harness.load import add_load_options, load, load_tool, run_conversations
 from harness.machine import cpu_seconds, pinning
@@ -60,12 +57,9 @@ def main() -> int:
     pin.load_here()
     runs: dict[tuple[str, str], list[tuple[float, float]]] = {}  # (req/s, CPU µs per request) per round
     with contextlib.ExitStack() as stack:
-        base_tree = stack.enter_context(worktree(args.base))
-        trees = {"this checkout": ROOT / "src", f"base {args.base}": base_tree / "src"}
+        servers = side_by_side(stack, args.base, args.backend, pin.server)
         cells = []
-        for label, src in trees.items():
-            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="jwtkit_ab_")))
-            target = stack.enter_context(server(src, args.backend, tmp, pin.server))
+        for label, target, tmp in servers:
             first, *rest = (bearer(t) for t in cold_tokens(target, args.distinct_tokens + 1))
             hot, cold = first, rest
             for path, headers in zip(PATHS, ({}, hot, cold), strict=True):
@@ -84,7 +78,7 @@ def main() -> int:
                 runs.setdefault((label, path), []).append((result["rps"], cpu))
             print(f"round {round_ + 1} of {args.rounds} done", file=sys.stderr)
     print(f"{args.backend}, {args.rounds} rounds x {args.duration:g} s, wrk {args.connections} connections:")
-    for label in trees:
+    for label, _, _ in servers:
         health = runs[(label, "/health")]
         print(f"  {label}: /health {statistics.median(r for r, _ in health):.0f} req/s, "
               f"CPU {statistics.median(c for _, c in health):.0f} µs")

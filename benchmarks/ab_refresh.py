@@ -70,6 +70,17 @@ def server(src: Path, backend: str, tmp: Path, prefix: list[str]) -> Iterator[An
         yield stack.enter_context(processes.jwtkit_serve(tmp / "server.log", *args, prefix=tuple(prefix), env=env))
 
 
+def side_by_side(stack: contextlib.ExitStack, base: str, backend: str, pin_server: list[str]) -> list[tuple[str, Any, Path]]:
+    """A server of this checkout and one of ``base`` on ``backend``, entered on ``stack``: (label, target, its
+    temporary directory) each."""
+    base_tree = stack.enter_context(worktree(base))
+    servers = []
+    for label, src in {"this checkout": ROOT / "src", f"base {base}": base_tree / "src"}.items():
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="jwtkit_ab_")))
+        servers.append((label, stack.enter_context(server(src, backend, tmp, pin_server)), tmp))
+    return servers
+
+
 def chain_of(target: Any) -> RefreshChain:
     """A refresh chain of a newly registered user of ``target``."""
     username = f"ab{secrets.token_hex(4)}"
@@ -90,12 +101,9 @@ def main() -> int:
     p50: dict[tuple[str, str], list[float]] = {}
     cpu: dict[tuple[str, str], list[float]] = {}
     with contextlib.ExitStack() as stack:
-        base_tree = stack.enter_context(worktree(args.base))
-        trees = {"this checkout": ROOT / "src", f"base {args.base}": base_tree / "src"}
+        servers = side_by_side(stack, args.base, args.backend, pin.server)
         cells = []
-        for label, src in trees.items():
-            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="jwtkit_ab_")))
-            target = stack.enter_context(server(src, args.backend, tmp, pin.server))
+        for label, target, _ in servers:
             chain = chain_of(target)
             health = Rotation([request_bytes("GET", "/health", {}, port=target.port)])
             cells += [(label, "/health", target, health), (label, "refresh", target, chain)]
@@ -111,7 +119,7 @@ def main() -> int:
                 cpu.setdefault((label, path), []).append((cpu_seconds(target.pid) - before) / result["requests"] * 1e6)
             print(f"round {round_ + 1} of {args.rounds} done", file=sys.stderr)
     print(f"{args.backend}, {args.rounds} rounds x {args.duration:g} s, one connection, p50 ms per round:")
-    for label in trees:
+    for label, _, _ in servers:
         health, refresh = p50[(label, "/health")], p50[(label, "refresh")]
         ratio = statistics.median(r / h for r, h in zip(refresh, health, strict=True))
         print(f"  {label}: /health {statistics.median(health):.3f}, refresh {statistics.median(refresh):.3f} "

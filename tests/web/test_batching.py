@@ -3,6 +3,7 @@ answering its own caller, in its caller's context, with its own result or error.
 
 import asyncio
 import contextvars
+import threading
 
 import pytest
 
@@ -86,10 +87,14 @@ async def test_a_flood_is_run_in_slices_letting_the_loop_turn_between_them():
 
 
 async def test_calls_of_two_event_loops_do_not_mix():
+    # this loop's call is queued, its flush not yet run, when another loop (on another thread) submits
+    # and must be answered by its own loop's flush, while this loop is blocked
     batch = LoopBatch()
-
-    def in_another_loop() -> int:
-        return asyncio.run(batch.run(lambda: 2))
-
-    other = asyncio.get_running_loop().run_in_executor(None, in_another_loop)
-    assert await asyncio.gather(batch.run(lambda: 1), other) == [1, 2]
+    here = asyncio.ensure_future(batch.run(lambda: 1))
+    await asyncio.sleep(0)
+    answers = []
+    there = threading.Thread(target=lambda: answers.append(asyncio.run(batch.run(lambda: 2))), daemon=True)
+    there.start()
+    there.join(timeout=10)
+    assert answers == [2]
+    assert await here == 1

@@ -194,10 +194,12 @@ class Verifier:
 
     def remembers(self, token: str | bytes) -> bool:
         """Whether ``token``'s signature verified before and is still remembered (``cache_size``):
-        then :meth:`verify` checks only its claims, without cryptography. False without a cache.
-        Nothing is checked here; call :meth:`verify` for the claims either way."""
+        then :meth:`verify` checks only its claims, without cryptography. False without a cache,
+        and for ``bytes`` (only ``str`` tokens are remembered). Nothing is checked here; call
+        :meth:`verify` for the claims either way. With a ``KeySource`` the source is asked for its
+        current key set, as :meth:`verify` asks it (a JWKS client may fetch then)."""
         cache = self._cache
-        if cache is None or type(token) is not str:
+        if cache is None:
             return False
         if self._source is not None:
             cache = self._cache_for_current_keys(self._source)

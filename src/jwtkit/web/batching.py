@@ -3,7 +3,7 @@ and the last callback of that pass runs them one after another.
 
 A server under load verifies a token, then parses the next request, runs the framework, writes
 an answer, and only then verifies the next token: by then the HTTP stack has taken the CPU's
-caches and branch predictors from the curve arithmetic, and an ES256 check costs ~1.9× what it
+caches and branch predictors from the curve arithmetic, and an ES256 check costs ~1.5–1.9× what it
 costs in a tight loop (``benchmarks/profile_auth_me.py``). Run together, the checks of the
 requests that arrived together keep them. Each check still runs in its own request's context
 (its request id, its log lines) and answers only its own request, with its own result or error.
@@ -74,10 +74,7 @@ class LoopBatch:
                 else:
                     future.set_result(result)
         finally:
-            if rest:  # after what this slice woke up, and the loop's I/O
-                queued = self._pending.get(loop)
-                if queued is None:
-                    self._pending[loop] = rest
-                    loop.call_soon(self._flush, loop)
-                else:
-                    queued[:0] = rest
+            # after what this slice woke up, and the loop's I/O (the calls are sync: none was queued meanwhile)
+            if rest:
+                self._pending[loop] = rest
+                loop.call_soon(self._flush, loop)

@@ -20,12 +20,14 @@ import contextlib
 import random
 import statistics
 import sys
+from functools import partial
 from typing import Any
 
 from ab_refresh import chain_of, side_by_side
+from bench_stateful import timed
 from harness.http import bearer, call
 from harness.load import add_load_options, load, load_tool, run_conversations
-from harness.machine import cpu_seconds, pinning
+from harness.machine import pinning
 
 PATHS = ("/health", "/auth/me hot", "/auth/me cold")
 
@@ -60,22 +62,19 @@ def main() -> int:
         servers = side_by_side(stack, args.base, args.backend, pin.server)
         cells = []
         for label, target, tmp in servers:
-            first, *rest = (bearer(t) for t in cold_tokens(target, args.distinct_tokens + 1))
-            hot, cold = first, rest
-            for path, headers in zip(PATHS, ({}, hot, cold), strict=True):
-                url_path = "/health" if path == "/health" else "/auth/me"
-                cells.append((label, path, target, url_path, headers, tmp))
-        for _, _, target, url_path, headers, tmp in cells:  # warm-up
-            load(wrk, target.url, url_path, headers, args.connections, 1.0, tmp, pin.load)
+            hot, *cold = (bearer(t) for t in cold_tokens(target, args.distinct_tokens + 1))
+            for path, url_path, headers in zip(PATHS, ("/health", "/auth/me", "/auth/me"), ({}, hot, cold), strict=True):
+                cells.append((label, path, timed(target, partial(load, wrk, target.url, url_path, headers,
+                                                                 args.connections, tmp=tmp, pin=pin.load))))
+        for _, _, cell in cells:  # warm-up
+            cell(1.0)
         rng = random.Random(10)
         for round_ in range(args.rounds):
             rng.shuffle(cells)
-            for label, path, target, url_path, headers, tmp in cells:
-                before = cpu_seconds(target.pid)
-                result = load(wrk, target.url, url_path, headers, args.connections, args.duration, tmp, pin.load)
+            for label, path, cell in cells:
+                result = cell(args.duration)
                 assert result["non2xx"] == 0, (label, path, result)
-                cpu = (cpu_seconds(target.pid) - before) / max(result["requests"], 1) * 1e6
-                runs.setdefault((label, path), []).append((result["rps"], cpu))
+                runs.setdefault((label, path), []).append((result["rps"], result["cpu_us_per_req"]))
             print(f"round {round_ + 1} of {args.rounds} done", file=sys.stderr)
     print(f"{args.backend}, {args.rounds} rounds x {args.duration:g} s, wrk {args.connections} connections:")
     for label, _, _ in servers:
